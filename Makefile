@@ -1,0 +1,68 @@
+# buftrace: top-level build.  `make` builds the preload and the command,
+# `make demo` records and reports the bundled demo, `make test` runs the suite.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+BUILD      ?= build
+CC         ?= gcc
+CXX        ?= g++
+OPT        ?= -O2
+SAN        ?=
+CWARN      := -Wall -Wextra -Werror
+CFLAGS_ALL := -std=c11 -g $(OPT) $(CWARN) -D_GNU_SOURCE -DBUFTRACE_VERSION='"$(VERSION)"' \
+              -Icommon $(SAN) $(CFLAGS)
+LDFLAGS_ALL := $(SAN) $(LDFLAGS)
+
+COMMON_SRCS   := common/trace_format.c common/hook_table.c
+PRELOAD_SRCS  := $(wildcard preload/*.c)
+ANALYZER_SRCS := analyzer/main.c analyzer/cmd_record.c analyzer/cmd_dump.c analyzer/cmd_stubs.c \
+                 analyzer/trace_reader.c analyzer/json.c
+ANALYZER_LIBS := -lzstd
+
+LIB  := $(BUILD)/lib/buftrace/libbuftrace.so
+BIN  := $(BUILD)/bin/buftrace
+
+.PHONY: all deps demo test install clean fixtures
+all: $(BUILD)/.deps $(LIB) $(BIN)
+
+# Installs missing Debian packages as root, else prints the apt-get line.
+$(BUILD)/.deps: scripts/deps.sh
+	@scripts/deps.sh
+	@mkdir -p $(BUILD) && touch $@
+deps: $(BUILD)/.deps
+
+$(BUILD)/obj/%.pic.o: %.c $(wildcard common/*.h preload/*.h) | $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -fexceptions -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c $(wildcard common/*.h analyzer/*.h) | $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(LIB): $(patsubst %.c,$(BUILD)/obj/%.pic.o,$(PRELOAD_SRCS) $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL) -Wl,-z,now -Wl,--no-undefined \
+	    -lunwind -lzstd -ldl -lpthread
+
+$(BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(ANALYZER_SRCS) $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(ANALYZER_LIBS)
+
+-include tests/fixtures/fixtures.mk
+-include tests/tools/tools.mk
+
+demo: all fixtures
+	@scripts/demo.sh $(BUILD)
+
+test: all fixtures
+	@tests/run.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/buftrace \
+	    $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/buftrace
+	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/buftrace/libbuftrace.so
+	install -m 644 docs/buftrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/buftrace.1
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,292 @@
+/* trace_reader.c - see trace_reader.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+#include "trace_format.h"
+#include "trace_reader.h"
+#include "varint.h"
+
+struct trace_reader {
+	char *path;
+	int fd;
+	ZSTD_DCtx *dctx;
+	uint8_t *in;
+	size_t in_pos, in_len, in_cap;
+	uint64_t file_off;   /* compressed bytes consumed so far */
+	uint8_t *buf;        /* decompressed window */
+	size_t start, len, cap;
+	uint64_t base_off;   /* stream offset of buf[0] */
+	int eof, failed, frame_open;
+	char err[512];
+};
+
+static void set_err(struct trace_reader *r, uint64_t off, const char *what)
+{
+	if (!r->failed)
+		snprintf(r->err, sizeof r->err, "%s: offset %llu: %s", r->path, (unsigned long long)off, what);
+	r->failed = 1;
+}
+
+void tr_fail(struct trace_reader *r, uint64_t offset, const char *what)
+{
+	set_err(r, offset, what);
+}
+
+const char *tr_error(const struct trace_reader *r)
+{
+	return r->err[0] ? r->err : NULL;
+}
+
+const char *tr_path(const struct trace_reader *r)
+{
+	return r->path;
+}
+
+/* Decompress until `need` bytes are available from r->start or the input
+ * ends.  Returns the bytes available. */
+static size_t fill(struct trace_reader *r, size_t need)
+{
+	while (r->len - r->start < need && !r->eof && !r->failed) {
+		ZSTD_outBuffer out;
+		ZSTD_inBuffer in;
+		size_t ret;
+
+		if (r->start > 0 && (r->start > r->cap / 2 || r->cap - r->len < ZSTD_DStreamOutSize())) {
+			memmove(r->buf, r->buf + r->start, r->len - r->start);
+			r->len -= r->start;
+			r->base_off += r->start;
+			r->start = 0;
+		}
+		if (r->cap - r->len < ZSTD_DStreamOutSize() || r->cap < need + ZSTD_DStreamOutSize()) {
+			size_t nc = r->cap * 2 > need * 2 ? r->cap * 2 : need * 2 + ZSTD_DStreamOutSize();
+			uint8_t *nb = realloc(r->buf, nc);
+			if (!nb) {
+				set_err(r, r->base_off + r->len, "out of memory");
+				break;
+			}
+			r->buf = nb;
+			r->cap = nc;
+		}
+		if (r->in_pos == r->in_len) {
+			ssize_t n = read(r->fd, r->in, r->in_cap);
+			if (n < 0) {
+				char m[128];
+				snprintf(m, sizeof m, "read error: %s", strerror(errno));
+				set_err(r, r->file_off, m);
+				break;
+			}
+			if (n == 0) {
+				r->eof = 1;
+				if (r->frame_open)
+					set_err(r, r->base_off + r->len, "truncated: the file ends inside a zstd frame");
+				break;
+			}
+			r->in_pos = 0;
+			r->in_len = (size_t)n;
+		}
+		in.src = r->in;
+		in.size = r->in_len;
+		in.pos = r->in_pos;
+		out.dst = r->buf;
+		out.size = r->cap;
+		out.pos = r->len;
+		ret = ZSTD_decompressStream(r->dctx, &out, &in);
+		r->file_off += in.pos - r->in_pos;
+		r->in_pos = in.pos;
+		r->len = out.pos;
+		if (ZSTD_isError(ret)) {
+			char m[200];
+			snprintf(m, sizeof m, "corrupt compressed data near file byte %llu: %s",
+				 (unsigned long long)r->file_off, ZSTD_getErrorName(ret));
+			set_err(r, r->base_off + r->len, m);
+			break;
+		}
+		r->frame_open = ret != 0;
+	}
+	return r->len - r->start;
+}
+
+struct trace_reader *tr_open(const char *path, char *err, size_t errlen)
+{
+	struct trace_reader *r = calloc(1, sizeof *r);
+	struct stat st;
+	uint8_t head[BT_MAGIC_LEN + 4];
+	uint32_t ver;
+
+	if (!r) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	r->path = strdup(path);
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(r->fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto fail;
+	}
+	if (st.st_size == 0) {
+		snprintf(err, errlen, "%s: offset 0: empty file", path);
+		goto fail;
+	}
+	r->in_cap = ZSTD_DStreamInSize();
+	r->in = malloc(r->in_cap);
+	r->dctx = ZSTD_createDCtx();
+	if (!r->in || !r->dctx || !r->path) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	if (pread(r->fd, head, 4, 0) != 4 || memcmp(head, "\x28\xb5\x2f\xfd", 4)) {
+		snprintf(err, errlen, "%s: offset 0: not a buftrace trace (no zstd frame)", path);
+		goto fail;
+	}
+	if (fill(r, sizeof head) < sizeof head || memcmp(r->buf, BT_MAGIC, BT_MAGIC_LEN)) {
+		if (r->failed)
+			snprintf(err, errlen, "%s", r->err);
+		else
+			snprintf(err, errlen, "%s: offset 0: not a buftrace trace (bad magic)", path);
+		goto fail;
+	}
+	ver = (uint32_t)r->buf[8] | (uint32_t)r->buf[9] << 8 | (uint32_t)r->buf[10] << 16 |
+	      (uint32_t)r->buf[11] << 24;
+	if (ver != BT_VERSION) {
+		snprintf(err, errlen, "%s: offset 8: trace format version %u, this buftrace reads version %u%s",
+			 path, ver, BT_VERSION, ver > BT_VERSION ? " (upgrade buftrace)" : "");
+		goto fail;
+	}
+	r->start = sizeof head;
+	return r;
+fail:
+	tr_close(r);
+	return NULL;
+}
+
+int tr_next(struct trace_reader *r, struct tr_record *rec)
+{
+	uint8_t hdr[1 + BT_UVAR_MAX];
+	size_t avail, hlen;
+	uint64_t len;
+	const uint8_t *p;
+
+	if (r->failed)
+		return -1;
+	avail = fill(r, sizeof hdr);
+	if (avail == 0)
+		return r->failed ? -1 : 0;
+	memcpy(hdr, r->buf + r->start, avail < sizeof hdr ? avail : sizeof hdr);
+	rec->offset = r->base_off + r->start;
+	rec->kind = hdr[0];
+	p = bt_get_uvar(hdr + 1, hdr + (avail < sizeof hdr ? avail : sizeof hdr), &len);
+	if (!p) {
+		set_err(r, rec->offset, avail < sizeof hdr ? "truncated record header" : "malformed record length");
+		return -1;
+	}
+	if (rec->kind == 0) {
+		set_err(r, rec->offset, "invalid record kind 0");
+		return -1;
+	}
+	if (len > BT_MAX_RECORD) {
+		char m[128];
+		snprintf(m, sizeof m, "record length %llu is absurd (limit %u)", (unsigned long long)len,
+			 BT_MAX_RECORD);
+		set_err(r, rec->offset, m);
+		return -1;
+	}
+	hlen = (size_t)(p - hdr);
+	avail = fill(r, hlen + len);
+	rec->partial = avail < hlen + len;
+	rec->p = r->buf + r->start + hlen;
+	rec->end = rec->partial ? r->buf + r->len : rec->p + len;
+	if (rec->partial) {
+		if (!r->failed)
+			set_err(r, rec->offset, "truncated record");
+		r->start = r->len;
+		/* only event chunks are worth delivering in part */
+		return rec->kind == BT_REC_EVENTS ? 1 : -1;
+	}
+	r->start += hlen + len;
+	return 1;
+}
+
+void tr_close(struct trace_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	ZSTD_freeDCtx(r->dctx);
+	free(r->in);
+	free(r->buf);
+	free(r->path);
+	free(r);
+}
+
+int tr_uvar(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	const uint8_t *q = bt_get_uvar(*p, end, v);
+	if (!q)
+		return -1;
+	*p = q;
+	return 0;
+}
+
+int tr_str(const uint8_t **p, const uint8_t *end, const uint8_t **s, size_t *n)
+{
+	uint64_t len;
+	if (tr_uvar(p, end, &len) || len > (uint64_t)(end - *p))
+		return -1;
+	*s = *p;
+	*n = (size_t)len;
+	*p += len;
+	return 0;
+}
+
+int tr_events_begin(struct tr_events *it, const struct tr_record *rec)
+{
+	uint64_t tid;
+	it->p = rec->p;
+	it->end = rec->end;
+	it->started = 0;
+	if (tr_uvar(&it->p, it->end, &tid) || tr_uvar(&it->p, it->end, &it->seq) ||
+	    tr_uvar(&it->p, it->end, &it->ts))
+		return -1;
+	it->tid = (uint32_t)tid;
+	return 0;
+}
+
+int tr_events_next(struct tr_events *it, struct tr_event *ev)
+{
+	uint64_t hook, flags, dseq, dts, stack, py = 0, nargs;
+	const uint8_t *p = it->p;
+	if (p >= it->end)
+		return 0;
+	if (tr_uvar(&p, it->end, &hook) || tr_uvar(&p, it->end, &flags) || tr_uvar(&p, it->end, &dseq) ||
+	    tr_uvar(&p, it->end, &dts) || tr_uvar(&p, it->end, &stack))
+		return -1;
+	if ((flags & BT_EV_PYSTACK) && tr_uvar(&p, it->end, &py))
+		return -1;
+	if (tr_uvar(&p, it->end, &nargs) || nargs > 16 || hook > 0xffff || stack > UINT32_MAX)
+		return -1;
+	ev->nargs = (int)nargs;
+	for (uint64_t i = 0; i < nargs; i++)
+		if (tr_uvar(&p, it->end, &ev->args[i]))
+			return -1;
+	it->seq += dseq;
+	it->ts += dts;
+	ev->tid = it->tid;
+	ev->seq = it->seq;
+	ev->ts = it->ts;
+	ev->hook = (uint32_t)hook;
+	ev->flags = (unsigned)flags;
+	ev->stack = (uint32_t)stack;
+	ev->pystack = (uint32_t)py;
+	it->p = p;
+	return 1;
+}

@@ -1,0 +1,59 @@
+/* trace_reader.h - stream the records of one trace file.
+ *
+ * Contract: memory stays bounded by the largest record; every record
+ * before the first damaged byte is delivered; damage (truncation, a bad
+ * zstd frame, an impossible length, a newer format) ends the stream with
+ * a one-line message "FILE: offset N: what" available from tr_error().
+ * A truncated EVENTS chunk is delivered with `partial` set so that the
+ * events it still holds are not lost. */
+#ifndef BT_TRACE_READER_H
+#define BT_TRACE_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tr_record {
+	int kind;
+	const uint8_t *p, *end; /* payload */
+	uint64_t offset;        /* of the record in the decompressed stream */
+	int partial;            /* payload cut short by damage */
+};
+
+struct tr_event {
+	uint32_t tid;
+	uint64_t seq, ts;
+	uint32_t hook;
+	unsigned flags;
+	uint32_t stack, pystack;
+	int nargs;
+	uint64_t args[16];
+};
+
+struct tr_events {
+	const uint8_t *p, *end;
+	uint32_t tid;
+	uint64_t seq, ts;
+	int started;
+};
+
+struct trace_reader;
+
+/* NULL on failure with the message in err. */
+struct trace_reader *tr_open(const char *path, char *err, size_t errlen);
+/* 1: a record; 0: clean end of file; -1: damage (see tr_error). */
+int tr_next(struct trace_reader *r, struct tr_record *rec);
+const char *tr_error(const struct trace_reader *r);
+/* Report damage found while decoding a record's payload. */
+void tr_fail(struct trace_reader *r, uint64_t offset, const char *what);
+const char *tr_path(const struct trace_reader *r);
+void tr_close(struct trace_reader *r);
+
+/* Payload field helpers: return 0 on success, -1 if the payload is short. */
+int tr_uvar(const uint8_t **p, const uint8_t *end, uint64_t *v);
+int tr_str(const uint8_t **p, const uint8_t *end, const uint8_t **s, size_t *n);
+
+/* Events of an EVENTS record. 1: an event, 0: end, -1: malformed. */
+int tr_events_begin(struct tr_events *it, const struct tr_record *rec);
+int tr_events_next(struct tr_events *it, struct tr_event *ev);
+
+#endif

@@ -1,0 +1,88 @@
+/* trace_format.h - the on-disk buftrace trace, shared by writer and reader.
+ *
+ * A trace file is a sequence of zstd frames; their concatenated output is
+ * the record stream specified in docs/trace-format.md:
+ *
+ *     "BUFTRACE"  u32le version  record*
+ *     record  := u8 kind, uvar length, length bytes of payload
+ *
+ * Every integer inside a payload is a LEB128 varint (varint.h) unless the
+ * table says otherwise; a string is uvar length + bytes (no NUL).  Readers
+ * skip records of unknown kind by their length, so new kinds can be added
+ * without a version bump; changing an existing payload bumps BT_VERSION.
+ *
+ * The tables in trace_format.c are the single source of truth for record
+ * and field names: `buftrace dump` prints with them and
+ * tests/t_trace_format_doc.sh checks that docs/trace-format.md agrees. */
+#ifndef BT_TRACE_FORMAT_H
+#define BT_TRACE_FORMAT_H
+
+#include <stdint.h>
+
+#define BT_MAGIC "BUFTRACE"
+#define BT_MAGIC_LEN 8
+#define BT_VERSION 1
+/* Largest payload a reader accepts: anything bigger is damage, not data. */
+#define BT_MAX_RECORD (64u << 20)
+
+enum bt_record_kind {
+	BT_REC_HEADER = 1,       /* process identity, first record of a file */
+	BT_REC_MODULE_LOAD = 2,  /* a loaded ELF object */
+	BT_REC_MODULE_UNLOAD = 3,
+	BT_REC_HOOK_INFO = 4,    /* a hook: id, name, payload field names */
+	BT_REC_HOOK_RESOLVED = 5,/* a hook found in a loaded object */
+	BT_REC_STACK = 6,        /* an interned native backtrace */
+	BT_REC_EVENTS = 7,       /* a chunk of one thread's events */
+	BT_REC_HOOK_STATS = 8,   /* per-hook fire counts, at the end */
+	BT_REC_THREAD = 9,       /* thread id -> name */
+	BT_REC_LOST = 10,        /* events dropped (tracer gave up) */
+	BT_REC_PYSTACK = 11,     /* an interned Python stack */
+	BT_REC_END = 12,         /* clean end of trace */
+	BT_REC_KIND_MAX
+};
+
+/* Event flags (EVENTS chunk, per event). */
+enum {
+	BT_EV_EXIT = 1 << 0,     /* after the call returned (else: at entry) */
+	BT_EV_FAILED = 1 << 1,   /* the call was left by a C++ exception */
+	BT_EV_UNKNOWN = 1 << 2,  /* name matched but argument layout unknown: no payload */
+	BT_EV_PYSTACK = 1 << 3,  /* a Python stack id follows the native one */
+};
+
+/* Hook flags (HOOK_INFO). */
+enum {
+	BT_HOOK_SCOPED = 1 << 0, /* records an entry and an exit event */
+	BT_HOOK_PROBE = 1 << 1,  /* a libc allocation probe, not a runtime hook */
+	BT_HOOK_AT_EXIT = 1 << 2,/* recorded once, after the call returned */
+};
+
+/* How a HOOK_RESOLVED hook is reached. */
+enum {
+	BT_RESOLVE_INTERPOSED = 1, /* our exported symbol of the same name wins */
+	BT_RESOLVE_PATCHED = 2,    /* matched by demangled name, slots rewritten */
+};
+
+enum bt_field_type { BT_F_UVAR, BT_F_SVAR, BT_F_STR, BT_F_BYTES, BT_F_U32LE, BT_F_IPS };
+
+struct bt_field_desc {
+	const char *name;
+	enum bt_field_type type;
+	const char *doc;
+};
+
+struct bt_record_desc {
+	const char *name;
+	const char *doc;
+	const struct bt_field_desc *fields; /* NULL-name terminated */
+};
+
+/* Indexed by enum bt_record_kind; entries of unused kinds have name NULL. */
+extern const struct bt_record_desc bt_records[BT_REC_KIND_MAX];
+
+/* The fields of one event inside an EVENTS chunk, in order. */
+extern const struct bt_field_desc bt_event_fields[];
+
+/* Buffer types as tt-metal numbers them. */
+const char *bt_buffer_type_name(uint64_t type);
+
+#endif

@@ -1,0 +1,49 @@
+/* config.c - read the BUFTRACE_* environment once, at load time.
+ * getenv is all we do here: a process that never reaches a hook must pay
+ * nothing, so files, threads and handlers wait for bt_start(). */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include "recorder.h"
+
+struct bt_config bt_cfg;
+
+static int env_int(const char *name, int def, int lo, int hi)
+{
+	const char *s = getenv(name);
+	char *end;
+	long v;
+	if (!s || !*s)
+		return def;
+	v = strtol(s, &end, 10);
+	if (*end || v < lo || v > hi)
+		return def;
+	return (int)v;
+}
+
+static void env_str(const char *name, char *out, size_t n, const char *def)
+{
+	const char *s = getenv(name);
+	if (!s || !*s)
+		s = def;
+	if (strlen(s) >= n)
+		s = def;
+	strcpy(out, s);
+}
+
+void bt_config_load(void)
+{
+	const char *probes = getenv("BUFTRACE_PROBES");
+
+	/* Secure-exec (setuid/setgid/capabilities): never write files on
+	 * behalf of a privileged image. */
+	bt_cfg.disabled = getauxval(AT_SECURE) != 0 || env_int("BUFTRACE_DISABLE", 0, 0, 1);
+	env_str("BUFTRACE_OUTPUT", bt_cfg.outdir, sizeof bt_cfg.outdir, ".");
+	env_str("BUFTRACE_MANIFEST", bt_cfg.manifest, sizeof bt_cfg.manifest, "");
+	bt_cfg.depth = env_int("BUFTRACE_DEPTH", 64, 0, BT_MAX_DEPTH);
+	bt_cfg.flush_ms = env_int("BUFTRACE_FLUSH_MS", 1000, 10, 60000);
+	bt_cfg.zstd_level = env_int("BUFTRACE_ZSTD_LEVEL", 3, 1, 19);
+	bt_cfg.python = env_int("BUFTRACE_PYTHON", 1, 0, 1);
+	bt_cfg.debug = env_int("BUFTRACE_DEBUG", 0, 0, 1);
+	bt_cfg.probe_malloc = probes && strstr(probes, "malloc") != NULL;
+}

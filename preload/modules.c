@@ -1,0 +1,279 @@
+/* modules.c - the module map: which ELF objects are loaded where.
+ *
+ * Recorded at start and whenever the set changes, so that the analyzer
+ * can symbolize offline, even frames of an object dlclose'd long before
+ * the trace is read.  Changes are noticed through dlopen/dlclose (an
+ * epoch counter the hot path compares) and, as a safety net, whenever a
+ * new stack has a frame outside every known module. */
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "recorder.h"
+
+atomic_uint bt_dl_epoch __attribute__((visibility("hidden")));
+unsigned bt_unload_epoch;
+static pthread_mutex_t mod_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct bt_module **mods;
+static size_t nmods, capmods;
+static uint32_t next_module_id = 1;
+static uint64_t self_lo, self_hi;
+
+static void find_self(void)
+{
+	Dl_info info;
+	struct link_map *lm = NULL;
+	if (self_hi)
+		return;
+	if (dladdr1((void *)find_self, &info, (void **)&lm, RTLD_DL_LINKMAP) && lm) {
+		/* the range is filled in by the scan below, for the object whose
+		 * bias matches ours */
+		self_lo = lm->l_addr;
+		self_hi = 1;
+	}
+}
+
+static void read_build_id(const struct dl_phdr_info *info, struct bt_module *m)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const uint8_t *p, *end;
+		if (ph->p_type != PT_NOTE)
+			continue;
+		p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+		end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			const uint8_t *name = p + sizeof *nh;
+			const uint8_t *desc = name + ((nh->n_namesz + 3) & ~3u);
+			if (desc + nh->n_descsz > end)
+				break;
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4) &&
+			    nh->n_descsz <= sizeof m->build_id) {
+				memcpy(m->build_id, desc, nh->n_descsz);
+				m->build_id_len = nh->n_descsz;
+				return;
+			}
+			p = desc + ((nh->n_descsz + 3) & ~3u);
+		}
+	}
+}
+
+struct scan_ctx {
+	char *seen; /* per existing module: still loaded */
+};
+
+static struct bt_module *find_loaded(uint64_t bias, const char *path)
+{
+	for (size_t i = 0; i < nmods; i++)
+		if (mods[i]->alive && mods[i]->bias == bias && !strcmp(mods[i]->path, path))
+			return mods[i];
+	return NULL;
+}
+
+static void write_load(const struct bt_module *m)
+{
+	uint8_t buf[PATH_MAX + 200];
+	struct bt_rec r;
+	bt_rec_begin(&r, buf, sizeof buf);
+	bt_rec_uvar(&r, m->id);
+	bt_rec_uvar(&r, m->bias);
+	bt_rec_uvar(&r, m->lo);
+	bt_rec_uvar(&r, m->hi);
+	bt_rec_bytes(&r, m->build_id, m->build_id_len);
+	bt_rec_bytes(&r, m->path, strlen(m->path));
+	bt_rec_uvar(&r, atomic_load(&bt_seq));
+	bt_write_record(BT_REC_MODULE_LOAD, &r);
+}
+
+static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct scan_ctx *ctx = arg;
+	char path[PATH_MAX];
+	struct bt_module *m;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	(void)size;
+
+	if (info->dlpi_name && info->dlpi_name[0]) {
+		snprintf(path, sizeof path, "%s", info->dlpi_name);
+	} else {
+		/* the main program reports an empty name */
+		ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+		path[n > 0 ? n : 0] = 0;
+	}
+	m = find_loaded(info->dlpi_addr, path);
+	if (m) {
+		for (size_t i = 0; i < nmods; i++)
+			if (mods[i] == m)
+				ctx->seen[i] = 1;
+		return 0;
+	}
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_LOAD) {
+			if (info->dlpi_addr + ph->p_vaddr < lo)
+				lo = info->dlpi_addr + ph->p_vaddr;
+			if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
+				hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+		}
+	}
+	if (hi == 0)
+		return 0;
+	if (nmods == capmods) {
+		size_t nc = capmods ? capmods * 2 : 64;
+		struct bt_module **nm = realloc(mods, nc * sizeof *nm);
+		if (!nm)
+			return 1;
+		mods = nm;
+		capmods = nc;
+	}
+	m = calloc(1, sizeof *m);
+	if (!m)
+		return 1;
+	m->id = next_module_id++;
+	m->bias = info->dlpi_addr;
+	m->lo = lo;
+	m->hi = hi;
+	m->alive = 1;
+	snprintf(m->path, sizeof m->path, "%s", path);
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+			m->dynamic = (const void *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+		if (info->dlpi_phdr[i].p_type == PT_GNU_RELRO) {
+			m->relro_lo = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+			m->relro_hi = m->relro_lo + info->dlpi_phdr[i].p_memsz;
+		}
+	}
+	read_build_id(info, m);
+	m->self = m->bias == self_lo && self_hi;
+	if (m->self) {
+		self_lo = lo;
+		self_hi = hi;
+	}
+	mods[nmods++] = m;
+	return 0;
+}
+
+void bt_modules_scan(void)
+{
+	struct scan_ctx ctx;
+	size_t before;
+
+	find_self();
+	pthread_mutex_lock(&mod_lock);
+	before = nmods;
+	ctx.seen = calloc(nmods + 1, 1);
+	if (ctx.seen) {
+		dl_iterate_phdr(scan_cb, &ctx);
+		for (size_t i = 0; i < before; i++) {
+			if (mods[i]->alive && !ctx.seen[i]) {
+				uint8_t buf[32];
+				struct bt_rec r;
+				mods[i]->alive = 0;
+				bt_unload_epoch++;
+				if (!mods[i]->recorded)
+					continue;
+				bt_rec_begin(&r, buf, sizeof buf);
+				bt_rec_uvar(&r, mods[i]->id);
+				bt_rec_uvar(&r, atomic_load(&bt_seq));
+				bt_write_record(BT_REC_MODULE_UNLOAD, &r);
+			}
+		}
+		free(ctx.seen);
+	}
+	/* Before the trace file exists (bt_resolve may scan early), modules
+	 * are only remembered; they are written once there is a file. */
+	if (bt_writer_is_open())
+		for (size_t i = 0; i < nmods; i++)
+			if (mods[i]->alive && !mods[i]->recorded) {
+				write_load(mods[i]);
+				mods[i]->recorded = 1;
+			}
+	pthread_mutex_unlock(&mod_lock);
+}
+
+int bt_modules_contains(uint64_t ip)
+{
+	int found = 0;
+	pthread_mutex_lock(&mod_lock);
+	for (size_t i = 0; i < nmods && !found; i++)
+		found = mods[i]->alive && ip >= mods[i]->lo && ip < mods[i]->hi;
+	pthread_mutex_unlock(&mod_lock);
+	return found;
+}
+
+int bt_module_is_self(uint64_t ip)
+{
+	if (!self_hi || self_hi == 1) {
+		find_self();
+		if (self_hi == 1) {
+			/* not scanned yet: fall back to the loader's view */
+			Dl_info info;
+			return dladdr((void *)(uintptr_t)ip, &info) && info.dli_fbase == (void *)(uintptr_t)self_lo;
+		}
+	}
+	return ip >= self_lo && ip < self_hi;
+}
+
+void bt_modules_foreach(void (*fn)(struct bt_module *, void *), void *arg)
+{
+	pthread_mutex_lock(&mod_lock);
+	for (size_t i = 0; i < nmods; i++)
+		if (mods[i]->alive)
+			fn(mods[i], arg);
+	pthread_mutex_unlock(&mod_lock);
+}
+
+/* After fork the child writes a new file: every module is new to it. */
+void bt_modules_reset(void)
+{
+	pthread_mutex_init(&mod_lock, NULL);
+	for (size_t i = 0; i < nmods; i++)
+		mods[i]->recorded = mods[i]->scanned = 0;
+}
+
+/* --- dlopen / dlclose ---------------------------------------------------- */
+
+/* dlopen must be reached by a tail jump: glibc resolves relative names
+ * against the RUNPATH of the *caller*, found from the return address, and
+ * a C wrapper would make that us.  So: bump the epoch, jump. */
+void *(*bt_real_dlopen)(const char *, int) __attribute__((visibility("hidden")));
+__attribute__((visibility("hidden"), used)) void *bt_dlopen_slow(const char *f, int mode)
+{
+	bt_real_dlopen = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+	return bt_real_dlopen ? bt_real_dlopen(f, mode) : NULL;
+}
+__asm__(".text\n"
+	".globl dlopen\n"
+	".type dlopen, @function\n"
+	"dlopen:\n"
+	"\tlock incl bt_dl_epoch(%rip)\n"
+	"\tmovq bt_real_dlopen(%rip), %rax\n"
+	"\ttestq %rax, %rax\n"
+	"\tjz bt_dlopen_slow\n"
+	"\tjmp *%rax\n"
+	".size dlopen, .-dlopen\n");
+
+BT_EXPORT int dlclose(void *handle)
+{
+	static int (*real)(void *);
+	int r;
+	if (!real)
+		real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+	r = real(handle);
+	atomic_fetch_add(&bt_dl_epoch, 1);
+	/* Record the unload now: later frames at these addresses may belong
+	 * to something else. */
+	if (atomic_load(&bt_state) == BT_ON)
+		bt_modules_scan();
+	return r;
+}
+
+__attribute__((constructor)) static void modules_init(void)
+{
+	bt_real_dlopen = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+}

@@ -1,0 +1,146 @@
+/* recorder.h - internal contract between the modules of libbuftrace.so.
+ *
+ *   config.c    environment -> bt_cfg, secure-exec check
+ *   session.c   lazy start at the first hooked event, file creation,
+ *               exit/_exit/exec/fork/fatal-signal handling
+ *   writer.c    the zstd stream, records, the flusher thread
+ *   thread.c    per-thread event chunks (the hot path)
+ *   stacks.c    native backtraces and their interning
+ *   modules.c   the module map, dlopen/dlclose, ELF dynamic tables
+ *   resolve.c   finding the real functions; name matching; slot patching
+ *   hooks_ttmetal.c  the exported tt-metal entry points
+ *
+ * Nothing here is exported: the library is built -fvisibility=hidden and
+ * only BT_EXPORT symbols (the hooked names) are visible. */
+#ifndef BT_RECORDER_H
+#define BT_RECORDER_H
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "hook_table.h"
+#include "trace_format.h"
+
+#define BT_EXPORT __attribute__((visibility("default")))
+#define BT_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+#define BT_MAX_DEPTH 256
+#define BT_CHUNK_SIZE (64 * 1024)
+
+struct bt_config {
+	char outdir[PATH_MAX];
+	char manifest[PATH_MAX]; /* BUFTRACE_MANIFEST: append each trace path here */
+	int depth;               /* frames per backtrace */
+	int flush_ms;            /* periodic flush interval */
+	int zstd_level;
+	int python;              /* record Python stacks */
+	int probe_malloc;        /* libc allocation probes */
+	int disabled;            /* BUFTRACE_DISABLE, secure-exec */
+	int debug;               /* BUFTRACE_DEBUG: say what happens */
+};
+extern struct bt_config bt_cfg;
+void bt_config_load(void);
+
+enum bt_state { BT_IDLE, BT_ON, BT_DEAD };
+extern _Atomic int bt_state;
+extern atomic_uint_least64_t bt_seq;  /* global event order */
+
+/* session.c */
+int bt_start(void);          /* 0 when recording; idempotent */
+void bt_finish(int clean);   /* final flush; clean adds HOOK_STATS + END */
+void bt_give_up(const char *what, int err); /* one line on stderr, stop */
+uint64_t bt_now_ns(void);
+void bt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* writer.c */
+struct bt_rec { uint8_t *p, *base; size_t cap; };
+int bt_writer_open(int fd);
+int bt_writer_is_open(void);
+void bt_rec_begin(struct bt_rec *r, uint8_t *buf, size_t cap);
+void bt_rec_uvar(struct bt_rec *r, uint64_t v);
+void bt_rec_bytes(struct bt_rec *r, const void *p, size_t n);  /* uvar len + bytes */
+void bt_write_record(int kind, const struct bt_rec *r);   /* takes the writer lock */
+void bt_writer_flush(int end_frame);  /* drain all threads, compress, write */
+void bt_writer_emergency(void);       /* async-signal path, never blocks long */
+void bt_writer_reset_after_fork(void);
+void bt_flusher_start(void);
+
+/* thread.c: the per-thread state */
+struct bt_chunk {
+	struct bt_chunk *next;
+	uint32_t tid;
+	uint64_t first_seq, first_ts, last_seq, last_ts;
+	size_t len;
+	uint8_t data[BT_CHUNK_SIZE];
+};
+struct bt_thread {
+	atomic_int lock;          /* owner vs. flusher */
+	int in_hook;              /* re-entrancy guard */
+	int registered;
+	uint32_t tid;
+	struct bt_chunk *chunk;
+	uint64_t counts[BT_HOOK_COUNT];
+	struct bt_thread *next;   /* all threads, for the flusher */
+	atomic_int exited;
+};
+struct bt_thread *bt_thread_enter(void); /* NULL: do not record here */
+void bt_thread_leave(struct bt_thread *t);
+void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, uint32_t stack,
+		   uint32_t pystack, const uint64_t *args, int nargs);
+struct bt_chunk *bt_chunk_get(void);
+void bt_chunk_put(struct bt_chunk *c);
+void bt_chunk_queue(struct bt_chunk *c);       /* hand a filled chunk to the writer */
+struct bt_chunk *bt_chunk_dequeue_all(void);  /* FIFO list */
+void bt_threads_detach_chunks(int force);     /* queue every thread's partial chunk */
+void bt_threads_sum_counts(uint64_t *out);
+void bt_threads_reset_after_fork(struct bt_thread *self);
+extern struct bt_thread *_Atomic bt_all_threads;
+
+/* stacks.c */
+uint32_t bt_stack_capture(void);     /* capture + intern; 0 when none */
+void bt_stacks_reset(void);
+
+/* modules.c */
+struct bt_module {
+	uint32_t id;
+	uint64_t bias, lo, hi;
+	const void *dynamic;          /* PT_DYNAMIC, runtime address */
+	uint64_t relro_lo, relro_hi;  /* PT_GNU_RELRO: read-only after relocation */
+	char path[PATH_MAX];
+	unsigned char build_id[64];
+	size_t build_id_len;
+	int alive, self, scanned, recorded;
+};
+void bt_modules_scan(void);          /* record loads/unloads since last scan */
+int bt_modules_contains(uint64_t ip);/* a known module covers ip */
+int bt_module_is_self(uint64_t ip);
+void bt_modules_reset(void);
+extern atomic_uint bt_dl_epoch;      /* bumped by dlopen/dlclose */
+extern unsigned bt_unload_epoch;
+/* Iterate the alive modules under the module lock. */
+void bt_modules_foreach(void (*fn)(struct bt_module *, void *), void *arg);
+
+/* elfdyn.c: the dynamic tables of a loaded object */
+const void *bt_dyn_lookup(const struct bt_module *m, const char *name); /* defined symbol */
+void bt_dyn_foreach_symbol(const struct bt_module *m,
+			   void (*fn)(const struct bt_module *, const char *name, uint64_t addr, void *),
+			   void *arg);
+int bt_dyn_patch_slots(const struct bt_module *m, const char *name, void *to);
+
+/* resolve.c */
+struct bt_target {
+	const char *symbol;
+	void *_Atomic real;
+	unsigned epoch;
+	enum bt_hook_id hook;
+	enum bt_form form;
+};
+void *bt_resolve(struct bt_target *t);
+void bt_resolve_report(void);        /* HOOK_RESOLVED records, name matching */
+void *bt_find_symbol(const char *name);
+void bt_resolve_reset(void);
+
+/* hooks_ttmetal.c */
+uint64_t bt_call(struct bt_target *t, const uint64_t a[10]);
+
+#endif

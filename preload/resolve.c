@@ -1,0 +1,244 @@
+/* resolve.c - from a hooked name to the runtime's real function.
+ *
+ * Exact names: libbuftrace.so exports them (hooks_ttmetal.c); the real
+ * definition is the first one in the loader's order that is not ours,
+ * read from each object's own dynamic symbol table, which works the same
+ * whether the runtime was linked, dlopen'ed RTLD_GLOBAL or RTLD_LOCAL.
+ *
+ * Names we could not know at build time (a new release changed a
+ * parameter type): every loaded object's exported tt::/ttnn:: functions
+ * are matched by demangled name, and the relocation slots bound to them
+ * are pointed at an entry trampoline that records the call (with the
+ * arguments only when their layout is recognised) and jumps on with every
+ * register intact, so any signature and return type passes untouched. */
+#include <pthread.h>
+#include <string.h>
+#include "recorder.h"
+
+struct find_ctx {
+	const char *name;
+	const void *found;
+};
+
+static void find_cb(struct bt_module *m, void *arg)
+{
+	struct find_ctx *c = arg;
+	if (!c->found && !m->self)
+		c->found = bt_dyn_lookup(m, c->name);
+}
+
+void *bt_find_symbol(const char *name)
+{
+	struct find_ctx c = { name, NULL };
+	bt_modules_foreach(find_cb, &c);
+	return (void *)c.found;
+}
+
+void *bt_resolve(struct bt_target *t)
+{
+	void *r = atomic_load_explicit(&t->real, memory_order_acquire);
+	if (r && t->epoch == bt_unload_epoch)
+		return r;
+	r = bt_find_symbol(t->symbol);
+	if (!r) {
+		/* Not in our module list yet (called before the first scan, or
+		 * from an object loaded since): look again. */
+		bt_modules_scan();
+		r = bt_find_symbol(t->symbol);
+	}
+	t->epoch = bt_unload_epoch;
+	atomic_store_explicit(&t->real, r, memory_order_release);
+	return r;
+}
+
+/* --- entry trampolines for names matched by demangled form ------------- */
+
+#define NTRAMP 64
+struct patched {
+	enum bt_hook_id hook;
+	enum bt_form form;
+	void *real;
+	char symbol[512];
+};
+static struct patched patched[NTRAMP];
+static int npatched;
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+extern char bt_tramp_base[] __attribute__((visibility("hidden")));
+
+/* bt_tramp_N: push N, jump to the common part, which saves the argument
+ * registers (integer and vector), calls bt_tramp_enter, restores them
+ * and tail-jumps to the real function.  CFI lets the unwinder walk from
+ * bt_tramp_enter through it to the caller. */
+__asm__(".text\n"
+	".balign 16\n"
+	".globl bt_tramp_base\n"
+	".hidden bt_tramp_base\n"
+	"bt_tramp_base:\n"
+	".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,"
+	"32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63\n"
+	".balign 16\n"
+	"\tpushq $\\n\n"
+	"\tjmp bt_tramp_common\n"
+	".endr\n"
+	".balign 16\n"
+	"bt_tramp_common:\n"
+	"\t.cfi_startproc\n"
+	"\t.cfi_def_cfa %rsp, 16\n"
+	"\t.cfi_offset %rip, -8\n"
+	"\tpushq %rbp\n"
+	"\t.cfi_def_cfa_offset 24\n"
+	"\t.cfi_offset %rbp, -24\n"
+	"\tmovq %rsp, %rbp\n"
+	"\t.cfi_def_cfa_register %rbp\n"
+	"\tpushq %rax\n"
+	"\tpushq %r9\n"
+	"\tpushq %r8\n"
+	"\tpushq %rcx\n"
+	"\tpushq %rdx\n"
+	"\tpushq %rsi\n"
+	"\tpushq %rdi\n"
+	"\tsubq $136, %rsp\n"
+	"\tandq $-16, %rsp\n"
+	"\tmovdqu %xmm0, 0(%rsp)\n"
+	"\tmovdqu %xmm1, 16(%rsp)\n"
+	"\tmovdqu %xmm2, 32(%rsp)\n"
+	"\tmovdqu %xmm3, 48(%rsp)\n"
+	"\tmovdqu %xmm4, 64(%rsp)\n"
+	"\tmovdqu %xmm5, 80(%rsp)\n"
+	"\tmovdqu %xmm6, 96(%rsp)\n"
+	"\tmovdqu %xmm7, 112(%rsp)\n"
+	"\tmovq 8(%rbp), %rdi\n"
+	"\tleaq -56(%rbp), %rsi\n"
+	"\tcall bt_tramp_enter\n"
+	"\tmovq %rax, %r11\n"
+	"\tmovdqu 0(%rsp), %xmm0\n"
+	"\tmovdqu 16(%rsp), %xmm1\n"
+	"\tmovdqu 32(%rsp), %xmm2\n"
+	"\tmovdqu 48(%rsp), %xmm3\n"
+	"\tmovdqu 64(%rsp), %xmm4\n"
+	"\tmovdqu 80(%rsp), %xmm5\n"
+	"\tmovdqu 96(%rsp), %xmm6\n"
+	"\tmovdqu 112(%rsp), %xmm7\n"
+	"\tmovq -56(%rbp), %rdi\n"
+	"\tmovq -48(%rbp), %rsi\n"
+	"\tmovq -40(%rbp), %rdx\n"
+	"\tmovq -32(%rbp), %rcx\n"
+	"\tmovq -24(%rbp), %r8\n"
+	"\tmovq -16(%rbp), %r9\n"
+	"\tmovq -8(%rbp), %rax\n"
+	"\tmovq %rbp, %rsp\n"
+	"\tpopq %rbp\n"
+	"\t.cfi_def_cfa %rsp, 16\n"
+	"\taddq $8, %rsp\n"
+	"\t.cfi_def_cfa_offset 8\n"
+	"\tjmp *%r11\n"
+	"\t.cfi_endproc\n");
+
+/* Called with the caller's argument registers rdi, rsi, rdx, rcx, r8, r9. */
+__attribute__((visibility("hidden"), used)) void *bt_tramp_enter(uint64_t idx, const uint64_t *regs)
+{
+	struct patched *p = &patched[idx % NTRAMP];
+	struct bt_thread *t = bt_thread_enter();
+	if (t) {
+		uint64_t args[6] = { 0 };
+		int nargs = 0;
+		unsigned flags = 0;
+		/* At entry only arguments can be read; results are left 0. */
+		switch (p->form) {
+		case FORM_THIS: args[0] = regs[0]; nargs = 1; break;
+		case FORM_THIS_ARG: args[0] = regs[0]; args[1] = regs[1]; nargs = 2; break;
+		case FORM_THIS_INT: args[0] = regs[0]; args[1] = (uint64_t)(int64_t)(int)regs[1]; nargs = 2; break;
+		case FORM_BUF_CREATE:
+			args[1] = regs[1]; args[2] = regs[2]; args[3] = regs[3]; args[4] = regs[4]; nargs = 5;
+			break;
+		case FORM_BUF_CREATE_AT:
+			args[1] = regs[1]; args[2] = regs[2]; args[3] = regs[3]; args[4] = regs[4];
+			args[5] = regs[5]; nargs = 6;
+			break;
+		default: flags = BT_EV_UNKNOWN; break;
+		}
+		bt_emit_event(t, p->hook, flags, bt_stack_capture(), 0, args, nargs);
+		bt_thread_leave(t);
+	}
+	return p->real;
+}
+
+/* --- the report: which hooks exist in the loaded objects -------------- */
+
+static void write_resolved(enum bt_hook_id hook, const struct bt_module *m, int how, const char *sym)
+{
+	uint8_t buf[1024];
+	struct bt_rec r;
+	bt_rec_begin(&r, buf, sizeof buf);
+	bt_rec_uvar(&r, (uint64_t)hook);
+	bt_rec_uvar(&r, m->id);
+	bt_rec_uvar(&r, (uint64_t)how);
+	bt_rec_bytes(&r, sym, strlen(sym));
+	bt_write_record(BT_REC_HOOK_RESOLVED, &r);
+}
+
+static void patch_everywhere_cb(struct bt_module *m, void *arg)
+{
+	struct patched *p = arg;
+	if (!m->self)
+		bt_dyn_patch_slots(m, p->symbol, bt_tramp_base + 16 * (p - patched));
+}
+
+static void match_cb(const struct bt_module *m, const char *name, uint64_t addr, void *arg)
+{
+	enum bt_hook_id hook;
+	enum bt_form form;
+	int exact;
+	(void)arg;
+	if (strncmp(name, "_ZN2tt", 6) && strncmp(name, "_ZNK2tt", 7) && strncmp(name, "_ZN4ttnn", 8))
+		return;
+	if (bt_match_symbol(name, &hook, &form, &exact))
+		return;
+	if (exact) {
+		write_resolved(hook, m, BT_RESOLVE_INTERPOSED, name);
+		return;
+	}
+	if (npatched == NTRAMP || strlen(name) >= sizeof patched[0].symbol)
+		return;
+	for (int i = 0; i < npatched; i++)
+		if (!strcmp(patched[i].symbol, name))
+			return; /* defined twice: the first definition wins, as for the loader */
+	patched[npatched].hook = hook;
+	patched[npatched].form = form;
+	patched[npatched].real = (void *)(uintptr_t)addr;
+	strcpy(patched[npatched].symbol, name);
+	npatched++;
+	write_resolved(hook, m, BT_RESOLVE_PATCHED, name);
+}
+
+static void new_module_cb(struct bt_module *m, void *arg)
+{
+	(void)arg;
+	if (m->scanned || m->self || !bt_writer_is_open())
+		return;
+	m->scanned = 1;
+	bt_dyn_foreach_symbol(m, match_cb, NULL);
+}
+
+/* Objects loaded since the last call: report their hooks, and point
+ * their slots (and everyone's, for names they newly define) at the
+ * trampolines. */
+void bt_resolve_report(void)
+{
+	int before;
+	pthread_mutex_lock(&report_lock);
+	before = npatched;
+	bt_modules_foreach(new_module_cb, NULL);
+	for (int i = 0; i < npatched; i++) {
+		(void)before;
+		bt_modules_foreach(patch_everywhere_cb, &patched[i]);
+	}
+	pthread_mutex_unlock(&report_lock);
+}
+
+void bt_resolve_reset(void)
+{
+	pthread_mutex_init(&report_lock, NULL);
+	/* Patched slots stay patched in the child (same memory); the table
+	 * that the trampolines use stays valid. */
+}

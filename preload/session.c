@@ -1,0 +1,393 @@
+/* session.c - the life of a recording in one process.
+ *
+ * Nothing happens at load time but reading the environment: the trace
+ * file, the flusher thread and the signal handlers appear at the first
+ * hooked event (bt_start), so a compiler spawned by the runtime's JIT, or
+ * `sh`, writes no file and pays nothing.  The end of the process is
+ * caught at every door: the library destructor (after all static
+ * destructors, which may still free buffers), _exit/_Exit, the exec
+ * family (the new image writes its own file), and fatal signals. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <dlfcn.h>
+#include "recorder.h"
+
+_Atomic int bt_state = BT_IDLE;
+atomic_uint_least64_t bt_seq;
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+static int trace_fd = -1;
+static pid_t started_pid; /* a vfork child shares our memory: hands off */
+static char trace_path[PATH_MAX];
+static atomic_int said_give_up;
+
+uint64_t bt_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* stderr via write(2): stdio may be locked by the interrupted program. */
+void bt_log(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof buf - 2)
+		n = sizeof buf - 2;
+	buf[n++] = '\n';
+	if (write(2, buf, (size_t)n) < 0)
+		return;
+}
+
+void bt_give_up(const char *what, int err)
+{
+	atomic_store(&bt_state, BT_DEAD);
+	if (atomic_exchange(&said_give_up, 1) == 0)
+		bt_log("buftrace: %s %s: %s; tracing stopped, the program goes on", what,
+		       trace_path[0] ? trace_path : bt_cfg.outdir, strerror(err));
+}
+
+static void read_cmdline(struct bt_rec *r)
+{
+	char buf[4096];
+	ssize_t n = 0;
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof buf);
+		close(fd);
+	}
+	bt_rec_bytes(r, buf, n > 0 ? (size_t)n : 0);
+}
+
+static void write_header(void)
+{
+	static uint8_t buf[16384];
+	struct bt_rec r;
+	struct timespec rt;
+	char exe[PATH_MAX], host[256];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	exe[n > 0 ? n : 0] = 0;
+	if (gethostname(host, sizeof host) != 0)
+		host[0] = 0;
+	host[sizeof host - 1] = 0;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	bt_rec_begin(&r, buf, sizeof buf);
+	bt_rec_uvar(&r, (uint64_t)getpid());
+	bt_rec_uvar(&r, (uint64_t)getppid());
+	bt_rec_uvar(&r, (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec);
+	bt_rec_uvar(&r, bt_now_ns());
+	bt_rec_bytes(&r, "CLOCK_MONOTONIC", 15);
+	bt_rec_bytes(&r, exe, strlen(exe));
+	read_cmdline(&r);
+	bt_rec_bytes(&r, host, strlen(host));
+	bt_rec_bytes(&r, BUFTRACE_VERSION, strlen(BUFTRACE_VERSION));
+	bt_rec_uvar(&r, (uint64_t)bt_cfg.depth);
+	bt_rec_uvar(&r, (uint64_t)bt_cfg.flush_ms);
+	bt_write_record(BT_REC_HEADER, &r);
+
+	for (int h = 0; h < BT_HOOK_COUNT; h++) {
+		bt_rec_begin(&r, buf, sizeof buf);
+		bt_rec_uvar(&r, (uint64_t)h);
+		bt_rec_uvar(&r, bt_hooks[h].flags);
+		bt_rec_bytes(&r, bt_hooks[h].name, strlen(bt_hooks[h].name));
+		bt_rec_bytes(&r, bt_hooks[h].fields, strlen(bt_hooks[h].fields));
+		bt_write_record(BT_REC_HOOK_INFO, &r);
+	}
+}
+
+/* O_EXCL|O_NOFOLLOW: never overwrite a file, never follow a planted link. */
+static int create_trace_file(void)
+{
+	char base[PATH_MAX - 16];
+	int fd = -1;
+
+	if (snprintf(base, sizeof base, "%.*s/buftrace.%.64s.%d", (int)(sizeof base - 100),
+		     bt_cfg.outdir, program_invocation_short_name, (int)getpid()) < 0)
+		return -1;
+	for (int i = 0; i < 10; i++) {
+		if (i == 0)
+			snprintf(trace_path, sizeof trace_path, "%s.zst", base);
+		else
+			snprintf(trace_path, sizeof trace_path, "%s.%d.zst", base, i);
+		fd = open(trace_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+		/* exec of the same program keeps the pid: a suffix tells them apart. */
+		if (i == 0)
+			bt_log("buftrace: %s already exists; not overwriting it", trace_path);
+	}
+	if (fd < 0) {
+		int err = errno;
+		trace_path[0] = 0;
+		bt_give_up("cannot create a trace file in", err);
+		return -1;
+	}
+	if (bt_cfg.manifest[0]) {
+		int mf = open(bt_cfg.manifest, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+		if (mf >= 0) {
+			char line[PATH_MAX + 2];
+			int n = snprintf(line, sizeof line, "%s\n", trace_path);
+			if (write(mf, line, (size_t)n) < 0)
+				n = 0;
+			close(mf);
+		}
+	}
+	return fd;
+}
+
+static void on_exit_fatal_signal(int sig, siginfo_t *si, void *uc);
+static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE };
+static struct sigaction old_actions[sizeof fatal_signals / sizeof fatal_signals[0]];
+
+static void install_signal_handlers(void)
+{
+	for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = on_exit_fatal_signal;
+		sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+		sigemptyset(&sa.sa_mask);
+		sigaction(fatal_signals[i], &sa, &old_actions[i]);
+	}
+}
+
+/* Flush what we have, put the program's own disposition back, and let the
+ * signal take its course: a fault re-executes and meets the old action
+ * with its real siginfo; a raised signal (abort, kill) is raised again. */
+static void on_exit_fatal_signal(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+	(void)uc;
+	if (atomic_load(&bt_state) == BT_ON)
+		bt_writer_emergency();
+	for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
+		if (fatal_signals[i] == sig)
+			sigaction(sig, &old_actions[i], NULL);
+	if (si->si_code <= 0)
+		raise(sig);
+	errno = saved;
+}
+
+int bt_start(void)
+{
+	int st = atomic_load(&bt_state);
+	if (st != BT_IDLE)
+		return st == BT_ON ? 0 : -1;
+	if (bt_cfg.disabled)
+		return -1;
+	pthread_mutex_lock(&start_lock);
+	if (atomic_load(&bt_state) == BT_IDLE) {
+		int fd = create_trace_file();
+		if (fd >= 0 && bt_writer_open(fd) == 0) {
+			trace_fd = fd;
+			started_pid = getpid();
+			write_header();
+			bt_modules_scan();
+			bt_resolve_report();
+			install_signal_handlers();
+			bt_flusher_start();
+			if (bt_cfg.debug)
+				bt_log("buftrace: pid %d tracing to %s", (int)getpid(), trace_path);
+			atomic_store(&bt_state, BT_ON);
+		} else if (fd >= 0) {
+			close(fd);
+			bt_give_up("cannot start compression for", ENOMEM);
+		}
+	}
+	pthread_mutex_unlock(&start_lock);
+	return atomic_load(&bt_state) == BT_ON ? 0 : -1;
+}
+
+static void write_stats_and_end(void)
+{
+	static uint64_t counts[BT_HOOK_COUNT];
+	static uint8_t buf[BT_HOOK_COUNT * 24 + 64];
+	struct bt_rec r;
+	uint64_t total = 0, n = 0;
+
+	bt_threads_sum_counts(counts);
+	for (int h = 0; h < BT_HOOK_COUNT; h++)
+		n += counts[h] != 0;
+	bt_rec_begin(&r, buf, sizeof buf);
+	bt_rec_uvar(&r, n);
+	for (int h = 0; h < BT_HOOK_COUNT; h++)
+		if (counts[h]) {
+			bt_rec_uvar(&r, (uint64_t)h);
+			bt_rec_uvar(&r, counts[h]);
+			total += counts[h];
+		}
+	bt_write_record(BT_REC_HOOK_STATS, &r);
+	bt_rec_begin(&r, buf, sizeof buf);
+	bt_rec_uvar(&r, total);
+	bt_rec_uvar(&r, atomic_load(&bt_seq));
+	bt_write_record(BT_REC_END, &r);
+}
+
+/* The final flush.  Events that arrive later (other threads still
+ * running during exit) are counted in the stats but not written. */
+void bt_finish(int clean)
+{
+	if (atomic_load(&bt_state) != BT_ON || getpid() != started_pid)
+		return;
+	pthread_mutex_lock(&start_lock);
+	if (atomic_load(&bt_state) == BT_ON) {
+		bt_writer_flush(0);
+		if (clean)
+			write_stats_and_end();
+		bt_writer_flush(1);
+		atomic_store(&bt_state, BT_DEAD);
+	}
+	pthread_mutex_unlock(&start_lock);
+}
+
+/* --- process boundaries ------------------------------------------------ */
+
+static void fork_prepare(void) { pthread_mutex_lock(&start_lock); }
+static void fork_parent(void) { pthread_mutex_unlock(&start_lock); }
+
+/* The child has one thread: whatever locks other threads held are reset,
+ * their buffered events belong to the parent's file.  The child starts a
+ * file of its own at its first hooked event. */
+static void fork_child(void)
+{
+	pthread_mutex_init(&start_lock, NULL);
+	if (trace_fd >= 0)
+		close(trace_fd);
+	trace_fd = -1;
+	trace_path[0] = 0;
+	bt_writer_reset_after_fork();
+	bt_threads_reset_after_fork(NULL);
+	bt_stacks_reset();
+	bt_modules_reset();
+	bt_resolve_reset();
+	atomic_store(&said_give_up, 0);
+	if (atomic_load(&bt_state) != BT_IDLE && !bt_cfg.disabled)
+		atomic_store(&bt_state, BT_IDLE);
+}
+
+__attribute__((constructor)) static void bt_init(void)
+{
+	bt_config_load();
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+/* ELF destructors run after exit handlers and static destructors, which
+ * is when the last buffers of a runtime die. */
+__attribute__((destructor)) static void bt_fini(void)
+{
+	bt_finish(1);
+}
+
+static void *next_fn(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
+BT_EXPORT void _exit(int status)
+{
+	typedef void (*exit_fn)(int) __attribute__((noreturn));
+	static exit_fn real;
+	bt_finish(1);
+	if (!real)
+		real = (exit_fn)next_fn("_exit");
+	real(status);
+}
+
+BT_EXPORT void _Exit(int status)
+{
+	_exit(status);
+}
+
+/* exec replaces the image: flush and end this file; if exec fails we go on
+ * appending frames to it (a zstd file may hold many frames). */
+static void before_exec(void)
+{
+	if (atomic_load(&bt_state) == BT_ON && getpid() == started_pid) {
+		pthread_mutex_lock(&start_lock);
+		bt_writer_flush(1);
+		pthread_mutex_unlock(&start_lock);
+	}
+}
+
+#define EXEC_WRAPPER(name, proto, call, ...)                                \
+	BT_EXPORT int name proto                                            \
+	{                                                                   \
+		static int (*real)(__VA_ARGS__);                            \
+		before_exec();                                              \
+		if (!real)                                                  \
+			real = (int (*)(__VA_ARGS__))next_fn(#name);        \
+		return real call;                                           \
+	}
+
+EXEC_WRAPPER(execve, (const char *p, char *const a[], char *const e[]), (p, a, e),
+	     const char *, char *const *, char *const *)
+EXEC_WRAPPER(execv, (const char *p, char *const a[]), (p, a), const char *, char *const *)
+EXEC_WRAPPER(execvp, (const char *p, char *const a[]), (p, a), const char *, char *const *)
+EXEC_WRAPPER(execvpe, (const char *p, char *const a[], char *const e[]), (p, a, e),
+	     const char *, char *const *, char *const *)
+EXEC_WRAPPER(fexecve, (int fd, char *const a[], char *const e[]), (fd, a, e),
+	     int, char *const *, char *const *)
+
+/* The execl family is variadic: collect the arguments and use execve. */
+extern char **environ;
+static int execl_common(const char *path, const char *arg0, va_list ap, int kind)
+{
+	char *argv[1024];
+	char **envp = environ;
+	int n = 0;
+	argv[n++] = (char *)arg0;
+	while (arg0 && n < 1023 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	argv[n] = NULL;
+	if (kind == 'e')
+		envp = va_arg(ap, char **);
+	if (kind == 'p')
+		return execvp(path, argv);
+	return execve(path, argv, envp);
+}
+
+BT_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	int r;
+	va_start(ap, arg);
+	r = execl_common(path, arg, ap, 0);
+	va_end(ap);
+	return r;
+}
+
+BT_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	int r;
+	va_start(ap, arg);
+	r = execl_common(file, arg, ap, 'p');
+	va_end(ap);
+	return r;
+}
+
+BT_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	int r;
+	va_start(ap, arg);
+	r = execl_common(path, arg, ap, 'e');
+	va_end(ap);
+	return r;
+}

@@ -1,0 +1,155 @@
+/* stacks.c - native backtraces, each distinct one written once.
+ *
+ * heaptrack interns a backtrace as a path in a trie of instruction
+ * pointers: one hash lookup per frame per event.  We hash the whole frame
+ * array once (two independent 64-bit hashes, so equality is decided by
+ * 128 bits without keeping the frames) and probe an open-addressed table
+ * that readers search without a lock; only the insertion of a new stack
+ * takes a lock, and writes the STACK record before publishing the id. */
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include "recorder.h"
+#include "varint.h"
+
+#define TABLE_BITS 20
+#define TABLE_SIZE (1u << TABLE_BITS)
+#define TABLE_LIMIT (TABLE_SIZE / 4 * 3)
+
+struct slot {
+	atomic_uint_least64_t h1; /* 0 = empty; published last */
+	uint64_t h2;
+	uint32_t id;
+};
+
+static struct slot *table;
+static pthread_mutex_t insert_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t next_id = 1, count;
+static int caching_set;
+
+static void hash_ips(void *const *ips, int n, uint64_t *h1, uint64_t *h2)
+{
+	uint64_t a = 0x9e3779b97f4a7c15ull ^ (uint64_t)n, b = 0xc2b2ae3d27d4eb4full + (uint64_t)n;
+	for (int i = 0; i < n; i++) {
+		uint64_t v = (uint64_t)(uintptr_t)ips[i];
+		a = (a ^ v) * 0xff51afd7ed558ccdull;
+		a ^= a >> 32;
+		b = (b + v) * 0x9fb21c651e98df25ull;
+		b ^= b >> 29;
+	}
+	*h1 = a | 1;
+	*h2 = b;
+}
+
+static void write_stack(uint32_t id, void *const *ips, int n)
+{
+	uint8_t buf[(BT_MAX_DEPTH + 3) * BT_UVAR_MAX];
+	uint8_t *p = buf;
+	uint64_t prev = 0;
+	struct bt_rec r;
+
+	p = bt_put_uvar(p, id);
+	p = bt_put_uvar(p, (uint64_t)n);
+	for (int i = 0; i < n; i++) {
+		uint64_t v = (uint64_t)(uintptr_t)ips[i];
+		p = bt_put_uvar(p, bt_zigzag((int64_t)(v - prev)));
+		prev = v;
+	}
+	r.base = buf;
+	r.p = p;
+	r.cap = sizeof buf;
+	bt_write_record(BT_REC_STACK, &r);
+}
+
+static uint32_t intern(void *const *ips, int n)
+{
+	uint64_t h1, h2;
+	uint32_t i = 0, id;
+
+	hash_ips(ips, n, &h1, &h2);
+	if (table) {
+		for (i = (uint32_t)h1 & (TABLE_SIZE - 1);; i = (i + 1) & (TABLE_SIZE - 1)) {
+			uint64_t k = atomic_load_explicit(&table[i].h1, memory_order_acquire);
+			if (!k)
+				break;
+			if (k == h1 && table[i].h2 == h2)
+				return table[i].id;
+		}
+	}
+	pthread_mutex_lock(&insert_lock);
+	if (!table) {
+		void *m = mmap(NULL, sizeof(struct slot) * TABLE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		table = m == MAP_FAILED ? NULL : m;
+	}
+	/* Frames in an object we have not recorded yet: a dlopen we did not
+	 * see finish.  Record the module map before the stack. */
+	for (int f = 0; f < n; f++)
+		if (!bt_modules_contains((uint64_t)(uintptr_t)ips[f])) {
+			bt_modules_scan();
+			bt_resolve_report();
+			break;
+		}
+	id = 0;
+	if (table) {
+		for (i = (uint32_t)h1 & (TABLE_SIZE - 1);; i = (i + 1) & (TABLE_SIZE - 1)) {
+			uint64_t k = atomic_load_explicit(&table[i].h1, memory_order_relaxed);
+			if (!k)
+				break;
+			if (k == h1 && table[i].h2 == h2) {
+				id = table[i].id;
+				break;
+			}
+		}
+	}
+	if (!id) {
+		id = next_id++;
+		write_stack(id, ips, n);
+		/* A full table stops interning: new stacks are written each time. */
+		if (table && count < TABLE_LIMIT) {
+			table[i].h2 = h2;
+			table[i].id = id;
+			atomic_store_explicit(&table[i].h1, h1, memory_order_release);
+			count++;
+		}
+	}
+	pthread_mutex_unlock(&insert_lock);
+	return id;
+}
+
+uint32_t bt_stack_capture(void)
+{
+	void *ips[BT_MAX_DEPTH + 16];
+	int n, skip = 0;
+
+	if (bt_cfg.depth <= 0)
+		return 0;
+	if (!caching_set) {
+		unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+		caching_set = 1;
+	}
+	n = unw_backtrace(ips, bt_cfg.depth + 16);
+	/* Cut our own frames, whatever inlining made of them. */
+	while (skip < n && bt_module_is_self((uint64_t)(uintptr_t)ips[skip]))
+		skip++;
+	n -= skip;
+	if (n > bt_cfg.depth)
+		n = bt_cfg.depth;
+	if (n <= 0)
+		return 0;
+	return intern(ips + skip, n);
+}
+
+void bt_stacks_reset(void)
+{
+	pthread_mutex_init(&insert_lock, NULL);
+	/* The child re-creates the table on demand; clearing it would touch
+	 * every page of it. */
+	if (table)
+		munmap(table, sizeof(struct slot) * TABLE_SIZE);
+	table = NULL;
+	count = 0;
+	next_id = 1;
+}

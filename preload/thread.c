@@ -1,0 +1,212 @@
+/* thread.c - per-thread event chunks: the hot path.
+ *
+ * An event costs one atomic increment (the global sequence number that
+ * orders events across threads), one clock read, and a varint encoding
+ * into this thread's chunk under this thread's own lock, which only the
+ * flusher ever contends for. */
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+#include "recorder.h"
+#include "varint.h"
+
+struct bt_thread *_Atomic bt_all_threads;
+static BT_TLS struct bt_thread *self;
+static BT_TLS int starting;
+static pthread_key_t exit_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static void lock(struct bt_thread *t)
+{
+	while (atomic_exchange_explicit(&t->lock, 1, memory_order_acquire))
+		__builtin_ia32_pause();
+}
+
+static void unlock(struct bt_thread *t)
+{
+	atomic_store_explicit(&t->lock, 0, memory_order_release);
+}
+
+/* Queue the thread's chunk (if it holds events); caller holds t->lock. */
+static void detach_locked(struct bt_thread *t)
+{
+	if (t->chunk && t->chunk->len) {
+		bt_chunk_queue(t->chunk);
+		t->chunk = NULL;
+	}
+}
+
+static void on_thread_exit(void *arg)
+{
+	struct bt_thread *t = arg;
+	lock(t);
+	detach_locked(t);
+	unlock(t);
+	self = NULL;
+	atomic_store(&t->exited, 1);
+}
+
+static void make_key(void)
+{
+	pthread_key_create(&exit_key, on_thread_exit);
+}
+
+static void write_thread_record(struct bt_thread *t)
+{
+	uint8_t buf[64];
+	char name[17] = "";
+	struct bt_rec r;
+	prctl(PR_GET_NAME, name);
+	bt_rec_begin(&r, buf, sizeof buf);
+	bt_rec_uvar(&r, t->tid);
+	bt_rec_bytes(&r, name, strlen(name));
+	bt_write_record(BT_REC_THREAD, &r);
+}
+
+/* A thread's state is reused after the thread exits: long-running
+ * programs with short-lived threads keep a bounded set. */
+static struct bt_thread *register_thread(void)
+{
+	struct bt_thread *t;
+	for (t = atomic_load(&bt_all_threads); t; t = t->next) {
+		int one = 1;
+		if (atomic_load(&t->exited) && atomic_compare_exchange_strong(&t->exited, &one, 0))
+			break;
+	}
+	if (!t) {
+		void *m = mmap(NULL, sizeof *t, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return NULL;
+		t = m;
+		t->next = atomic_load(&bt_all_threads);
+		while (!atomic_compare_exchange_weak(&bt_all_threads, &t->next, t))
+			;
+	}
+	t->tid = (uint32_t)gettid();
+	t->in_hook = 0;
+	t->registered = 1;
+	pthread_once(&key_once, make_key);
+	pthread_setspecific(exit_key, t);
+	self = t;
+	write_thread_record(t);
+	return t;
+}
+
+struct bt_thread *bt_thread_enter(void)
+{
+	struct bt_thread *t = self;
+	if (t) {
+		if (t->in_hook || atomic_load_explicit(&bt_state, memory_order_relaxed) != BT_ON)
+			return NULL;
+		t->in_hook = 1;
+		return t;
+	}
+	if (starting)
+		return NULL;
+	starting = 1;
+	if (bt_start() == 0)
+		t = register_thread();
+	starting = 0;
+	if (t)
+		t->in_hook = 1;
+	return t;
+}
+
+void bt_thread_leave(struct bt_thread *t)
+{
+	t->in_hook = 0;
+}
+
+#define EVENT_MAX ((7 + 10) * BT_UVAR_MAX)
+
+void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, uint32_t stack,
+		   uint32_t pystack, const uint64_t *args, int nargs)
+{
+	uint64_t seq = atomic_fetch_add_explicit(&bt_seq, 1, memory_order_relaxed);
+	uint64_t ts = bt_now_ns();
+	struct bt_chunk *c;
+	uint8_t *p;
+
+	t->counts[hook]++;
+	lock(t);
+	c = t->chunk;
+	if (c && c->len + EVENT_MAX > BT_CHUNK_SIZE) {
+		detach_locked(t);
+		c = NULL;
+	}
+	if (!c) {
+		c = t->chunk = bt_chunk_get();
+		if (!c) {
+			unlock(t);
+			return;
+		}
+	}
+	if (c->len == 0) {
+		c->tid = t->tid;
+		c->first_seq = c->last_seq = seq;
+		c->first_ts = c->last_ts = ts;
+	}
+	/* seq and ts only grow within one thread, so the deltas are unsigned. */
+	p = c->data + c->len;
+	p = bt_put_uvar(p, hook);
+	p = bt_put_uvar(p, flags | (pystack ? BT_EV_PYSTACK : 0));
+	p = bt_put_uvar(p, seq - c->last_seq);
+	p = bt_put_uvar(p, ts - c->last_ts);
+	p = bt_put_uvar(p, stack);
+	if (pystack)
+		p = bt_put_uvar(p, pystack);
+	p = bt_put_uvar(p, (uint64_t)nargs);
+	for (int i = 0; i < nargs; i++)
+		p = bt_put_uvar(p, args[i]);
+	c->len = (size_t)(p - c->data);
+	c->last_seq = seq;
+	c->last_ts = ts;
+	unlock(t);
+}
+
+void bt_threads_detach_chunks(int force)
+{
+	for (struct bt_thread *t = atomic_load(&bt_all_threads); t; t = t->next) {
+		if (force) {
+			lock(t);
+		} else {
+			/* signal path: a thread interrupted inside its own lock is skipped */
+			int tries = 0;
+			while (atomic_exchange_explicit(&t->lock, 1, memory_order_acquire))
+				if (++tries > 100000)
+					break;
+			if (tries > 100000)
+				continue;
+		}
+		detach_locked(t);
+		unlock(t);
+	}
+}
+
+void bt_threads_sum_counts(uint64_t *out)
+{
+	memset(out, 0, sizeof(uint64_t) * BT_HOOK_COUNT);
+	for (struct bt_thread *t = atomic_load(&bt_all_threads); t; t = t->next)
+		for (int h = 0; h < BT_HOOK_COUNT; h++)
+			out[h] += t->counts[h];
+}
+
+/* After fork only the calling thread exists.  Every other thread's state
+ * is marked free; all buffered events are the parent's and are dropped. */
+void bt_threads_reset_after_fork(struct bt_thread *keep)
+{
+	(void)keep;
+	for (struct bt_thread *t = atomic_load(&bt_all_threads); t; t = t->next) {
+		atomic_store(&t->lock, 0);
+		if (t->chunk)
+			t->chunk->len = 0;
+		memset(t->counts, 0, sizeof t->counts);
+		t->in_hook = 0;
+		atomic_store(&t->exited, 1);
+	}
+	self = NULL;
+	starting = 0;
+	key_once = (pthread_once_t)PTHREAD_ONCE_INIT;
+}
