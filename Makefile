@@ -22,7 +22,7 @@ ANALYZER_LIBS := -lzstd
 LIB  := $(BUILD)/lib/buftrace/libbuftrace.so
 BIN  := $(BUILD)/bin/buftrace
 
-.PHONY: all deps demo test install clean fixtures
+.PHONY: all deps demo test install clean fixtures test-progs
 all: $(BUILD)/.deps $(LIB) $(BIN)
 
 # Installs missing Debian packages as root, else prints the apt-get line.
@@ -50,11 +50,12 @@ $(BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(ANALYZER_SRCS) $(COMMON_SRCS))
 
 -include tests/fixtures/fixtures.mk
 -include tests/tools/tools.mk
+include tests/progs/progs.mk
 
 demo: all fixtures
 	@scripts/demo.sh $(BUILD)
 
-test: all fixtures
+test: all fixtures test-progs
 	@tests/run.sh $(BUILD)
 
 install: all

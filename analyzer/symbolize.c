@@ -698,39 +698,6 @@ static const struct ivl *ivec_find(const struct ivec *a, uint64_t addr)
     return NULL;
 }
 
-/* Address ranges of every compilation unit.  This replaces .debug_aranges, which clang's
- * DWARF 5 output lacks and without which libdw 0.188's dwarf_addrdie finds nothing.
- * dwarf_ranges understands DW_AT_low_pc/high_pc, DW_AT_ranges and DWARF 5 rnglists. */
-static int build_cu_index(Dwarf *dw, struct ivec *out)
-{
-    Dwarf_CU *cu = NULL, *next;
-    Dwarf_Half ver;
-    uint8_t ut;
-    Dwarf_Die cudie, sub;
-    long units = 0;
-    while (units++ < 10000000L && dwarf_get_units(dw, cu, &next, &ver, &ut, &cudie, &sub) == 0) {
-        cu = next;
-        if (ut != DW_UT_compile && ut != DW_UT_skeleton)
-            continue;
-        Dwarf_Off off = dwarf_dieoffset(&cudie);
-        Dwarf_Addr base, start, end;
-        ptrdiff_t o = 0;
-        for (int guard = 0; guard < 1000000; guard++) {
-            o = dwarf_ranges(&cudie, o, &base, &start, &end);
-            if (o <= 0)
-                break;
-            /* Ranges of code removed by --gc-sections are relocated to 0 (ld) or to
-             * -1/-2 tombstones (lld); no real code lives at address 0 of an ELF file. */
-            if (start == 0 || end <= start || start >= (Dwarf_Addr)-2)
-                continue;
-            if (ivec_add(out, start, end, off, NULL) != 0)
-                return -1;
-        }
-    }
-    ivec_finish(out);
-    return 0;
-}
-
 static int add_symtab(Elf *elf, Elf64_Word type, struct ivec *out)
 {
     Elf_Scn *scn = NULL;
@@ -767,6 +734,23 @@ static int add_symtab(Elf *elf, Elf64_Word type, struct ivec *out)
 /* ------------------------------------------------------------------------------------ */
 /* 5. modules and DWARF resolution                                                       */
 
+/* Per compilation unit, built on first use: the ranges of its out-of-line functions.
+ * Finding the function of an address by walking the unit's DIE tree would cost a walk of
+ * the whole unit per address (libdw's dwarf_siblingof re-parses every subtree it skips,
+ * and clang emits no DW_AT_sibling), which is prohibitive for tt-metal's huge units. */
+struct cuinfo {
+    Dwarf_Off off; /* CU DIE offset */
+    int indexed;
+    struct ivec funcs; /* [lo, hi) -> subprogram DIE offset */
+};
+
+/* DIE offset -> namespace-qualified name, for functions without a linkage name. */
+struct qmap {
+    uint64_t *key;
+    const char **val;
+    size_t cap, n;
+};
+
 struct module {
     char *path;
     int ok; /* file opened and parsed */
@@ -774,7 +758,11 @@ struct module {
     size_t bidlen;
     struct elfimg main, debug, alt;
     Dwarf *dw, *altdw;
-    struct ivec cus, syms;
+    struct cuinfo *cu; /* in .debug_info order, i.e. sorted by off */
+    size_t ncu;
+    struct ivec cus;   /* CU address ranges -> index into cu[] */
+    struct ivec syms;  /* ELF function symbols */
+    struct qmap qnames;
 };
 
 struct centry {
@@ -810,11 +798,77 @@ static const char *demangled(struct symbolizer *s, const char *name)
     return intern(&s->strs, name);
 }
 
+static int qmap_put(struct qmap *q, uint64_t key, const char *val)
+{
+    if ((q->n + 1) * 2 > q->cap) {
+        size_t nc = q->cap ? q->cap * 2 : 256;
+        uint64_t *nk = malloc(nc * sizeof *nk);
+        const char **nv = calloc(nc, sizeof *nv);
+        if (nk == NULL || nv == NULL) {
+            free(nk);
+            free(nv);
+            return -1;
+        }
+        for (size_t i = 0; i < q->cap; i++) {
+            if (q->val[i] == NULL)
+                continue;
+            size_t j = hash_u64(q->key[i]) & (nc - 1);
+            while (nv[j] != NULL)
+                j = (j + 1) & (nc - 1);
+            nk[j] = q->key[i];
+            nv[j] = q->val[i];
+        }
+        free(q->key);
+        free(q->val);
+        q->key = nk;
+        q->val = nv;
+        q->cap = nc;
+    }
+    size_t j = hash_u64(key) & (q->cap - 1);
+    while (q->val[j] != NULL && q->key[j] != key)
+        j = (j + 1) & (q->cap - 1);
+    if (q->val[j] == NULL)
+        q->n++;
+    q->key[j] = key;
+    q->val[j] = val;
+    return 0;
+}
+
+static const char *qmap_get(const struct qmap *q, uint64_t key)
+{
+    if (q->cap == 0)
+        return NULL;
+    size_t j = hash_u64(key) & (q->cap - 1);
+    while (q->val[j] != NULL) {
+        if (q->key[j] == key)
+            return q->val[j];
+        j = (j + 1) & (q->cap - 1);
+    }
+    return NULL;
+}
+
+static struct cuinfo *cu_by_offset(struct module *m, Dwarf_Off off)
+{
+    size_t lo = 0, hi = m->ncu;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->cu[mid].off == off)
+            return &m->cu[mid];
+        if (m->cu[mid].off < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static void index_cu(struct symbolizer *s, struct module *m, struct cuinfo *ci);
+
 /* For functions without a linkage name (gcc omits it for internal-linkage C++ functions;
- * C has none): DW_AT_name, qualified with the enclosing namespaces and classes of the DIE
- * that carries the name, so "inline_leaf" reads "buft::inline_leaf" as the demangled
+ * C has none): DW_AT_name, qualified with the enclosing namespaces and classes recorded
+ * when the unit was indexed, so "inline_leaf" reads "buft::inline_leaf" as the demangled
  * linkage names do. */
-static const char *qualified_name(struct symbolizer *s, Dwarf_Die *die)
+static const char *qualified_name(struct symbolizer *s, struct module *m, Dwarf_Die *die)
 {
     Dwarf_Die cur = *die, ref;
     Dwarf_Attribute a;
@@ -828,33 +882,19 @@ static const char *qualified_name(struct symbolizer *s, Dwarf_Die *die)
     const char *name = dwarf_formstring(&a);
     if (name == NULL)
         return NULL;
-    Dwarf_Die *sc = NULL;
-    int n = dwarf_getscopes_die(&cur, &sc);
-    size_t len = strlen(name) + 1;
-    for (int i = 1; i < n; i++)
-        len += strlen(dwarf_diename(&sc[i]) ? dwarf_diename(&sc[i]) : "(anonymous namespace)") + 2;
-    char *q = malloc(len);
-    const char *r = NULL;
-    if (q != NULL) {
-        q[0] = '\0';
-        for (int i = n - 1; i >= 1; i--) {
-            int tag = dwarf_tag(&sc[i]);
-            if (tag != DW_TAG_namespace && tag != DW_TAG_class_type &&
-                tag != DW_TAG_structure_type && tag != DW_TAG_union_type)
-                continue;
-            const char *p = dwarf_diename(&sc[i]);
-            strcat(q, p != NULL ? p : "(anonymous namespace)");
-            strcat(q, "::");
-        }
-        strcat(q, name);
-        r = intern(&s->strs, q);
-        free(q);
+    if (dwarf_cu_getdwarf(cur.cu) == m->dw) { /* not a DIE of the dwz alt file */
+        Dwarf_Die cudie;
+        struct cuinfo *ci = NULL;
+        if (dwarf_diecu(&cur, &cudie, NULL, NULL) != NULL &&
+            (ci = cu_by_offset(m, dwarf_dieoffset(&cudie))) != NULL)
+            index_cu(s, m, ci);
+        const char *q = qmap_get(&m->qnames, dwarf_dieoffset(&cur));
+        if (q != NULL)
+            return q;
     }
-    free(sc);
-    return r;
+    return intern(&s->strs, name);
 }
-
-static const char *die_function_name(struct symbolizer *s, Dwarf_Die *die)
+static const char *die_function_name(struct symbolizer *s, struct module *m, Dwarf_Die *die)
 {
     /* attr_integrate follows DW_AT_abstract_origin (inlined and out-of-line instances) and
      * DW_AT_specification (member function definitions) to where the names live. */
@@ -866,7 +906,7 @@ static const char *die_function_name(struct symbolizer *s, Dwarf_Die *die)
         n = dwarf_formstring(&a);
     if (n != NULL)
         return demangled(s, n);
-    return qualified_name(s, die);
+    return qualified_name(s, m, die);
 }
 
 static const char *full_path(struct symbolizer *s, const char *comp_dir, const char *file)
@@ -881,16 +921,141 @@ static const char *full_path(struct symbolizer *s, const char *comp_dir, const c
     return r;
 }
 
+/* Record the functions of one scope level: out-of-line subprograms by address range, and
+ * the qualified names of unnamed-linkage ones.  Descends into namespaces and classes (which
+ * hold function definitions) but not into function bodies. */
+static int index_scope(struct symbolizer *s, struct module *m, struct cuinfo *ci,
+                       Dwarf_Die *parent, char **prefix, size_t plen, unsigned depth,
+                       long *budget)
+{
+    Dwarf_Die child;
+    if (depth > MAX_SCOPE_DEPTH || dwarf_child(parent, &child) != 0)
+        return 0;
+    do {
+        if (--*budget < 0)
+            return 0;
+        int tag = dwarf_tag(&child);
+        if (tag == DW_TAG_subprogram) {
+            Dwarf_Addr base, lo, hi;
+            ptrdiff_t o = 0;
+            for (int guard = 0; guard < 100000; guard++) {
+                if ((o = dwarf_ranges(&child, o, &base, &lo, &hi)) <= 0)
+                    break;
+                if (lo != 0 && lo < hi && lo < (Dwarf_Addr)-2 &&
+                    ivec_add(&ci->funcs, lo, hi, dwarf_dieoffset(&child), NULL) != 0)
+                    return -1;
+            }
+            if (plen > 0 && !dwarf_hasattr(&child, DW_AT_linkage_name) &&
+                !dwarf_hasattr(&child, DW_AT_MIPS_linkage_name)) {
+                const char *n = dwarf_diename(&child);
+                char *q = n ? join3(*prefix, "", n) : NULL;
+                const char *iq = q ? intern(&s->strs, q) : NULL;
+                free(q);
+                if (iq != NULL && qmap_put(&m->qnames, dwarf_dieoffset(&child), iq) != 0)
+                    return -1;
+            }
+        } else if (tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
+                   tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
+                   tag == DW_TAG_module) {
+            const char *n = dwarf_diename(&child);
+            if (n == NULL)
+                n = tag == DW_TAG_namespace ? "(anonymous namespace)" : "(anonymous)";
+            char *np = join3(*prefix, n, "::");
+            if (np == NULL)
+                return -1;
+            char *saved = *prefix;
+            *prefix = np;
+            int r = index_scope(s, m, ci, &child, prefix, strlen(np), depth + 1, budget);
+            *prefix = saved;
+            free(np);
+            if (r < 0)
+                return r;
+        }
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return 0;
+}
+
+static void index_cu(struct symbolizer *s, struct module *m, struct cuinfo *ci)
+{
+    if (ci->indexed)
+        return;
+    ci->indexed = 1;
+    Dwarf_Die cudie;
+    char *prefix = strdup("");
+    long budget = DIE_BUDGET;
+    if (prefix == NULL || dwarf_offdie(m->dw, ci->off, &cudie) == NULL ||
+        index_scope(s, m, ci, &cudie, &prefix, 0, 0, &budget) != 0) {
+        /* keep what was gathered: a partial index still answers correctly where it can */
+    }
+    free(prefix);
+    ivec_finish(&ci->funcs);
+}
+
+/* Address ranges of every compilation unit.  This replaces .debug_aranges, which clang's
+ * DWARF 5 output lacks and without which libdw 0.188's dwarf_addrdie finds nothing.
+ * dwarf_ranges understands DW_AT_low_pc/high_pc, DW_AT_ranges and DWARF 5 rnglists. */
+static void build_cu_index(struct module *m)
+{
+    Dwarf_CU *cu = NULL, *next;
+    Dwarf_Half ver;
+    uint8_t ut;
+    Dwarf_Die cudie, sub;
+    size_t cap = 0;
+    while (m->ncu < 10000000 && dwarf_get_units(m->dw, cu, &next, &ver, &ut, &cudie, &sub) == 0) {
+        cu = next;
+        if (ut != DW_UT_compile && ut != DW_UT_skeleton)
+            continue;
+        if (m->ncu == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            struct cuinfo *nv = realloc(m->cu, nc * sizeof *nv);
+            if (nv == NULL)
+                goto out;
+            m->cu = nv;
+            cap = nc;
+        }
+        m->cu[m->ncu] = (struct cuinfo){.off = dwarf_dieoffset(&cudie)};
+        Dwarf_Addr base, start, end;
+        ptrdiff_t o = 0;
+        for (int guard = 0; guard < 1000000; guard++) {
+            o = dwarf_ranges(&cudie, o, &base, &start, &end);
+            if (o <= 0)
+                break;
+            /* Ranges of code removed by --gc-sections are relocated to 0 (ld) or to
+             * -1/-2 tombstones (lld); no real code lives at address 0 of an ELF file. */
+            if (start == 0 || end <= start || start >= (Dwarf_Addr)-2)
+                continue;
+            if (ivec_add(&m->cus, start, end, m->ncu, NULL) != 0)
+                goto out;
+        }
+        m->ncu++;
+    }
+out:
+    ivec_finish(&m->cus); /* even when cut short: lookups need it sorted */
+}
+
 struct chain {
     Dwarf_Die *v;
     size_t n, cap;
 };
 
-/* Descend from PARENT to the innermost DIE whose ranges contain PC, recording the
- * pc-bearing scopes on the way.  dwarf_getscopes is not used because for an address in
- * inlined code it returns the abstract definition's scopes after the innermost inlined
- * instance, not the concrete chain of callers we need.  Namespaces and classes carry no
- * ranges themselves but may contain function definitions, so they are searched too. */
+static int chain_push(struct chain *c, const Dwarf_Die *d)
+{
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 16;
+        Dwarf_Die *nv = realloc(c->v, nc * sizeof *nv);
+        if (nv == NULL)
+            return -1;
+        c->v = nv;
+        c->cap = nc;
+    }
+    c->v[c->n++] = *d;
+    return 0;
+}
+
+/* Descend from PARENT (a function) to the innermost scope whose ranges contain PC,
+ * recording the scopes on the way.  dwarf_getscopes is not used because for an address
+ * in inlined code it returns the abstract definition's scopes after the innermost inlined
+ * instance, not the concrete chain of callers we need. */
 static int find_scopes(Dwarf_Die *parent, Dwarf_Addr pc, struct chain *c, unsigned depth,
                        long *budget)
 {
@@ -901,37 +1066,18 @@ static int find_scopes(Dwarf_Die *parent, Dwarf_Addr pc, struct chain *c, unsign
         if (--*budget < 0)
             return 0;
         switch (dwarf_tag(&child)) {
-        case DW_TAG_subprogram:
+        case DW_TAG_subprogram: /* nested functions (GNU C) */
         case DW_TAG_inlined_subroutine:
         case DW_TAG_entry_point:
         case DW_TAG_lexical_block:
         case DW_TAG_try_block:
         case DW_TAG_catch_block:
             if (dwarf_haspc(&child, pc) > 0) {
-                if (c->n == c->cap) {
-                    size_t nc = c->cap ? c->cap * 2 : 16;
-                    Dwarf_Die *nv = realloc(c->v, nc * sizeof *nv);
-                    if (nv == NULL)
-                        return -1;
-                    c->v = nv;
-                    c->cap = nc;
-                }
-                c->v[c->n++] = child;
-                if (find_scopes(&c->v[c->n - 1], pc, c, depth + 1, budget) < 0)
+                if (chain_push(c, &child) < 0)
                     return -1;
-                return 1;
+                return find_scopes(&c->v[c->n - 1], pc, c, depth + 1, budget) < 0 ? -1 : 1;
             }
             break;
-        case DW_TAG_namespace:
-        case DW_TAG_class_type:
-        case DW_TAG_structure_type:
-        case DW_TAG_union_type:
-        case DW_TAG_module: {
-            int r = find_scopes(&child, pc, c, depth + 1, budget);
-            if (r != 0)
-                return r;
-            break;
-        }
         default:
             break;
         }
@@ -939,15 +1085,20 @@ static int find_scopes(Dwarf_Die *parent, Dwarf_Addr pc, struct chain *c, unsign
     return 0;
 }
 
-static int cu_for_addr(struct module *m, uint64_t a, Dwarf_Die *cudie)
+static int cu_for_addr(struct module *m, uint64_t a, Dwarf_Die *cudie, struct cuinfo **ci)
 {
     const struct ivl *iv = ivec_find(&m->cus, a);
-    if (iv != NULL && dwarf_offdie(m->dw, iv->off, cudie) != NULL)
+    *ci = NULL;
+    if (iv != NULL && dwarf_offdie(m->dw, m->cu[iv->off].off, cudie) != NULL) {
+        *ci = &m->cu[iv->off];
         return 1;
+    }
     /* Units without ranges but covered by .debug_aranges (rare; cheap to ask). */
-    return dwarf_addrdie(m->dw, a, cudie) != NULL;
+    if (dwarf_addrdie(m->dw, a, cudie) == NULL)
+        return 0;
+    *ci = cu_by_offset(m, dwarf_dieoffset(cudie));
+    return 1;
 }
-
 static int is_function_tag(int tag)
 {
     return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
@@ -959,7 +1110,8 @@ static int resolve_dwarf(struct symbolizer *s, struct module *m, uint64_t a,
                          struct sym_frame *fr, int cap)
 {
     Dwarf_Die cudie;
-    if (m->dw == NULL || !cu_for_addr(m, a, &cudie))
+    struct cuinfo *ci;
+    if (m->dw == NULL || !cu_for_addr(m, a, &cudie, &ci))
         return 0;
     Dwarf_Attribute at;
     const char *comp_dir = dwarf_formstring(dwarf_attr(&cudie, DW_AT_comp_dir, &at));
@@ -976,9 +1128,18 @@ static int resolve_dwarf(struct symbolizer *s, struct module *m, uint64_t a,
             col = 0;
     }
 
+    /* The out-of-line function from the unit's function index, then the inlined
+     * instances and blocks inside it. */
     struct chain c = {0};
     long budget = DIE_BUDGET;
-    find_scopes(&cudie, a, &c, 0, &budget);
+    const struct ivl *fn = NULL;
+    if (ci != NULL) {
+        index_cu(s, m, ci);
+        fn = ivec_find(&ci->funcs, a);
+    }
+    Dwarf_Die fdie;
+    if (fn != NULL && dwarf_offdie(m->dw, fn->off, &fdie) != NULL && chain_push(&c, &fdie) == 0)
+        find_scopes(&c.v[0], a, &c, 0, &budget);
 
     Dwarf_Files *files = NULL;
     size_t nfiles = 0;
@@ -988,7 +1149,7 @@ static int resolve_dwarf(struct symbolizer *s, struct module *m, uint64_t a,
         int tag = dwarf_tag(d);
         if (!is_function_tag(tag))
             continue;
-        fr[n] = (struct sym_frame){.function = die_function_name(s, d), .file = file,
+        fr[n] = (struct sym_frame){.function = die_function_name(s, m, d), .file = file,
                                    .line = line, .column = col,
                                    .inlined = tag == DW_TAG_inlined_subroutine};
         n++;
@@ -1026,6 +1187,11 @@ static void module_free(struct module *m)
     img_close(&m->alt);
     img_close(&m->debug);
     img_close(&m->main);
+    for (size_t i = 0; i < m->ncu; i++)
+        free(m->cu[i].funcs.v);
+    free(m->cu);
+    free(m->qnames.key);
+    free(m->qnames.val);
     free(m->cus.v);
     free(m->syms.v);
     free(m->bid);
@@ -1062,10 +1228,8 @@ static void module_load(struct module *m)
             if (m->altdw != NULL)
                 dwarf_setalt(m->dw, m->altdw);
         }
-        if (m->dw != NULL && build_cu_index(m->dw, &m->cus) != 0) {
-            free(m->cus.v);
-            m->cus = (struct ivec){0};
-        }
+        if (m->dw != NULL)
+            build_cu_index(m); /* on allocation failure: the units indexed so far */
     }
     free(dbgpath);
     /* Symbols: the module's own .symtab, else the debug file's (strip --strip-all keeps it

@@ -128,9 +128,11 @@ static int create_trace_file(void)
 		fd = open(trace_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0 || errno != EEXIST)
 			break;
-		/* exec of the same program keeps the pid: a suffix tells them apart. */
-		if (i == 0)
-			bt_log("buftrace: %s already exists; not overwriting it", trace_path);
+		/* exec of the same program keeps the pid: a suffix tells them
+		 * apart.  Anything but our own earlier file is worth a word. */
+		struct stat st;
+		if (i == 0 && (lstat(trace_path, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid()))
+			bt_log("buftrace: %s already exists and is not ours; not touching it", trace_path);
 	}
 	if (fd < 0) {
 		int err = errno;
@@ -320,6 +322,8 @@ static void before_exec(void)
 {
 	if (atomic_load(&bt_state) == BT_ON && getpid() == started_pid) {
 		pthread_mutex_lock(&start_lock);
+		bt_writer_flush(0);
+		write_stats_and_end();
 		bt_writer_flush(1);
 		pthread_mutex_unlock(&start_lock);
 	}

@@ -23,7 +23,7 @@ for dir in "$FIX"/gnu "$FIX"/old "$FIX"/libcxx; do
 	[ -x "$dir/host_linked" ] || continue
 	hosts="$dir/host_linked $dir/host_dlopen"
 	# A sanitized _ttnn.so cannot be loaded into an uninstrumented python3.
-	if [ -n "$py" ] && ! readelf -d "$dir/_ttnn.so" | grep -q 'lib[at]san\|libubsan'; then
+	if [ -n "$py" ] && ! nm -D --undefined-only "$dir/libtt_metal.so" | grep -q '__[atu]*san_'; then
 		hosts="$hosts $py:$here/fixtures/host.py"
 	fi
 	for host in $hosts; do
