@@ -15,9 +15,9 @@ LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 COMMON_SRCS   := common/trace_format.c common/hook_table.c
 PRELOAD_SRCS  := $(wildcard preload/*.c)
-ANALYZER_SRCS := analyzer/main.c analyzer/cmd_record.c analyzer/cmd_dump.c analyzer/cmd_stubs.c \
-                 analyzer/trace_reader.c analyzer/json.c
-ANALYZER_LIBS := -lzstd
+ANALYZER_SRCS := analyzer/main.c analyzer/cmd_record.c analyzer/cmd_dump.c analyzer/cmd_stubs.c analyzer/cmd_report.c \
+                 analyzer/trace_reader.c analyzer/json.c analyzer/model.c analyzer/groups.c analyzer/symbolize.c
+ANALYZER_LIBS := -ldw -lelf -lzstd -lstdc++
 
 LIB  := $(BUILD)/lib/buftrace/libbuftrace.so
 BIN  := $(BUILD)/bin/buftrace
@@ -31,11 +31,11 @@ $(BUILD)/.deps: scripts/deps.sh
 	@mkdir -p $(BUILD) && touch $@
 deps: $(BUILD)/.deps
 
-$(BUILD)/obj/%.pic.o: %.c $(wildcard common/*.h preload/*.h) | $(BUILD)/.deps
+$(BUILD)/obj/%.pic.o: %.c $(wildcard common/*.h common/*.def preload/*.h) | $(BUILD)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -fexceptions -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c $(wildcard common/*.h analyzer/*.h) | $(BUILD)/.deps
+$(BUILD)/obj/%.o: %.c $(wildcard common/*.h common/*.def analyzer/*.h) | $(BUILD)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 

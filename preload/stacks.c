@@ -131,10 +131,15 @@ uint32_t bt_stack_capture(void)
 		caching_set = 1;
 	}
 	n = unw_backtrace(ips, bt_cfg.depth + 16);
-	/* Cut our own frames, whatever inlining made of them. */
-	while (skip < n && bt_module_is_self((uint64_t)(uintptr_t)ips[skip]))
-		skip++;
-	n -= skip;
+	/* Cut our own frames, whatever inlining made of them: the leading
+	 * ones, and those of outer hooked calls still in progress (a
+	 * Buffer::create inside MeshDevice::create runs under two of our
+	 * wrappers). */
+	for (int i = 0; i < n; i++)
+		if (!bt_module_is_self((uint64_t)(uintptr_t)ips[i]))
+			ips[skip++] = ips[i];
+	n = skip;
+	skip = 0;
 	if (n > bt_cfg.depth)
 		n = bt_cfg.depth;
 	if (n <= 0)

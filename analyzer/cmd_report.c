@@ -1,0 +1,675 @@
+/* cmd_report.c - `buftrace report [OPTIONS] [TRACE|DIR ...]`
+ *
+ * Which buffers were alive, their memory unreleased, when their device or
+ * mesh closed; grouped by the path that created them, with the init path
+ * (open call -> Buffer::create) marked.  Text for people, JSON for
+ * machines (docs/report-schema.md), folded stacks for flame graphs, and
+ * exit status 3 with --fail-on-survivors for CI gates. */
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "buftrace.h"
+#include "groups.h"
+#include "json.h"
+#include "report.h"
+#include "trace_format.h"
+
+enum format { FMT_TEXT, FMT_JSON, FMT_FOLDED };
+
+struct opts {
+	enum format format;
+	int fail_on_survivors, color, width;
+};
+
+static const char *B = "", *Y = "", *D = "", *R = "";
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: buftrace report [--format text|json|folded] [--fail-on-survivors]\n"
+		   "                       [--color auto|always|never] [TRACE|DIR ...]\n"
+		   "  With no TRACE, reads every buftrace.*.zst in the current directory.\n"
+		   "  Exit status: 0 ok, 1 bad input, 2 usage, 3 survivors (with --fail-on-survivors).\n");
+}
+
+/* --- collecting trace files ---------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int collect_traces(int argc, char **argv, char ***out)
+{
+	char **v = NULL;
+	int n = 0;
+	int any = 0;
+	for (int i = 0; i < argc; i++) {
+		struct stat st;
+		any = 1;
+		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			DIR *d = opendir(argv[i]);
+			struct dirent *de;
+			int found = 0;
+			while (d && (de = readdir(d))) {
+				size_t l = strlen(de->d_name);
+				if (strncmp(de->d_name, "buftrace.", 9) || l < 4 || strcmp(de->d_name + l - 4, ".zst"))
+					continue;
+				v = realloc(v, (size_t)(n + 1) * sizeof *v);
+				v[n] = malloc(strlen(argv[i]) + l + 2);
+				sprintf(v[n++], "%s/%s", argv[i], de->d_name);
+				found = 1;
+			}
+			if (d)
+				closedir(d);
+			if (!found) {
+				fprintf(stderr, "buftrace: %s: no buftrace.*.zst traces in this directory\n", argv[i]);
+				n = -1;
+				break;
+			}
+		} else {
+			v = realloc(v, (size_t)(n + 1) * sizeof *v);
+			v[n++] = strdup(argv[i]);
+		}
+	}
+	if (!any) {
+		char *dot[] = { "." };
+		return collect_traces(1, dot, out);
+	}
+	if (n > 1)
+		qsort(v, (size_t)n, sizeof *v, cmp_str);
+	*out = v;
+	return n;
+}
+
+/* --- text ------------------------------------------------------------------ */
+
+static double secs(const struct model *m, uint64_t ns)
+{
+	return ns > m->start_ns ? (double)(ns - m->start_ns) / 1e9 : 0.0;
+}
+
+static void human_bytes(char *buf, size_t n, uint64_t b)
+{
+	if (b >= 1 << 20 && b % (1 << 20) == 0)
+		snprintf(buf, n, "%" PRIu64 " MiB", b >> 20);
+	else if (b >= 1024 && b % 1024 == 0)
+		snprintf(buf, n, "%" PRIu64 " KiB", b >> 10);
+	else
+		snprintf(buf, n, "%" PRIu64 " bytes", b);
+}
+
+static void by_type_line(char *buf, size_t n, const uint64_t *by_type)
+{
+	size_t o = 0;
+	buf[0] = 0;
+	for (int t = 0; t < 6; t++)
+		if (by_type[t] && o < n)
+			o += (size_t)snprintf(buf + o, n - o, ", %s: %" PRIu64 " bytes", t < 5 ? bt_buffer_type_name((uint64_t)t) : "?",
+					      by_type[t]);
+}
+
+static int cmp_dev(const void *a, const void *b)
+{
+	const struct device *x = *(struct device *const *)a, *y = *(struct device *const *)b;
+	int64_t ix = x->chip_id >= 0 ? x->chip_id : 1000 + x->mesh_id, iy = y->chip_id >= 0 ? y->chip_id : 1000 + y->mesh_id;
+	return ix < iy ? -1 : ix > iy;
+}
+
+static struct device **sorted_devices(struct model *m, size_t *n)
+{
+	size_t c = 0, i = 0;
+	struct device **v;
+	for (struct device *d = m->devices; d; d = d->next)
+		c++;
+	v = calloc(c + 1, sizeof *v);
+	for (struct device *d = m->devices; d && v; d = d->next)
+		v[i++] = d;
+	if (v)
+		qsort(v, c, sizeof *v, cmp_dev);
+	*n = v ? c : 0;
+	return v;
+}
+
+static void print_frame_text(const struct opts *o, const struct frame *f, int mark)
+{
+	char fn[512], loc[300];
+	const char *name = f->function;
+	int room;
+	if (!name) {
+		snprintf(fn, sizeof fn, "%s+0x%" PRIx64, f->module ? short_file(f->module) : "??", f->ip);
+		name = fn;
+	}
+	if (f->file)
+		snprintf(loc, sizeof loc, "%s:%d", short_file(f->file), f->line);
+	else if (f->module && f->function)
+		snprintf(loc, sizeof loc, "(%s)", short_file(f->module));
+	else
+		loc[0] = 0;
+	/* fit 100 columns: elide the parameter list first, then the middle */
+	room = o->width - 8 - (int)strlen(loc);
+	if (room < 30)
+		room = 30;
+	char shown[512];
+	snprintf(shown, sizeof shown, "%s", name);
+	if ((int)strlen(shown) > room) {
+		char *paren = strchr(shown, '(');
+		if (paren && paren != shown) {
+			strcpy(paren, "(...)");
+		}
+	}
+	if ((int)strlen(shown) > room) {
+		int keep = room - 3;
+		memmove(shown + 3, shown + strlen(shown) - keep, (size_t)keep + 1);
+		memcpy(shown, "...", 3);
+	}
+	printf("    %s%s%s %-*s %s%s%s\n", mark ? Y : "", mark ? ">" : " ", mark ? R : "", room, shown, D,
+	       loc, R);
+	(void)f->inlined;
+}
+
+static void print_group_text(const struct opts *o, struct group *g, int idx)
+{
+	struct model *m = g->m;
+	struct buffer *b0 = g->bufs[0];
+	char hb[64], types[128] = "", devs[256] = "";
+	size_t to = 0, dof = 0;
+	int64_t mesh = model_mesh_id(m, b0->device);
+	int seen_t[7] = { 0 };
+	int64_t seen_d[64];
+	int nd = 0;
+
+	human_bytes(hb, sizeof hb, g->bytes);
+	for (size_t i = 0; i < g->nbufs; i++) {
+		struct buffer *b = g->bufs[i];
+		int t = b->type >= 0 && b->type < 5 ? b->type : 5;
+		int64_t d = model_device_id(m, b->device);
+		int dup = 0;
+		if (!seen_t[t]) {
+			seen_t[t] = 1;
+			to += (size_t)snprintf(types + to, sizeof types - to, "%s%s", to ? "+" : "", t < 5 ? bt_buffer_type_name((uint64_t)t) : "?");
+		}
+		for (int k = 0; k < nd; k++)
+			dup |= seen_d[k] == d;
+		if (!dup && nd < 64) {
+			seen_d[nd++] = d;
+			if (d >= 0)
+				dof += (size_t)snprintf(devs + dof, sizeof devs - dof, "%s%" PRId64, dof ? "," : "", d);
+			else
+				dof += (size_t)snprintf(devs + dof, sizeof devs - dof, "%s?", dof ? "," : "");
+		}
+	}
+	printf("%s#%d  %" PRIu64 " buffer%s, %s of %s on device%s %s", B, idx, g->count, g->count == 1 ? "" : "s", hb,
+	       types, nd == 1 ? "" : "s", devs);
+	if (mesh >= 0)
+		printf(" (mesh %" PRId64 ")", mesh);
+	printf("%s\n", R);
+	printf("    %s %s at +%.3f s\n", g->dangling ? "memory released in bulk by allocator teardown, object alive after"
+					     : "alive after",
+	       bt_hooks[b0->close_hook].name, secs(m, b0->close_ns));
+	if (b0->owns_data == 0)
+		printf("    created at pre-existing addresses (owns_data=false)");
+	else if (b0->owns_data == 1)
+		printf("    owning buffers (owns_data=true)");
+	else
+		printf("    owns_data unknown (the create call was not seen)");
+	int reg = 0;
+	for (size_t i = 0; i < g->nbufs; i++)
+		reg |= g->bufs[i]->registered;
+	printf("; %s\n", reg ? "registered with an allocator" : "never registered with an allocator");
+	if (g->open_call)
+		printf("    created during %s: %s\n", strstr(g->open_call, "Mesh") || strstr(g->open_call, "mesh") ? "mesh init" : "device init",
+		       g->open_call);
+	else
+		printf("    created after init%s%s\n", g->top_call ? ", under " : "", g->top_call ? g->top_call : "");
+	printf("    fate: ");
+	{
+		const char *sep = "";
+		if (g->fates[FATE_DESTROYED_AT_EXIT]) {
+			printf("%" PRIu64 " destroyed at process exit", g->fates[FATE_DESTROYED_AT_EXIT]);
+			sep = ", ";
+		}
+		if (g->fates[FATE_DESTROYED]) {
+			printf("%s%" PRIu64 " destroyed later", sep, g->fates[FATE_DESTROYED]);
+			sep = ", ";
+		}
+		if (g->fates[FATE_ALIVE_AT_END])
+			printf("%s%" PRIu64 " never seen to die", sep, g->fates[FATE_ALIVE_AT_END]);
+		printf("\n");
+	}
+	printf("    %s:\n", g->init_depth > 0 ? "creation stack, init path marked > (open call -> Buffer::create)"
+					    : "creation stack");
+	for (int i = 0; i < g->nframes; i++)
+		print_frame_text(o, &g->frames[i], i <= g->init_depth);
+	printf("    buffers:");
+	for (size_t i = 0; i < g->nbufs && i < 8; i++) {
+		struct buffer *b = g->bufs[i];
+		if (b->has_address)
+			printf(" 0x%" PRIx64 "(%" PRIu64 ")", b->address, b->size);
+		else
+			printf(" %" PRIu64 "B", b->size);
+	}
+	if (g->nbufs > 8)
+		printf(" ... %zu more", g->nbufs - 8);
+	printf("\n\n");
+}
+
+static void print_text(const struct opts *o, struct model *m, struct group *sg, size_t nsg, struct group *dg,
+		       size_t ndg)
+{
+	size_t nd;
+	struct device **devs = sorted_devices(m, &nd);
+	uint64_t count = 0, bytes = 0;
+	char hb[64];
+
+	printf("%sbuftrace report%s: %s\n", B, R, m->path);
+	printf("  pid %" PRIu64 ", %s, %" PRIu64 " events over %.3f s%s\n", m->pid, m->cmdline ? m->cmdline : "?",
+	       m->nevents, secs(m, m->end_ns), m->complete ? "" : " (trace incomplete: process killed?)");
+	if (m->lost)
+		printf("  %" PRIu64 " events missing from the trace\n", m->lost);
+	/* closes, in order, with the monitor-style statistics */
+	for (size_t i = 0; i < nd; i++) {
+		struct device *d = devs[i];
+		char line[256];
+		if (!d->closed || d->is_mesh)
+			continue;
+		by_type_line(line, sizeof line, d->surv_by_type);
+		printf("  close at +%.3f s (%s): Device %" PRId64 ": Buffers: %" PRIu64 "%s\n", secs(m, d->closed_ns),
+		       bt_hooks[d->close_hook].name, d->chip_id, d->surv_count, line);
+	}
+	{
+		/* at exit: the survivors still alive when the process began to exit */
+		uint64_t ec[256] = { 0 }, eb[256][6];
+		memset(eb, 0, sizeof eb);
+		for (size_t i = 0; i < nsg; i++)
+			for (size_t k = 0; k < sg[i].nbufs; k++) {
+				struct buffer *b = sg[i].bufs[k];
+				int64_t id = model_device_id(m, b->device);
+				if (b->fate == FATE_DESTROYED || id < 0 || id > 255)
+					continue;
+				ec[id]++;
+				eb[id][b->type >= 0 && b->type < 5 ? b->type : 5] += b->size;
+			}
+		for (int id = 0; id < 256; id++)
+			if (ec[id]) {
+				char line[256];
+				by_type_line(line, sizeof line, eb[id]);
+				printf("  at exit: Device %d: Buffers: %" PRIu64 "%s\n", id, ec[id], line);
+			}
+	}
+	printf("\n");
+	for (size_t i = 0; i < nsg; i++) {
+		count += sg[i].count;
+		bytes += sg[i].bytes;
+	}
+	human_bytes(hb, sizeof hb, bytes);
+	if (!nsg)
+		printf("%sNo buffer outlived the close of its device.%s\n\n", B, R);
+	else
+		printf("%s%" PRIu64 " buffer%s (%s) outlived the close of their device, from %zu creation path%s:%s\n\n", B,
+		       count, count == 1 ? "" : "s", hb, nsg, nsg == 1 ? "" : "s", R);
+	for (size_t i = 0; i < nsg; i++)
+		print_group_text(o, &sg[i], (int)i + 1);
+	if (ndg) {
+		printf("%sDangling: buffer objects alive after close whose memory the allocator teardown released "
+		       "(use-after-close risk):%s\n\n",
+		       B, R);
+		for (size_t i = 0; i < ndg; i++)
+			print_group_text(o, &dg[i], (int)i + 1);
+	}
+	if (m->anomalies) {
+		printf("%sAnomalies:%s\n", B, R);
+		for (struct anomaly *a = m->anomalies; a; a = a->next) {
+			struct frame f[4];
+			int n = model_frames(m, a->stack, f, 4);
+			printf("  %-22s x%-5" PRIu64 " %s", a->kind, a->count, a->message);
+			for (int i = 0; i < n && i < 2; i++)
+				printf("%s %s", i ? " <-" : "  at", f[i].function ? f[i].function : "??");
+			printf("\n");
+		}
+		printf("\n");
+	}
+	free(devs);
+}
+
+/* --- json ------------------------------------------------------------------ */
+
+static void json_u64_or_null(int64_t v)
+{
+	if (v < 0)
+		fputs("null", stdout);
+	else
+		printf("%" PRId64, v);
+}
+
+static void json_rel_ns(const struct model *m, uint64_t ns, int valid)
+{
+	if (!valid)
+		fputs("null", stdout);
+	else
+		printf("%" PRIu64, ns > m->start_ns ? ns - m->start_ns : 0);
+}
+
+void json_frames(const struct frame *f, int n, int init_depth)
+{
+	fputs("[", stdout);
+	for (int i = 0; i < n; i++) {
+		printf("%s{\"function\":", i ? "," : "");
+		json_cstr(stdout, f[i].function);
+		fputs(",\"file\":", stdout);
+		json_cstr(stdout, f[i].file);
+		printf(",\"line\":");
+		if (f[i].line)
+			printf("%d", f[i].line);
+		else
+			fputs("null", stdout);
+		fputs(",\"module\":", stdout);
+		json_cstr(stdout, f[i].module);
+		printf(",\"offset\":\"0x%" PRIx64 "\",\"inlined\":%s,\"init_path\":%s,\"language\":\"native\"}", f[i].ip,
+		       f[i].inlined ? "true" : "false", i <= init_depth ? "true" : "false");
+	}
+	fputs("]", stdout);
+}
+
+static const char *fate_name(enum fate f)
+{
+	return f == FATE_DESTROYED ? "destroyed_later" : f == FATE_DESTROYED_AT_EXIT ? "destroyed_at_exit" : "never_died";
+}
+
+void json_group(const struct group *g)
+{
+	struct model *m = g->m;
+	struct buffer *b0 = g->bufs[0];
+	int reg = 0, first;
+	printf("{\"pid\":%" PRIu64 ",\"key\":", m->pid);
+	json_cstr(stdout, g->key);
+	printf(",\"count\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"device_ids\":[", g->count, g->bytes);
+	first = 1;
+	for (size_t i = 0; i < g->nbufs; i++) {
+		int64_t d = model_device_id(m, g->bufs[i]->device);
+		int dup = 0;
+		for (size_t k = 0; k < i; k++)
+			dup |= model_device_id(m, g->bufs[k]->device) == d;
+		if (dup)
+			continue;
+		printf("%s", first ? "" : ",");
+		json_u64_or_null(d);
+		first = 0;
+	}
+	fputs("],\"buffer_types\":[", stdout);
+	first = 1;
+	for (int t = -1; t < 5; t++) {
+		int has = 0;
+		for (size_t i = 0; i < g->nbufs; i++)
+			has |= g->bufs[i]->type == t || (t == -1 && (g->bufs[i]->type < 0 || g->bufs[i]->type > 4));
+		if (has) {
+			printf("%s\"%s\"", first ? "" : ",", t >= 0 ? bt_buffer_type_name((uint64_t)t) : "UNKNOWN");
+			first = 0;
+		}
+	}
+	for (size_t i = 0; i < g->nbufs; i++)
+		reg |= g->bufs[i]->registered;
+	printf("],\"owns_data\":%s,\"allocator_registered\":%s,\"phase\":\"%s\",\"open_call\":",
+	       b0->owns_data < 0 ? "null" : b0->owns_data ? "true" : "false", reg ? "true" : "false", g->phase);
+	json_cstr(stdout, g->open_call);
+	fputs(",\"top_call\":", stdout);
+	json_cstr(stdout, g->top_call);
+	printf(",\"closed_by\":\"%s\",\"mesh_id\":", bt_hooks[b0->close_hook].name);
+	json_u64_or_null(model_mesh_id(m, b0->device));
+	printf(",\"fates\":{\"destroyed_at_exit\":%" PRIu64 ",\"destroyed_later\":%" PRIu64 ",\"never_died\":%" PRIu64 "}",
+	       g->fates[FATE_DESTROYED_AT_EXIT], g->fates[FATE_DESTROYED], g->fates[FATE_ALIVE_AT_END]);
+	fputs(",\"stack\":", stdout);
+	json_frames(g->frames, g->nframes, g->init_depth);
+	fputs(",\"buffers\":[", stdout);
+	for (size_t i = 0; i < g->nbufs; i++) {
+		struct buffer *b = g->bufs[i];
+		printf("%s{\"device_id\":", i ? "," : "");
+		json_u64_or_null(model_device_id(m, b->device));
+		printf(",\"buffer_type\":\"%s\",\"address\":", b->type >= 0 ? bt_buffer_type_name((uint64_t)b->type) : "UNKNOWN");
+		if (b->has_address)
+			printf("%" PRIu64, b->address);
+		else
+			fputs("null", stdout);
+		printf(",\"size\":%" PRIu64 ",\"page_size\":%" PRIu64 ",\"created_ns\":", b->size, b->page_size);
+		json_rel_ns(m, b->created_ns, 1);
+		fputs(",\"closed_ns\":", stdout);
+		json_rel_ns(m, b->close_ns, 1);
+		fputs(",\"destroyed_ns\":", stdout);
+		json_rel_ns(m, b->destroyed_ns, b->fate != FATE_ALIVE_AT_END);
+		printf(",\"fate\":\"%s\"}", fate_name(b->fate));
+	}
+	fputs("]}", stdout);
+}
+
+struct loaded {
+	struct model m;
+	struct group *sg, *dg;
+	size_t nsg, ndg;
+};
+
+static void print_json(struct loaded *L, int n)
+{
+	uint64_t count = 0, bytes = 0, ngroups = 0, ndang = 0, nanom = 0;
+	int first;
+	printf("{\"schema\":\"buftrace-report/1\",\"processes\":[");
+	for (int i = 0; i < n; i++) {
+		struct model *m = &L[i].m;
+		printf("%s{\"pid\":%" PRIu64 ",\"ppid\":%" PRIu64 ",\"trace\":", i ? "," : "", m->pid, m->ppid);
+		json_cstr(stdout, m->path);
+		fputs(",\"exe\":", stdout);
+		json_cstr(stdout, m->exe);
+		fputs(",\"cmdline\":", stdout);
+		json_cstr(stdout, m->cmdline);
+		printf(",\"events\":%" PRIu64 ",\"lost_events\":%" PRIu64 ",\"complete\":%s,\"error\":", m->nevents, m->lost,
+		       m->complete ? "true" : "false");
+		json_cstr(stdout, m->error);
+		fputs("}", stdout);
+	}
+	printf("],\"devices\":[");
+	first = 1;
+	for (int i = 0; i < n; i++) {
+		struct model *m = &L[i].m;
+		size_t nd;
+		struct device **devs = sorted_devices(m, &nd);
+		for (size_t k = 0; k < nd; k++) {
+			struct device *d = devs[k];
+			printf("%s{\"pid\":%" PRIu64 ",\"kind\":\"%s\",\"device_id\":", first ? "" : ",", m->pid,
+			       d->is_mesh ? "mesh" : "device");
+			json_u64_or_null(d->is_mesh ? -1 : d->chip_id);
+			fputs(",\"mesh_id\":", stdout);
+			json_u64_or_null(d->is_mesh ? d->mesh_id : model_mesh_id(m, d->ptr));
+			fputs(",\"opened_ns\":", stdout);
+			json_rel_ns(m, d->opened_ns, d->opened_ns != 0);
+			fputs(",\"closed_ns\":", stdout);
+			json_rel_ns(m, d->closed_ns, d->closed);
+			printf(",\"survivors\":{\"count\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"by_type\":{", d->surv_count,
+			       d->surv_bytes);
+			int f2 = 1;
+			for (int t = 0; t < 6; t++)
+				if (d->surv_by_type[t]) {
+					printf("%s\"%s\":%" PRIu64, f2 ? "" : ",", t < 5 ? bt_buffer_type_name((uint64_t)t) : "UNKNOWN",
+					       d->surv_by_type[t]);
+					f2 = 0;
+				}
+			fputs("}}}", stdout);
+			first = 0;
+		}
+		free(devs);
+	}
+	printf("],\"survivor_groups\":[");
+	first = 1;
+	for (int i = 0; i < n; i++)
+		for (size_t k = 0; k < L[i].nsg; k++) {
+			fputs(first ? "" : ",", stdout);
+			json_group(&L[i].sg[k]);
+			first = 0;
+			count += L[i].sg[k].count;
+			bytes += L[i].sg[k].bytes;
+			ngroups++;
+		}
+	printf("],\"dangling\":[");
+	first = 1;
+	for (int i = 0; i < n; i++)
+		for (size_t k = 0; k < L[i].ndg; k++) {
+			fputs(first ? "" : ",", stdout);
+			json_group(&L[i].dg[k]);
+			first = 0;
+			ndang += L[i].dg[k].count;
+		}
+	printf("],\"anomalies\":[");
+	first = 1;
+	for (int i = 0; i < n; i++)
+		for (struct anomaly *a = L[i].m.anomalies; a; a = a->next) {
+			struct frame f[GROUP_MAX_FRAMES];
+			int nf = model_frames(&L[i].m, a->stack, f, GROUP_MAX_FRAMES);
+			printf("%s{\"pid\":%" PRIu64 ",\"kind\":\"%s\",\"count\":%" PRIu64 ",\"message\":", first ? "" : ",",
+			       L[i].m.pid, a->kind, a->count);
+			json_cstr(stdout, a->message);
+			fputs(",\"stack\":", stdout);
+			json_frames(f, nf, -1);
+			fputs("}", stdout);
+			first = 0;
+			nanom++;
+		}
+	printf("],\"summary\":{\"processes\":%d,\"survivors\":%" PRIu64 ",\"survivor_bytes\":%" PRIu64
+	       ",\"survivor_groups\":%" PRIu64 ",\"dangling\":%" PRIu64 ",\"anomalies\":%" PRIu64 "}}\n",
+	       n, count, bytes, ngroups, ndang, nanom);
+}
+
+static void print_folded(struct loaded *L, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (size_t k = 0; k < L[i].nsg; k++) {
+			struct group *g = &L[i].sg[k];
+			for (int f = g->nframes - 1; f >= 0; f--) {
+				const struct frame *fr = &g->frames[f];
+				char buf[512];
+				if (fr->function) {
+					char *short_name = func_name_only(fr->function);
+					snprintf(buf, sizeof buf, "%s", short_name ? short_name : fr->function);
+					free(short_name);
+				}
+				else
+					snprintf(buf, sizeof buf, "%s+0x%" PRIx64, fr->module ? short_file(fr->module) : "??", fr->ip);
+				for (char *c = buf; *c; c++)
+					if (*c == ';' || *c == '\n')
+						*c = ',';
+				printf("%s%s", buf, f ? ";" : "");
+			}
+			printf(" %" PRIu64 "\n", g->bytes);
+		}
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct opts o = { FMT_TEXT, 0, -1, 100 };
+	char **files = NULL, **args = calloc((size_t)argc + 1, sizeof *args);
+	int nargs = 0, nfiles, bad = 0, survivors = 0;
+	struct loaded *L;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			free(args);
+			return EXIT_OK;
+		} else if (!strcmp(a, "--format") && i + 1 < argc) {
+			const char *f = argv[++i];
+			if (!strcmp(f, "text"))
+				o.format = FMT_TEXT;
+			else if (!strcmp(f, "json"))
+				o.format = FMT_JSON;
+			else if (!strcmp(f, "folded"))
+				o.format = FMT_FOLDED;
+			else {
+				fprintf(stderr, "buftrace report: unknown format '%s' (text, json, folded)\n", f);
+				free(args);
+				return EXIT_USAGE;
+			}
+		} else if (!strcmp(a, "--fail-on-survivors")) {
+			o.fail_on_survivors = 1;
+		} else if (!strcmp(a, "--color") && i + 1 < argc) {
+			const char *c = argv[++i];
+			o.color = !strcmp(c, "always") ? 1 : !strcmp(c, "never") ? 0 : -1;
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "buftrace report: unknown option '%s'\n", a);
+			usage(stderr);
+			free(args);
+			return EXIT_USAGE;
+		} else {
+			args[nargs++] = argv[i];
+		}
+	}
+	nfiles = collect_traces(nargs, args, &files);
+	free(args);
+	if (nfiles <= 0) {
+		if (nfiles == 0)
+			fprintf(stderr, "buftrace report: no trace given and no buftrace.*.zst in the current directory\n");
+		return nfiles == 0 ? EXIT_USAGE : EXIT_BAD_INPUT;
+	}
+	if (o.color < 0)
+		o.color = isatty(1) && getenv("NO_COLOR") == NULL;
+	if (o.color && o.format == FMT_TEXT) {
+		B = "\033[1m";
+		Y = "\033[33m";
+		D = "\033[2m";
+		R = "\033[0m";
+	}
+	L = calloc((size_t)nfiles, sizeof *L);
+	for (int i = 0; i < nfiles; i++) {
+		if (isatty(2) && nfiles > 1)
+			fprintf(stderr, "\rbuftrace: reading %d/%d %s\033[K", i + 1, nfiles, files[i]);
+		if (model_load(&L[i].m, files[i]) < 0) {
+			fprintf(stderr, "buftrace: %s\n", L[i].m.error);
+			bad = 1;
+			L[i].m.path = files[i];
+			continue;
+		}
+		if (L[i].m.error) {
+			bad = 1;
+		}
+		L[i].sg = groups_build(&L[i].m, 0, &L[i].nsg);
+		L[i].dg = groups_build(&L[i].m, 1, &L[i].ndg);
+		survivors += L[i].nsg > 0;
+	}
+	if (isatty(2) && nfiles > 1)
+		fprintf(stderr, "\r\033[K");
+	if (o.format == FMT_JSON) {
+		print_json(L, nfiles);
+	} else if (o.format == FMT_FOLDED) {
+		print_folded(L, nfiles);
+	} else {
+		uint64_t tc = 0, tb = 0;
+		int procs = 0;
+		for (int i = 0; i < nfiles; i++) {
+			if (!L[i].m.pid && L[i].m.error && !L[i].m.nrecords)
+				continue;
+			print_text(&o, &L[i].m, L[i].sg, L[i].nsg, L[i].dg, L[i].ndg);
+			procs++;
+			for (size_t k = 0; k < L[i].nsg; k++) {
+				tc += L[i].sg[k].count;
+				tb += L[i].sg[k].bytes;
+			}
+		}
+		if (procs > 1)
+			printf("%sAll %d processes:%s %" PRIu64 " buffers (%" PRIu64 " bytes) outlived their device\n", B, procs, R,
+			       tc, tb);
+	}
+	fflush(stdout);
+	for (int i = 0; i < nfiles; i++) {
+		if (L[i].m.error && L[i].m.nrecords)
+			fprintf(stderr, "buftrace: %s\n", L[i].m.error);
+		groups_free(L[i].sg, L[i].nsg);
+		groups_free(L[i].dg, L[i].ndg);
+		model_free(&L[i].m);
+		free(files[i]);
+	}
+	free(files);
+	free(L);
+	if (bad)
+		return EXIT_BAD_INPUT;
+	return o.fail_on_survivors && survivors ? EXIT_SURVIVORS : EXIT_OK;
+}

@@ -1,0 +1,202 @@
+/* groups.c - see groups.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "groups.h"
+
+const char *short_file(const char *path)
+{
+	const char *p, *last = NULL, *prev = NULL;
+	if (!path)
+		return NULL;
+	for (p = path; *p; p++)
+		if (*p == '/') {
+			prev = last;
+			last = p;
+		}
+	return prev ? prev + 1 : path;
+}
+
+/* "ns::f(int, std::vector<...>) const" -> "ns::f": the parameter list is
+ * the last balanced (...) group of the name. */
+char *func_name_only(const char *fn)
+{
+	size_t n = strlen(fn);
+	char *r = strdup(fn);
+	if (!r)
+		return NULL;
+	if (n > 6 && !strcmp(r + n - 6, " const"))
+		r[n -= 6] = 0;
+	if (n && r[n - 1] == ')') {
+		int depth = 0;
+		for (size_t i = n; i-- > 0;) {
+			if (r[i] == ')')
+				depth++;
+			else if (r[i] == '(' && --depth == 0) {
+				if (i > 0)
+					r[i] = 0;
+				break;
+			}
+		}
+	}
+	return r;
+}
+
+static int contains(const char *fn, const char *what)
+{
+	return fn && strstr(fn, what) != NULL;
+}
+
+int stack_is_exit(struct model *m, uint32_t stack)
+{
+	struct frame f[GROUP_MAX_FRAMES];
+	int n = model_frames(m, stack, f, GROUP_MAX_FRAMES);
+	for (int i = 0; i < n; i++)
+		if (contains(f[i].function, "__run_exit_handlers") || contains(f[i].function, "__cxa_finalize") ||
+		    contains(f[i].function, "_dl_fini") || (f[i].function && !strcmp(f[i].function, "exit")))
+			return 1;
+	return 0;
+}
+
+/* Functions that open a device or a mesh, outermost wins. */
+static int is_open_call(const char *fn)
+{
+	static const char *const names[] = { "open_mesh_device", "MeshDevice::create", "create_unit_mesh",
+					     "open_device", "CreateDevice", "Device::Device", "Device::initialize",
+					     NULL };
+	for (int i = 0; fn && names[i]; i++)
+		if (strstr(fn, names[i]))
+			return 1;
+	return 0;
+}
+
+static void describe(struct group *g, struct buffer *first)
+{
+	struct model *m = g->m;
+	int hook = first->has_address ? BT_HOOK_BUFFER_CREATE_AT : BT_HOOK_BUFFER_CREATE;
+	int n;
+
+	/* the hooked call itself: our frames were cut from the stack */
+	memset(&g->frames[0], 0, sizeof g->frames[0]);
+	g->frames[0].function = hook == BT_HOOK_BUFFER_CREATE_AT ? "tt::tt_metal::Buffer::create (at an address)"
+								 : "tt::tt_metal::Buffer::create";
+	n = model_frames(m, g->stack, g->frames + 1, GROUP_MAX_FRAMES);
+	g->nframes = n + 1;
+	g->init_depth = -1;
+	for (int i = g->nframes - 1; i >= 1; i--)
+		if (is_open_call(g->frames[i].function)) {
+			g->init_depth = i;
+			g->open_call = g->open_call_buf = func_name_only(g->frames[i].function);
+			break;
+		}
+	if (g->init_depth < 0 && first->open_hook >= 0) {
+		/* the frames did not name it, the hook scopes did */
+		g->open_call = bt_hooks[first->open_hook].name;
+	}
+	g->phase = g->open_call ? "init" : "runtime";
+	for (int i = g->nframes - 1; i >= 1 && !g->open_call; i--)
+		if (g->frames[i].function && (!strncmp(g->frames[i].function, "tt::", 4) ||
+					      !strncmp(g->frames[i].function, "ttnn::", 6))) {
+			g->top_call = g->frames[i].function;
+			break;
+		}
+	if (!g->top_call && first->top_hook >= 0 && !g->open_call)
+		g->top_call = bt_hooks[first->top_hook].name;
+}
+
+static char *make_key(struct group *g)
+{
+	size_t cap = 256, len = 0;
+	char *k = malloc(cap);
+	if (!k)
+		return NULL;
+	k[0] = 0;
+	for (int i = 0; i < g->nframes; i++) {
+		char part[1024];
+		const struct frame *f = &g->frames[i];
+		int n;
+		if (f->function)
+			n = snprintf(part, sizeof part, "%s@%s:%d|", f->function, short_file(f->file) ? short_file(f->file) : "",
+				     f->line);
+		else
+			n = snprintf(part, sizeof part, "%s+0x%llx|", f->module ? short_file(f->module) : "?",
+				     (unsigned long long)f->ip);
+		if (n < 0)
+			continue;
+		if (len + (size_t)n + 1 > cap) {
+			cap = (len + (size_t)n + 1) * 2;
+			char *nk = realloc(k, cap);
+			if (!nk) {
+				free(k);
+				return NULL;
+			}
+			k = nk;
+		}
+		memcpy(k + len, part, (size_t)n + 1);
+		len += (size_t)n;
+	}
+	return k;
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
+struct group *groups_build(struct model *m, int dangling, size_t *out_n)
+{
+	struct group *g = NULL;
+	size_t n = 0;
+	for (struct buffer *b = m->kept; b; b = b->next) {
+		struct group *x = NULL;
+		if ((dangling ? b->dangling : b->survivor) == 0)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (g[i].stack == b->create_stack && g[i].bufs[0]->has_address == b->has_address) {
+				x = &g[i];
+				break;
+			}
+		if (!x) {
+			struct group *ng = realloc(g, (n + 1) * sizeof *g);
+			if (!ng)
+				break;
+			g = ng;
+			x = &g[n++];
+			memset(x, 0, sizeof *x);
+			x->m = m;
+			x->dangling = dangling;
+			x->stack = b->create_stack;
+		}
+		struct buffer **nb = realloc(x->bufs, (x->nbufs + 1) * sizeof *nb);
+		if (!nb)
+			break;
+		x->bufs = nb;
+		x->bufs[x->nbufs++] = b;
+		x->count++;
+		x->bytes += b->size;
+		if (b->fate == FATE_DESTROYED && b->destroy_stack && stack_is_exit(m, b->destroy_stack))
+			b->fate = FATE_DESTROYED_AT_EXIT;
+		x->fates[b->fate]++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		describe(&g[i], g[i].bufs[0]);
+		g[i].key = make_key(&g[i]);
+	}
+	if (n > 1)
+		qsort(g, n, sizeof *g, by_bytes);
+	*out_n = n;
+	return g;
+}
+
+void groups_free(struct group *g, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(g[i].bufs);
+		free(g[i].key);
+		free(g[i].open_call_buf);
+	}
+	free(g);
+}

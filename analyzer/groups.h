@@ -1,0 +1,43 @@
+/* groups.h - survivors grouped by the path that created them.
+ *
+ * A group is every kept buffer of one kind (survivor or dangling) created
+ * by the same native stack.  Its key is built from the symbolized frames
+ * (function and file:line, never addresses), so the same creation path
+ * matches across runs, ASLR and rebuilds: that is what `diff` compares. */
+#ifndef BT_GROUPS_H
+#define BT_GROUPS_H
+
+#include "model.h"
+
+#define GROUP_MAX_FRAMES 128
+
+struct group {
+	struct model *m;
+	int dangling;
+	uint32_t stack;
+	char *key;
+	uint64_t count, bytes;
+	struct buffer **bufs;
+	size_t nbufs;
+	struct frame frames[GROUP_MAX_FRAMES + 1]; /* [0] is the hooked call itself */
+	int nframes;
+	int init_depth;          /* frames[0..init_depth] are the init path; -1 none */
+	const char *open_call;   /* function that opened the device, or NULL */
+	char *open_call_buf;
+	const char *phase;       /* "init" or "runtime" */
+	const char *top_call;    /* outermost runtime function, for "runtime" */
+	uint64_t fates[3];
+};
+
+/* Groups of m's kept buffers; survivors and dangling separately. Sorted
+ * by bytes, largest first. */
+struct group *groups_build(struct model *m, int dangling, size_t *n);
+void groups_free(struct group *g, size_t n);
+/* 1 when a destroy stack runs inside exit()/static destructors */
+int stack_is_exit(struct model *m, uint32_t stack);
+/* file name shown to people: its last two path components */
+const char *short_file(const char *path);
+/* a demangled name without its parameter list; malloc'ed */
+char *func_name_only(const char *fn);
+
+#endif

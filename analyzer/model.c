@@ -1,0 +1,882 @@
+/* model.c - see model.h. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "model.h"
+#include "trace_format.h"
+#include "trace_reader.h"
+
+#define REORDER_MAX (4u << 20) /* events held back waiting for a missing seq */
+#define MAX_SCOPES 32
+
+struct ev {
+	uint64_t seq, ts;
+	uint32_t tid, stack;
+	uint16_t hook;
+	uint8_t flags, nargs;
+	uint64_t args[6];
+};
+
+struct scope {
+	int hook;
+	uint64_t obj;
+};
+
+struct thread {
+	uint32_t tid;
+	int depth;
+	struct scope scopes[MAX_SCOPES];
+	/* a Buffer::create seen without its result (matched by name only) */
+	int pending;
+	struct buffer pending_buf;
+	struct thread *next;
+};
+
+struct priv {
+	struct ev *heap;
+	size_t nheap, capheap;
+	uint64_t next_seq;
+	int seq_started;
+	struct thread *threads;
+	uint64_t records;
+	uint64_t pending_devices[256];
+	int npending_devices;
+};
+
+/* --- small helpers ------------------------------------------------------- */
+
+static void *xcalloc(size_t n, size_t s)
+{
+	void *p = calloc(n ? n : 1, s);
+	if (!p) {
+		fprintf(stderr, "buftrace: out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+static char *xstrndup(const void *s, size_t n)
+{
+	char *r = xcalloc(1, n + 1);
+	memcpy(r, s, n);
+	return r;
+}
+
+static uint64_t hash_ptr(uint64_t p)
+{
+	p ^= p >> 33;
+	p *= 0xff51afd7ed558ccdull;
+	p ^= p >> 33;
+	return p;
+}
+
+struct device *model_device(struct model *m, uint64_t ptr)
+{
+	for (struct device *d = m->devices; d; d = d->next)
+		if (d->ptr == ptr)
+			return d;
+	return NULL;
+}
+
+static struct device *device_get(struct model *m, uint64_t ptr)
+{
+	struct device *d = model_device(m, ptr);
+	if (!d) {
+		d = xcalloc(1, sizeof *d);
+		d->ptr = ptr;
+		d->chip_id = d->mesh_id = -1;
+		d->next = m->devices;
+		m->devices = d;
+	}
+	return d;
+}
+
+int64_t model_device_id(struct model *m, uint64_t ptr)
+{
+	struct device *d = model_device(m, ptr);
+	if (!d)
+		return -1;
+	return d->chip_id >= 0 ? d->chip_id : d->mesh_id;
+}
+
+int64_t model_mesh_id(struct model *m, uint64_t ptr)
+{
+	struct device *d = model_device(m, ptr);
+	if (!d)
+		return -1;
+	if (d->is_mesh)
+		return d->mesh_id;
+	d = d->mesh ? model_device(m, d->mesh) : NULL;
+	return d ? d->mesh_id : -1;
+}
+
+static void anomaly(struct model *m, const char *kind, uint32_t stack, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void anomaly(struct model *m, const char *kind, uint32_t stack, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	/* one entry per kind and stack, counted */
+	for (struct anomaly *a = m->anomalies; a; a = a->next)
+		if (a->kind == kind && a->stack == stack) {
+			a->count++;
+			return;
+		}
+	struct anomaly *a = xcalloc(1, sizeof *a);
+	a->kind = kind;
+	a->message = xstrndup(msg, strlen(msg));
+	a->stack = stack;
+	a->count = 1;
+	a->next = m->anomalies;
+	m->anomalies = a;
+}
+
+/* --- live buffers -------------------------------------------------------- */
+
+static struct buffer *live_find(struct model *m, uint64_t obj)
+{
+	if (!m->live_cap)
+		return NULL;
+	for (struct buffer *b = m->live[hash_ptr(obj) & (m->live_cap - 1)]; b; b = b->hnext)
+		if (b->obj == obj)
+			return b;
+	return NULL;
+}
+
+static void live_insert(struct model *m, struct buffer *b)
+{
+	if (m->live_count * 2 >= m->live_cap) {
+		size_t nc = m->live_cap ? m->live_cap * 2 : 1024;
+		struct buffer **nl = xcalloc(nc, sizeof *nl);
+		for (size_t i = 0; i < m->live_cap; i++)
+			for (struct buffer *x = m->live[i], *nx; x; x = nx) {
+				nx = x->hnext;
+				x->hnext = nl[hash_ptr(x->obj) & (nc - 1)];
+				nl[hash_ptr(x->obj) & (nc - 1)] = x;
+			}
+		free(m->live);
+		m->live = nl;
+		m->live_cap = nc;
+	}
+	b->hnext = m->live[hash_ptr(b->obj) & (m->live_cap - 1)];
+	m->live[hash_ptr(b->obj) & (m->live_cap - 1)] = b;
+	if (++m->live_count > m->live_peak)
+		m->live_peak = m->live_count;
+}
+
+static void live_remove(struct model *m, struct buffer *b)
+{
+	struct buffer **pp = &m->live[hash_ptr(b->obj) & (m->live_cap - 1)];
+	for (; *pp; pp = &(*pp)->hnext)
+		if (*pp == b) {
+			*pp = b->hnext;
+			m->live_count--;
+			return;
+		}
+}
+
+static void keep(struct model *m, struct buffer *b)
+{
+	/* kept list in creation order: append */
+	struct buffer **pp = &m->kept;
+	while (*pp && (*pp)->created_seq <= b->created_seq)
+		pp = &(*pp)->next;
+	b->next = *pp;
+	*pp = b;
+}
+
+/* The object is gone: keep it if it outlived its device, else forget it. */
+static void finish(struct model *m, struct buffer *b, enum fate fate, uint64_t ts, uint32_t stack)
+{
+	live_remove(m, b);
+	b->fate = fate;
+	b->destroyed_ns = ts;
+	b->destroy_stack = stack;
+	if (b->survivor || b->dangling)
+		keep(m, b);
+	else
+		free(b);
+}
+
+static struct thread *thread_get(struct priv *p, uint32_t tid)
+{
+	struct thread *t;
+	for (t = p->threads; t; t = t->next)
+		if (t->tid == tid)
+			return t;
+	t = xcalloc(1, sizeof *t);
+	t->tid = tid;
+	t->next = p->threads;
+	p->threads = t;
+	return t;
+}
+
+static int is_open_hook(int h)
+{
+	return h == BT_HOOK_MESH_CREATE || h == BT_HOOK_MESH_CREATE_UNIT || h == BT_HOOK_TTNN_OPEN_MESH ||
+	       h == BT_HOOK_DEVICE_CREATE || h == BT_HOOK_DEVICE_INITIALIZE;
+}
+
+/* A buffer object seen for the first time, by whichever event came
+ * first: with unity builds any of them may be the only one we get. */
+static struct buffer *buffer_for(struct model *m, struct thread *t, const struct ev *e, uint64_t obj)
+{
+	struct buffer *b = live_find(m, obj);
+	if (b)
+		return b;
+	b = xcalloc(1, sizeof *b);
+	b->obj = obj;
+	b->type = -1;
+	b->owns_data = -1;
+	b->open_hook = b->top_hook = -1;
+	b->created_ns = e->ts;
+	b->created_seq = e->seq;
+	b->create_stack = e->stack;
+	b->create_tid = e->tid;
+	for (int i = 0; i < t->depth && i < MAX_SCOPES; i++) {
+		if (b->open_hook < 0 && is_open_hook(t->scopes[i].hook))
+			b->open_hook = t->scopes[i].hook;
+		if (b->top_hook < 0)
+			b->top_hook = t->scopes[i].hook;
+	}
+	if (t->pending) {
+		/* bind the create we saw without its result */
+		struct buffer *pb = &t->pending_buf;
+		b->device = pb->device;
+		b->address = pb->address;
+		b->has_address = pb->has_address;
+		b->size = pb->size;
+		b->page_size = pb->page_size;
+		b->type = pb->type;
+		b->owns_data = pb->owns_data;
+		b->create_stack = pb->create_stack;
+		b->created_ns = pb->created_ns;
+		b->create_seen = 1;
+		t->pending = 0;
+	}
+	live_insert(m, b);
+	return b;
+}
+
+/* Memory and object verdict when a device (or a mesh) closes. */
+static void close_check(struct model *m, struct device *d, uint64_t ts, int hook)
+{
+	for (size_t i = 0; i < m->live_cap; i++)
+		for (struct buffer *b = m->live[i]; b; b = b->hnext) {
+			struct device *bd;
+			if (b->checked)
+				continue;
+			bd = model_device(m, b->device);
+			if (b->device != d->ptr && !(bd && bd->mesh == d->ptr && d->is_mesh))
+				continue;
+			b->checked = 1;
+			b->close_ns = ts;
+			b->close_obj = d->ptr;
+			b->close_hook = hook;
+			if (!b->deallocated) {
+				b->survivor = 1;
+				d->surv_count++;
+				d->surv_bytes += b->size;
+				d->surv_by_type[b->type >= 0 && b->type < 5 ? b->type : 5] += b->size;
+			} else if (b->released_bulk) {
+				b->dangling = 1;
+			}
+		}
+}
+
+static int is_close_hook(int h)
+{
+	return h == BT_HOOK_TTNN_CLOSE_MESH || h == BT_HOOK_TTNN_CLOSE_DEVICE || h == BT_HOOK_MESH_CLOSE ||
+	       h == BT_HOOK_MESH_DESTROY || h == BT_HOOK_DEVICE_CLOSE;
+}
+
+static void close_device(struct model *m, uint64_t ptr, uint64_t ts, int hook)
+{
+	struct device *d = device_get(m, ptr);
+	if (d->closed)
+		return;
+	d->closed = 1;
+	d->closed_ns = ts;
+	d->close_hook = hook;
+	close_check(m, d, ts, hook);
+	if (d->is_mesh)
+		for (struct device *x = m->devices; x; x = x->next)
+			if (x->mesh == d->ptr && !x->closed)
+				close_device(m, x->ptr, ts, hook);
+}
+
+static int device_closed(struct model *m, uint64_t ptr)
+{
+	struct device *d = model_device(m, ptr);
+	return d && d->closed;
+}
+
+static void release(struct model *m, struct thread *t, const struct ev *e, uint64_t obj, int hook)
+{
+	struct buffer *b = live_find(m, obj);
+	(void)t;
+	if (!b) {
+		anomaly(m, "release-unknown", e->stack, "%s on a buffer never seen created",
+			bt_hooks[hook].name);
+		return;
+	}
+	if (hook == BT_HOOK_ALLOC_DEALLOCATE || hook == BT_HOOK_OLD_ALLOC_DEALLOCATE ||
+	    hook == BT_HOOK_BUFFER_DEALLOCATE_IMPL) {
+		int *n = hook == BT_HOOK_BUFFER_DEALLOCATE_IMPL ? &b->impl_frees : &b->alloc_frees;
+		if (++*n == 2 || (*n == 1 && b->released_bulk))
+			anomaly(m, "double-deallocate", e->stack, "%s on a buffer already deallocated",
+				bt_hooks[hook].name);
+	}
+	if (hook == BT_HOOK_ALLOC_DEALLOCATE || hook == BT_HOOK_OLD_ALLOC_DEALLOCATE) {
+		if (device_closed(m, b->device))
+			anomaly(m, "allocator-after-close", e->stack,
+				"allocator deallocate_buffer for a device that was closed");
+	} else if (device_closed(m, b->device) && !b->checked) {
+		/* survivors and dangling buffers die after the close by
+		 * definition and are reported as such, not again here */
+		anomaly(m, "release-after-close", e->stack, "%s after the buffer's device was closed",
+			bt_hooks[hook].name);
+	}
+	/* Buffer::deallocate returns at once when owns_data is false */
+	if (hook != BT_HOOK_BUFFER_DEALLOCATE || b->owns_data == 1)
+		b->deallocated = 1;
+}
+
+static void on_event(struct model *m, const struct ev *e)
+{
+	struct priv *p = m->priv;
+	int hook = e->hook < 1024 ? m->hookmap[e->hook] : -1;
+	int exit = e->flags & BT_EV_EXIT, failed = e->flags & BT_EV_FAILED;
+	struct thread *t;
+	const uint64_t *a = e->args;
+	struct buffer *b;
+
+	m->nevents++;
+	if (hook < 0)
+		return;
+	t = thread_get(p, e->tid);
+	if (bt_hooks[hook].flags & BT_HOOK_SCOPED) {
+		if (!exit) {
+			if (t->depth < MAX_SCOPES) {
+				t->scopes[t->depth].hook = hook;
+				t->scopes[t->depth].obj = e->nargs ? a[0] : 0;
+			}
+			t->depth++;
+		} else if (t->depth > 0) {
+			t->depth--;
+		}
+	}
+	if (e->flags & BT_EV_UNKNOWN && hook != BT_HOOK_DEVICE_CREATE)
+		return; /* a call we saw but cannot read */
+	switch (hook) {
+	case BT_HOOK_DEVICE_CREATE:
+		if (e->nargs >= 2 && !exit) {
+			struct device *d = device_get(m, a[0]);
+			d->chip_id = (int64_t)a[1];
+			/* inside a mesh being created: it will own this device */
+			for (int i = 0; i < t->depth - 1 && i < MAX_SCOPES; i++)
+				if (t->scopes[i].hook == BT_HOOK_MESH_CREATE || t->scopes[i].hook == BT_HOOK_MESH_CREATE_UNIT) {
+					if (p->npending_devices < 256)
+						p->pending_devices[p->npending_devices++] = a[0];
+					break;
+				}
+		}
+		break;
+	case BT_HOOK_DEVICE_INITIALIZE:
+		if (exit && e->nargs >= 1) {
+			struct device *d = device_get(m, a[0]);
+			d->opened_ns = e->ts;
+			d->closed = 0;
+		}
+		break;
+	case BT_HOOK_MESH_CREATE:
+	case BT_HOOK_MESH_CREATE_UNIT:
+		if (exit && !failed && e->nargs >= 2 && a[0]) {
+			struct device *mesh = device_get(m, a[0]);
+			mesh->is_mesh = 1;
+			mesh->mesh_id = (int64_t)a[1];
+			mesh->opened_ns = e->ts;
+			for (int i = 0; i < p->npending_devices; i++) {
+				struct device *d = device_get(m, p->pending_devices[i]);
+				d->mesh = a[0];
+				d->mesh_id = mesh->mesh_id;
+			}
+			p->npending_devices = 0;
+		}
+		break;
+	case BT_HOOK_DEVICE_CLOSE:
+	case BT_HOOK_MESH_CLOSE:
+	case BT_HOOK_TTNN_CLOSE_MESH:
+	case BT_HOOK_TTNN_CLOSE_DEVICE:
+		if (exit && e->nargs >= 1 && a[0]) {
+			int by = hook;
+			/* name the call the user made: close_mesh_device, not the
+			 * Device::close deep inside it */
+			for (int i = 0; i < t->depth && i < MAX_SCOPES; i++)
+				if (is_close_hook(t->scopes[i].hook)) {
+					by = t->scopes[i].hook;
+					break;
+				}
+			if (hook != BT_HOOK_DEVICE_CLOSE)
+				device_get(m, a[0])->is_mesh = 1;
+			close_device(m, a[0], e->ts, by);
+		}
+		break;
+	case BT_HOOK_MESH_DESTROY:
+		if (exit && e->nargs >= 1 && a[0])
+			close_device(m, a[0], e->ts, hook);
+		break;
+	case BT_HOOK_BUFFER_CREATE:
+	case BT_HOOK_BUFFER_CREATE_AT: {
+		int at = hook == BT_HOOK_BUFFER_CREATE_AT;
+		struct buffer tmp;
+		if (failed || e->nargs < 5)
+			break;
+		memset(&tmp, 0, sizeof tmp);
+		if (a[0]) {
+			b = live_find(m, a[0]);
+			if (b && b->create_seen) {
+				/* the object at this address died unseen: a new buffer */
+				finish(m, b, FATE_DESTROYED, e->ts, 0);
+				b = NULL;
+			}
+			b = buffer_for(m, t, e, a[0]);
+		} else {
+			b = &tmp; /* result unknown: bind to the next buffer this thread shows */
+		}
+		b->device = a[1];
+		b->has_address = at;
+		b->address = at ? a[2] : 0;
+		b->size = a[2 + at];
+		b->page_size = a[3 + at];
+		b->type = (int)a[4 + at];
+		b->owns_data = !at;
+		b->create_stack = e->stack;
+		b->create_seen = 1;
+		if (!a[0]) {
+			tmp.created_ns = e->ts;
+			t->pending_buf = tmp;
+			t->pending = 1;
+		}
+		break;
+	}
+	case BT_HOOK_BUFFER_VIEW:
+		if (exit && !failed && e->nargs >= 2 && a[0]) {
+			struct buffer *parent = live_find(m, a[1]);
+			b = buffer_for(m, t, e, a[0]);
+			b->owns_data = 0;
+			b->create_seen = 1;
+			if (parent) {
+				b->device = parent->device;
+				b->type = parent->type;
+				b->address = parent->address;
+				b->has_address = parent->has_address;
+			}
+		}
+		break;
+	case BT_HOOK_ALLOC_ALLOCATE:
+	case BT_HOOK_OLD_ALLOC_ALLOCATE:
+		if (exit && !failed && e->nargs >= 2) {
+			b = live_find(m, a[1]);
+			if (b && b->create_seen && b->registered) {
+				finish(m, b, FATE_DESTROYED, e->ts, 0);
+			}
+			b = buffer_for(m, t, e, a[1]);
+			b->registered = 1;
+			b->allocator = a[0];
+			if (b->owns_data < 0)
+				b->owns_data = 1;
+			if (b->device && device_closed(m, b->device))
+				anomaly(m, "allocator-after-close", e->stack,
+					"allocate_buffer for a device that was closed");
+		}
+		break;
+	case BT_HOOK_GT_TRACK_ALLOCATE:
+		if (e->nargs >= 2 && a[1])
+			buffer_for(m, t, e, a[1]);
+		break;
+	case BT_HOOK_BUFFER_ALLOCATE_IMPL:
+		if (e->nargs >= 1 && a[0] && !failed)
+			buffer_for(m, t, e, a[0]);
+		break;
+	case BT_HOOK_BUFFER_DEALLOCATE:
+	case BT_HOOK_BUFFER_DEALLOCATE_IMPL:
+	case BT_HOOK_BUFFER_MARK_DEALLOCATED:
+	case BT_HOOK_DEALLOCATE_BUFFER:
+		if (e->nargs >= 1)
+			release(m, t, e, a[0], hook);
+		break;
+	case BT_HOOK_ALLOC_DEALLOCATE:
+	case BT_HOOK_OLD_ALLOC_DEALLOCATE:
+	case BT_HOOK_GT_TRACK_DEALLOCATE:
+		if (e->nargs >= 2)
+			release(m, t, e, a[1], hook);
+		break;
+	case BT_HOOK_ALLOC_DEALLOCATE_ALL:
+	case BT_HOOK_OLD_ALLOC_DEALLOCATE_ALL:
+	case BT_HOOK_ALLOC_CLEAR:
+	case BT_HOOK_ALLOC_DESTROY:
+		/* bank memory freed wholesale: no per-buffer callback exists */
+		for (size_t i = 0; e->nargs >= 1 && i < m->live_cap; i++)
+			for (b = m->live[i]; b; b = b->hnext)
+				if (b->registered && b->allocator == a[0] && !b->deallocated) {
+					b->deallocated = 1;
+					b->released_bulk = 1;
+				}
+		break;
+	case BT_HOOK_BUFFER_DESTROY:
+		/* the destructor deallocates first: the object is gone on exit */
+		if (e->nargs >= 1) {
+			b = live_find(m, a[0]);
+			if (!b) {
+				if (!exit)
+					anomaly(m, "release-unknown", e->stack,
+						"Buffer::~Buffer on a buffer never seen created");
+				break;
+			}
+			if (exit || failed)
+				finish(m, b, FATE_DESTROYED, e->ts, e->stack);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* --- the re-order heap ---------------------------------------------------- */
+
+static void heap_push(struct priv *p, const struct ev *e)
+{
+	size_t i;
+	if (p->nheap == p->capheap) {
+		p->capheap = p->capheap ? p->capheap * 2 : 4096;
+		p->heap = realloc(p->heap, p->capheap * sizeof *p->heap);
+		if (!p->heap) {
+			fprintf(stderr, "buftrace: out of memory\n");
+			exit(1);
+		}
+	}
+	i = p->nheap++;
+	while (i > 0 && p->heap[(i - 1) / 2].seq > e->seq) {
+		p->heap[i] = p->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	p->heap[i] = *e;
+}
+
+static struct ev heap_pop(struct priv *p)
+{
+	struct ev top = p->heap[0], last = p->heap[--p->nheap];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= p->nheap)
+			break;
+		if (c + 1 < p->nheap && p->heap[c + 1].seq < p->heap[c].seq)
+			c++;
+		if (p->heap[c].seq >= last.seq)
+			break;
+		p->heap[i] = p->heap[c];
+		i = c;
+	}
+	if (p->nheap)
+		p->heap[i] = last;
+	return top;
+}
+
+static void drain(struct model *m, int all)
+{
+	struct priv *p = m->priv;
+	while (p->nheap && (all || p->heap[0].seq == p->next_seq || p->nheap > REORDER_MAX)) {
+		struct ev e = heap_pop(p);
+		if (e.seq != p->next_seq && p->seq_started && e.seq > p->next_seq)
+			m->lost += e.seq - p->next_seq;
+		p->next_seq = e.seq + 1;
+		p->seq_started = 1;
+		on_event(m, &e);
+	}
+}
+
+/* --- records -------------------------------------------------------------- */
+
+static int on_record(struct model *m, struct trace_reader *r, const struct tr_record *rec)
+{
+	struct priv *p = m->priv;
+	const uint8_t *q = rec->p, *s;
+	size_t n;
+	uint64_t id, v;
+
+	switch (rec->kind) {
+	case BT_REC_HEADER: {
+		const uint8_t *cl;
+		size_t cn;
+		if (tr_uvar(&q, rec->end, &m->pid) || tr_uvar(&q, rec->end, &m->ppid) ||
+		    tr_uvar(&q, rec->end, &m->start_realtime_ns) || tr_uvar(&q, rec->end, &m->start_ns) ||
+		    tr_str(&q, rec->end, &s, &n) || tr_str(&q, rec->end, &s, &n))
+			return -1;
+		free(m->exe);
+		m->exe = xstrndup(s, n);
+		if (tr_str(&q, rec->end, &cl, &cn))
+			return -1;
+		free(m->cmdline);
+		m->cmdline = xstrndup(cl, cn);
+		for (size_t i = 0; i + 1 < cn; i++)
+			if (!m->cmdline[i])
+				m->cmdline[i] = ' ';
+		break;
+	}
+	case BT_REC_HOOK_INFO: {
+		uint64_t flags;
+		if (tr_uvar(&q, rec->end, &id) || tr_uvar(&q, rec->end, &flags) || tr_str(&q, rec->end, &s, &n))
+			return -1;
+		if (id < 1024)
+			for (int h = 0; h < BT_HOOK_COUNT; h++)
+				if (strlen(bt_hooks[h].name) == n && !memcmp(bt_hooks[h].name, s, n))
+					m->hookmap[id] = h;
+		break;
+	}
+	case BT_REC_MODULE_LOAD: {
+		struct module mod;
+		memset(&mod, 0, sizeof mod);
+		if (tr_uvar(&q, rec->end, &id) || tr_uvar(&q, rec->end, &mod.bias) || tr_uvar(&q, rec->end, &mod.lo) ||
+		    tr_uvar(&q, rec->end, &mod.hi) || tr_str(&q, rec->end, &s, &n))
+			return -1;
+		mod.id = (uint32_t)id;
+		mod.build_id_len = n < sizeof mod.build_id ? n : sizeof mod.build_id;
+		memcpy(mod.build_id, s, mod.build_id_len);
+		if (tr_str(&q, rec->end, &s, &n))
+			return -1;
+		mod.path = xstrndup(s, n);
+		mod.loaded_at = p->records;
+		m->mods = realloc(m->mods, (m->nmods + 1) * sizeof *m->mods);
+		if (!m->mods)
+			return -1;
+		m->mods[m->nmods++] = mod;
+		break;
+	}
+	case BT_REC_MODULE_UNLOAD:
+		if (tr_uvar(&q, rec->end, &id))
+			return -1;
+		for (size_t i = 0; i < m->nmods; i++)
+			if (m->mods[i].id == id && !m->mods[i].unloaded_at)
+				m->mods[i].unloaded_at = p->records;
+		break;
+	case BT_REC_STACK: {
+		uint64_t cnt, z, ip = 0;
+		if (tr_uvar(&q, rec->end, &id) || tr_uvar(&q, rec->end, &cnt) || cnt > 4096 || id > (1u << 28))
+			return -1;
+		if (id >= m->nstacks) {
+			size_t nc = m->nstacks ? m->nstacks : 256;
+			while (nc <= id)
+				nc *= 2;
+			m->stacks = realloc(m->stacks, nc * sizeof *m->stacks);
+			if (!m->stacks)
+				return -1;
+			memset(m->stacks + m->nstacks, 0, (nc - m->nstacks) * sizeof *m->stacks);
+			m->nstacks = nc;
+		}
+		struct stack *st = &m->stacks[id];
+		free(st->ips);
+		st->ips = xcalloc(cnt, sizeof *st->ips);
+		st->n = (uint32_t)cnt;
+		st->defined_at = p->records;
+		for (uint64_t i = 0; i < cnt; i++) {
+			if (tr_uvar(&q, rec->end, &z))
+				return -1;
+			ip += (uint64_t)((int64_t)(z >> 1) ^ -(int64_t)(z & 1));
+			st->ips[i] = ip;
+		}
+		break;
+	}
+	case BT_REC_EVENTS: {
+		struct tr_events it;
+		struct tr_event te;
+		int rc;
+		if (tr_events_begin(&it, rec))
+			return rec->partial ? 0 : -1;
+		while ((rc = tr_events_next(&it, &te)) == 1) {
+			struct ev e;
+			e.seq = te.seq;
+			e.ts = te.ts;
+			e.tid = te.tid;
+			e.stack = te.stack;
+			e.hook = (uint16_t)te.hook;
+			e.flags = (uint8_t)te.flags;
+			e.nargs = (uint8_t)(te.nargs < 6 ? te.nargs : 6);
+			memcpy(e.args, te.args, sizeof e.args);
+			if (te.ts > m->end_ns)
+				m->end_ns = te.ts;
+			heap_push(p, &e);
+		}
+		drain(m, 0);
+		if (rc < 0 && !rec->partial)
+			return -1;
+		break;
+	}
+	case BT_REC_LOST:
+		if (tr_uvar(&q, rec->end, &v))
+			return -1;
+		m->lost += v;
+		break;
+	case BT_REC_END:
+		m->complete = 1;
+		break;
+	default:
+		break;
+	}
+	(void)r;
+	return 0;
+}
+
+int model_load(struct model *m, const char *path)
+{
+	char err[600];
+	struct trace_reader *r;
+	struct tr_record rec;
+	struct priv *p;
+	int rc;
+
+	memset(m, 0, sizeof *m);
+	m->path = path;
+	for (int i = 0; i < 1024; i++)
+		m->hookmap[i] = -1;
+	r = tr_open(path, err, sizeof err);
+	if (!r) {
+		m->error = xstrndup(err, strlen(err));
+		return -1;
+	}
+	p = m->priv = xcalloc(1, sizeof *p);
+	while ((rc = tr_next(r, &rec)) == 1) {
+		p->records++;
+		m->nrecords++;
+		if (on_record(m, r, &rec)) {
+			char what[64];
+			snprintf(what, sizeof what, "malformed %s record",
+				 rec.kind < BT_REC_KIND_MAX && bt_records[rec.kind].name ? bt_records[rec.kind].name : "?");
+			tr_fail(r, rec.offset, what);
+			break;
+		}
+		if (rec.partial)
+			break;
+	}
+	drain(m, 1);
+	/* whatever is still alive at the end of the trace */
+	for (size_t i = 0; i < m->live_cap; i++)
+		for (struct buffer *b = m->live[i], *nb; b; b = nb) {
+			nb = b->hnext;
+			b->fate = FATE_ALIVE_AT_END;
+			b->hnext = NULL;
+			if (b->survivor || b->dangling)
+				keep(m, b);
+			else
+				free(b);
+		}
+	m->live_count = 0;
+	free(m->live);
+	m->live = NULL;
+	m->live_cap = 0;
+	if (tr_error(r))
+		m->error = xstrndup(tr_error(r), strlen(tr_error(r)));
+	tr_close(r);
+	free(p->heap);
+	p->heap = NULL;
+	return 0;
+}
+
+void model_free(struct model *m)
+{
+	struct priv *p = m->priv;
+	free(m->error);
+	free(m->exe);
+	free(m->cmdline);
+	for (size_t i = 0; i < m->nmods; i++)
+		free(m->mods[i].path);
+	free(m->mods);
+	for (size_t i = 0; i < m->nstacks; i++)
+		free(m->stacks[i].ips);
+	free(m->stacks);
+	for (struct device *d = m->devices, *n; d; d = n) {
+		n = d->next;
+		free(d);
+	}
+	for (struct buffer *b = m->kept, *n; b; b = n) {
+		n = b->next;
+		free(b);
+	}
+	for (struct anomaly *a = m->anomalies, *n; a; a = n) {
+		n = a->next;
+		free(a->message);
+		free(a);
+	}
+	if (p) {
+		for (struct thread *t = p->threads, *n; t; t = n) {
+			n = t->next;
+			free(t);
+		}
+		free(p->heap);
+		free(p);
+	}
+	if (m->sym)
+		sym_free(m->sym);
+	memset(m, 0, sizeof *m);
+}
+
+/* --- symbolization -------------------------------------------------------- */
+
+static const struct module *module_at(const struct model *m, uint64_t ip, uint64_t when)
+{
+	const struct module *best = NULL;
+	for (size_t i = 0; i < m->nmods; i++) {
+		const struct module *x = &m->mods[i];
+		if (ip >= x->lo && ip < x->hi && x->loaded_at <= when && (!x->unloaded_at || x->unloaded_at > when))
+			best = x;
+	}
+	return best;
+}
+
+int model_frames(struct model *m, uint32_t stack, struct frame *out, int max)
+{
+	const struct stack *st;
+	int n = 0;
+	if (stack >= m->nstacks || !m->stacks[stack].ips)
+		return 0;
+	st = &m->stacks[stack];
+	if (!m->sym)
+		m->sym = sym_new();
+	for (uint32_t i = 0; i < st->n && n < max; i++) {
+		uint64_t ip = st->ips[i];
+		const struct module *mod = module_at(m, ip, st->defined_at);
+		struct sym_frame sf[16];
+		enum sym_status ss = SYM_NO_FILE;
+		int k = 0;
+		/* return addresses: look up the call instruction, one byte before */
+		if (mod && m->sym)
+			k = sym_resolve(m->sym, mod->path, mod->build_id, mod->build_id_len, ip - 1 - mod->bias, sf, 16,
+					&ss);
+		if (k <= 0) {
+			out[n].function = NULL;
+			out[n].file = NULL;
+			out[n].line = 0;
+			out[n].inlined = 0;
+			out[n].module = mod ? mod->path : NULL;
+			out[n].ip = mod ? ip - mod->bias : ip;
+			n++;
+			continue;
+		}
+		for (int j = 0; j < k && n < max; j++) {
+			out[n].function = sf[j].function;
+			out[n].file = sf[j].file;
+			out[n].line = sf[j].line;
+			out[n].inlined = sf[j].inlined;
+			out[n].module = mod->path;
+			out[n].ip = ip - mod->bias;
+			n++;
+		}
+	}
+	return n;
+}

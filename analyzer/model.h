@@ -1,0 +1,120 @@
+/* model.h - what a trace says happened: the lifetimes of buffers,
+ * devices and meshes of one traced process.
+ *
+ * model_load() streams a trace once.  Events are written per thread and
+ * reach the file in chunks, so they are re-ordered by their global
+ * sequence number through a bounded heap before they drive the state
+ * machine; memory grows with the live buffers, the distinct stacks and
+ * that re-order window (about one flush interval), not with the number of
+ * events.  Buffers that die unremarkably are forgotten at once; only
+ * survivors and dangling buffers are kept. */
+#ifndef BT_MODEL_H
+#define BT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "hook_table.h"
+#include "symbolize.h"
+
+enum fate { FATE_ALIVE_AT_END, FATE_DESTROYED, FATE_DESTROYED_AT_EXIT };
+
+struct module {
+	uint32_t id;
+	uint64_t bias, lo, hi;
+	char *path;
+	unsigned char build_id[64];
+	size_t build_id_len;
+	uint64_t loaded_at, unloaded_at; /* record index; unloaded_at 0 = never */
+};
+
+struct stack {
+	uint32_t n;
+	uint64_t *ips;
+	uint64_t defined_at; /* record index */
+};
+
+struct device {
+	uint64_t ptr;
+	int64_t chip_id, mesh_id; /* -1 when unknown */
+	int is_mesh;
+	uint64_t mesh;            /* owning mesh object, 0 if none */
+	uint64_t opened_ns, closed_ns;
+	int closed;
+	int close_hook;           /* enum bt_hook_id that closed it */
+	/* buffers alive with unreleased memory when it closed */
+	uint64_t surv_count, surv_bytes, surv_by_type[6];
+	struct device *next;
+};
+
+struct buffer {
+	uint64_t obj, device, address, size, page_size, allocator;
+	int type;             /* BufferType, -1 unknown */
+	int owns_data;        /* 1, 0, -1 unknown */
+	int has_address, registered, deallocated, released_bulk, create_seen;
+	int impl_frees, alloc_frees; /* deallocate_impl / allocator deallocate_buffer calls */
+	uint64_t created_ns, created_seq, destroyed_ns;
+	uint32_t create_stack, destroy_stack, create_tid;
+	int open_hook;        /* outermost open call in progress on the creating thread, -1 */
+	int top_hook;         /* outermost hooked call in progress otherwise, -1 */
+	/* verdict at the first close of its device or mesh */
+	int checked, survivor, dangling;
+	uint64_t close_ns;
+	uint64_t close_obj;
+	int close_hook;       /* the outermost close call in progress */
+	enum fate fate;
+	struct buffer *hnext; /* live hash chain */
+	struct buffer *next;  /* kept list */
+};
+
+struct anomaly {
+	const char *kind;
+	char *message;
+	uint32_t stack;
+	uint64_t count;
+	struct anomaly *next;
+};
+
+struct model {
+	const char *path;
+	char *error;              /* damage, or NULL */
+	/* header */
+	uint64_t pid, ppid, start_realtime_ns, start_ns, end_ns;
+	char *exe, *cmdline;
+	int complete;             /* END record seen */
+	/* tables */
+	int hookmap[1024];        /* trace hook id -> enum bt_hook_id or -1 */
+	struct module *mods;
+	size_t nmods;
+	struct stack *stacks;
+	size_t nstacks;
+	struct device *devices;
+	struct buffer **live;     /* hash by object */
+	size_t live_cap, live_count, live_peak;
+	struct buffer *kept;      /* survivors and dangling, in creation order */
+	struct anomaly *anomalies;
+	uint64_t nevents, nrecords, lost;
+	void *priv;
+	struct symbolizer *sym;
+};
+
+/* Returns 0, or -1 if the file could not be opened at all (m->error set).
+ * Damage part-way leaves everything before it in the model with
+ * m->error set. */
+int model_load(struct model *m, const char *path);
+void model_free(struct model *m);
+
+struct device *model_device(struct model *m, uint64_t ptr); /* NULL if unseen */
+/* device id a user recognises: chip id, else mesh id, else -1 */
+int64_t model_device_id(struct model *m, uint64_t ptr);
+int64_t model_mesh_id(struct model *m, uint64_t ptr);
+
+/* A symbolized frame of a stack. */
+struct frame {
+	const char *function, *file, *module;
+	int line, inlined;
+	uint64_t ip;
+};
+/* Frames of a stack, innermost first, inlined frames expanded. */
+int model_frames(struct model *m, uint32_t stack, struct frame *out, int max);
+
+#endif
