@@ -15,7 +15,7 @@ LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 COMMON_SRCS   := common/trace_format.c common/hook_table.c
 PRELOAD_SRCS  := $(wildcard preload/*.c)
-ANALYZER_SRCS := analyzer/main.c analyzer/cmd_record.c analyzer/cmd_dump.c analyzer/cmd_stubs.c analyzer/cmd_report.c \
+ANALYZER_SRCS := analyzer/main.c analyzer/cmd_record.c analyzer/cmd_dump.c analyzer/cmd_report.c analyzer/cmd_diff.c analyzer/cmd_hooks.c \
                  analyzer/trace_reader.c analyzer/json.c analyzer/model.c analyzer/groups.c analyzer/symbolize.c
 ANALYZER_LIBS := -ldw -lelf -lzstd -lstdc++
 

@@ -211,15 +211,15 @@ static int print_event(struct dump *d, const struct tr_event *ev)
 		fprintf(stdout, "{\"record\":\"EVENT\",\"seq\":%" PRIu64 ",\"ts\":%" PRIu64 ",\"tid\":%u,\"hook\":",
 			ev->seq, ev->ts, ev->tid);
 		json_cstr(stdout, name);
-		fprintf(stdout, ",\"phase\":\"%s\",\"failed\":%s,\"unknown_layout\":%s,\"stack\":%u", phase,
-			ev->flags & BT_EV_FAILED ? "true" : "false", ev->flags & BT_EV_UNKNOWN ? "true" : "false",
+		fprintf(stdout, ",\"phase\":\"%s\",\"entry_only\":%s,\"failed\":%s,\"unknown_layout\":%s,\"stack\":%u", phase,
+			ev->flags & BT_EV_ENTRY_ONLY ? "true" : "false", ev->flags & BT_EV_FAILED ? "true" : "false", ev->flags & BT_EV_UNKNOWN ? "true" : "false",
 			ev->stack);
 		if (ev->flags & BT_EV_PYSTACK)
 			fprintf(stdout, ",\"pystack\":%u", ev->pystack);
 		fputs(",\"args\":{", stdout);
 	} else {
-		fprintf(stdout, "EVENT seq=%" PRIu64 " ts=%" PRIu64 " tid=%u %s %s%s%s stack=%u", ev->seq, ev->ts,
-			ev->tid, name, phase, ev->flags & BT_EV_FAILED ? " FAILED" : "",
+		fprintf(stdout, "EVENT seq=%" PRIu64 " ts=%" PRIu64 " tid=%u %s %s%s%s%s stack=%u", ev->seq, ev->ts,
+			ev->tid, name, phase, ev->flags & BT_EV_ENTRY_ONLY ? " ENTRY-ONLY" : "", ev->flags & BT_EV_FAILED ? " FAILED" : "",
 			ev->flags & BT_EV_UNKNOWN ? " UNKNOWN-LAYOUT" : "", ev->stack);
 		if (ev->flags & BT_EV_PYSTACK)
 			fprintf(stdout, " pystack=%u", ev->pystack);

@@ -104,7 +104,7 @@ static void describe(struct group *g, struct buffer *first)
 		g->top_call = bt_hooks[first->top_hook].name;
 }
 
-static char *make_key(struct group *g)
+static char *make_key(struct group *g, int lines)
 {
 	size_t cap = 256, len = 0;
 	char *k = malloc(cap);
@@ -115,9 +115,12 @@ static char *make_key(struct group *g)
 		char part[1024];
 		const struct frame *f = &g->frames[i];
 		int n;
-		if (f->function)
-			n = snprintf(part, sizeof part, "%s@%s:%d|", f->function, short_file(f->file) ? short_file(f->file) : "",
-				     f->line);
+		/* for diff, functions and not lines: a fix that moves code keeps
+		 * its key; within one report, lines tell call sites apart */
+		if (f->function && lines)
+			n = snprintf(part, sizeof part, "%s:%d|", f->function, f->line);
+		else if (f->function)
+			n = snprintf(part, sizeof part, "%s|", f->function);
 		else
 			n = snprintf(part, sizeof part, "%s+0x%llx|", f->module ? short_file(f->module) : "?",
 				     (unsigned long long)f->ip);
@@ -183,8 +186,33 @@ struct group *groups_build(struct model *m, int dangling, size_t *out_n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		describe(&g[i], g[i].bufs[0]);
-		g[i].key = make_key(&g[i]);
+		g[i].key = make_key(&g[i], 0);
+		g[i].line_key = make_key(&g[i], 1);
 	}
+	/* Different return addresses, same source path (an unrolled loop, a
+	 * duplicated tail): one group. */
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = i + 1; k < n; k++) {
+			struct buffer **nb;
+			if (!g[i].line_key || !g[k].line_key || strcmp(g[i].line_key, g[k].line_key) ||
+			    g[i].bufs[0]->has_address != g[k].bufs[0]->has_address)
+				continue;
+			nb = realloc(g[i].bufs, (g[i].nbufs + g[k].nbufs) * sizeof *nb);
+			if (!nb)
+				continue;
+			g[i].bufs = nb;
+			memcpy(g[i].bufs + g[i].nbufs, g[k].bufs, g[k].nbufs * sizeof *nb);
+			g[i].nbufs += g[k].nbufs;
+			g[i].count += g[k].count;
+			g[i].bytes += g[k].bytes;
+			for (int f = 0; f < 3; f++)
+				g[i].fates[f] += g[k].fates[f];
+			free(g[k].bufs);
+			free(g[k].key);
+			free(g[k].line_key);
+			free(g[k].open_call_buf);
+			g[k--] = g[--n];
+		}
 	if (n > 1)
 		qsort(g, n, sizeof *g, by_bytes);
 	*out_n = n;
@@ -196,6 +224,7 @@ void groups_free(struct group *g, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(g[i].bufs);
 		free(g[i].key);
+		free(g[i].line_key);
 		free(g[i].open_call_buf);
 	}
 	free(g);

@@ -2,8 +2,8 @@
  *
  * A group is every kept buffer of one kind (survivor or dangling) created
  * by the same native stack.  Its key is built from the symbolized frames
- * (function and file:line, never addresses), so the same creation path
- * matches across runs, ASLR and rebuilds: that is what `diff` compares. */
+ * (function names, never addresses or line numbers), so the same creation
+ * path matches across runs, ASLR, rebuilds and edits that move lines: that is what `diff` compares. */
 #ifndef BT_GROUPS_H
 #define BT_GROUPS_H
 
@@ -15,7 +15,8 @@ struct group {
 	struct model *m;
 	int dangling;
 	uint32_t stack;
-	char *key;
+	char *key;               /* function names: matches across runs */
+	char *line_key;          /* with line numbers: one call site */
 	uint64_t count, bytes;
 	struct buffer **bufs;
 	size_t nbufs;

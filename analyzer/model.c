@@ -360,7 +360,7 @@ static void on_event(struct model *m, const struct ev *e)
 	if (hook < 0)
 		return;
 	t = thread_get(p, e->tid);
-	if (bt_hooks[hook].flags & BT_HOOK_SCOPED) {
+	if ((bt_hooks[hook].flags & BT_HOOK_SCOPED) && !(e->flags & BT_EV_ENTRY_ONLY)) {
 		if (!exit) {
 			if (t->depth < MAX_SCOPES) {
 				t->scopes[t->depth].hook = hook;

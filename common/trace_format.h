@@ -47,6 +47,7 @@ enum {
 	BT_EV_FAILED = 1 << 1,   /* the call was left by a C++ exception */
 	BT_EV_UNKNOWN = 1 << 2,  /* name matched but argument layout unknown: no payload */
 	BT_EV_PYSTACK = 1 << 3,  /* a Python stack id follows the native one */
+	BT_EV_ENTRY_ONLY = 1 << 4, /* matched by name: no exit event will follow */
 };
 
 /* Hook flags (HOOK_INFO). */

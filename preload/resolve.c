@@ -142,7 +142,7 @@ __attribute__((visibility("hidden"), used)) void *bt_tramp_enter(uint64_t idx, c
 	if (t) {
 		uint64_t args[6] = { 0 };
 		int nargs = 0;
-		unsigned flags = 0;
+		unsigned flags = BT_EV_ENTRY_ONLY;
 		/* At entry only arguments can be read; results are left 0. */
 		switch (p->form) {
 		case FORM_THIS: args[0] = regs[0]; nargs = 1; break;
@@ -155,7 +155,7 @@ __attribute__((visibility("hidden"), used)) void *bt_tramp_enter(uint64_t idx, c
 			args[1] = regs[1]; args[2] = regs[2]; args[3] = regs[3]; args[4] = regs[4];
 			args[5] = regs[5]; nargs = 6;
 			break;
-		default: flags = BT_EV_UNKNOWN; break;
+		default: flags |= BT_EV_UNKNOWN; break;
 		}
 		bt_emit_event(t, p->hook, flags, bt_stack_capture(), 0, args, nargs);
 		bt_thread_leave(t);

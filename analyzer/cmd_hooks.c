@@ -1,0 +1,132 @@
+/* cmd_hooks.c - `buftrace hooks [LIB.so ...]`
+ *
+ * Which hooks a tt-metal build offers, without running anything: every
+ * exported function of the given libraries (default: a tt-metal install
+ * found through $TT_METAL_HOME or the usual places) is matched the way the
+ * recorder matches it at run time (common/hook_table.c). */
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "buftrace.h"
+#include "hook_table.h"
+
+struct found {
+	const char *how[BT_HOOK_COUNT];
+	char *what[BT_HOOK_COUNT];
+};
+
+static int scan_lib(const char *path, struct found *f)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), nsyms = 0;
+	Elf *e;
+	Elf_Scn *scn = NULL;
+
+	if (fd < 0) {
+		fprintf(stderr, "buftrace hooks: %s: cannot open\n", path);
+		return -1;
+	}
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF) {
+		fprintf(stderr, "buftrace hooks: %s: not an ELF file\n", path);
+		if (e)
+			elf_end(e);
+		close(fd);
+		return -1;
+	}
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *name;
+			enum bt_hook_id hook;
+			enum bt_form form;
+			int exact;
+			if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx == SHN_UNDEF ||
+			    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+				continue;
+			name = elf_strptr(e, sh.sh_link, sym.st_name);
+			if (!name || bt_match_symbol(name, &hook, &form, &exact))
+				continue;
+			nsyms++;
+			/* an exact alias beats a name-only match */
+			if (f->how[hook] && !strncmp(f->how[hook], "interposed", 10))
+				continue;
+			f->how[hook] = exact ? "interposed" : form == FORM_UNKNOWN ? "by name, call only" : "by name";
+			free(f->what[hook]);
+			f->what[hook] = malloc(strlen(path) + strlen(name) + 4);
+			sprintf(f->what[hook], "%s in %s", name, strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+		}
+	}
+	elf_end(e);
+	close(fd);
+	return nsyms;
+}
+
+static int default_libs(char **out, int max)
+{
+	static char buf[8][4096];
+	const char *home = getenv("TT_METAL_HOME");
+	const char *rel[] = { "build/lib/libtt_metal.so", "build/lib/_ttnncpp.so", "ttnn/ttnn/_ttnncpp.so",
+			      "build_Release/lib/libtt_metal.so", "build_Release/lib/_ttnncpp.so" };
+	const char *sys[] = { "/usr/local/lib/libtt_metal.so", "/usr/lib/libtt_metal.so", "/opt/tenstorrent/lib/libtt_metal.so" };
+	int n = 0;
+	for (size_t i = 0; home && i < sizeof rel / sizeof rel[0] && n < max; i++) {
+		snprintf(buf[n], sizeof buf[n], "%s/%s", home, rel[i]);
+		if (access(buf[n], R_OK) == 0) {
+			out[n] = buf[n];
+			n++;
+		}
+	}
+	for (size_t i = 0; !n && i < sizeof sys / sizeof sys[0]; i++)
+		if (access(sys[i], R_OK) == 0) {
+			snprintf(buf[n], sizeof buf[n], "%s", sys[i]);
+			out[n] = buf[n];
+			n++;
+		}
+	return n;
+}
+
+int cmd_hooks(int argc, char **argv)
+{
+	struct found f;
+	char *libs[64];
+	int nlibs = 0, bad = 0, total = 0, found = 0;
+
+	memset(&f, 0, sizeof f);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: buftrace hooks [LIB.so ...]\n"
+			       "  default: libtt_metal.so and _ttnncpp.so under $TT_METAL_HOME\n");
+			return EXIT_OK;
+		}
+		if (nlibs < 64)
+			libs[nlibs++] = argv[i];
+	}
+	if (!nlibs)
+		nlibs = default_libs(libs, 8);
+	if (!nlibs) {
+		fprintf(stderr, "buftrace hooks: no tt-metal libraries found (set TT_METAL_HOME or name them)\n");
+		return EXIT_USAGE;
+	}
+	elf_version(EV_CURRENT);
+	for (int i = 0; i < nlibs; i++)
+		if (scan_lib(libs[i], &f) < 0)
+			bad = 1;
+	printf("%-40s %-20s %s\n", "hook", "resolves", "symbol");
+	for (int h = 0; h < BT_HOOK_RUNTIME_COUNT; h++) {
+		total++;
+		found += f.how[h] != NULL;
+		printf("%-40s %-20s %s\n", bt_hooks[h].name, f.how[h] ? f.how[h] : "missing", f.what[h] ? f.what[h] : "-");
+		free(f.what[h]);
+	}
+	printf("%d of %d hooks resolve\n", found, total);
+	return bad ? EXIT_BAD_INPUT : EXIT_OK;
+}
