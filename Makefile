@@ -55,7 +55,7 @@ include tests/progs/progs.mk
 demo: all fixtures
 	@scripts/demo.sh $(BUILD)
 
-test: all fixtures test-progs
+test: all fixtures test-progs symtools fixtures-zdebug
 	@tests/run.sh $(BUILD)
 
 install: all

@@ -5,8 +5,9 @@
  *   2. ELF images: a file mapped privately, plus (when needed) an in-memory copy in which
  *      zstd-compressed debug sections are replaced by their decompressed bytes
  *   3. build-id / debuglink / debugaltlink notes and the separate-debug-file search
- *   4. per-module address indexes (compilation units, ELF symbols)
- *   5. DWARF resolution (scope chain with inlined calls, line table)
+ *   4. sorted interval indexes; ELF symbol tables
+ *   5. modules: unit and function indexes (instead of .debug_aranges), DWARF resolution
+ *      (scope chain with inlined calls, line table)
  *   6. the (module, vaddr) cache and the public API
  */
 #include "symbolize.h"
@@ -37,7 +38,7 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 /* Bounds that keep corrupt input from turning into huge allocations or endless loops. */
 #define MAX_FRAMES 64             /* inline depth kept per address */
 #define MAX_SCOPE_DEPTH 512       /* DIE nesting followed when looking for scopes */
-#define DIE_BUDGET 20000000L      /* DIEs visited per address lookup */
+#define DIE_BUDGET 20000000L      /* DIEs visited per unit index / per address lookup */
 #define ZSTD_MAX_RATIO 32768ULL   /* zstd cannot expand more than this (4-byte RLE block) */
 
 /* ------------------------------------------------------------------------------------ */
@@ -983,10 +984,10 @@ static void index_cu(struct symbolizer *s, struct module *m, struct cuinfo *ci)
     Dwarf_Die cudie;
     char *prefix = strdup("");
     long budget = DIE_BUDGET;
-    if (prefix == NULL || dwarf_offdie(m->dw, ci->off, &cudie) == NULL ||
-        index_scope(s, m, ci, &cudie, &prefix, 0, 0, &budget) != 0) {
-        /* keep what was gathered: a partial index still answers correctly where it can */
-    }
+    /* On failure (no memory, corrupt unit) keep what was gathered: a partial index still
+     * answers correctly where it has entries. */
+    if (prefix != NULL && dwarf_offdie(m->dw, ci->off, &cudie) != NULL)
+        (void)index_scope(s, m, ci, &cudie, &prefix, 0, 0, &budget);
     free(prefix);
     ivec_finish(&ci->funcs);
 }

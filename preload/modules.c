@@ -244,7 +244,9 @@ void bt_modules_reset(void)
 void *(*bt_real_dlopen)(const char *, int) __attribute__((visibility("hidden")));
 __attribute__((visibility("hidden"), used)) void *bt_dlopen_slow(const char *f, int mode)
 {
-	bt_real_dlopen = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+	bt_real_dlopen = (void *(*)(const char *, int))dlvsym(RTLD_NEXT, "dlopen", "GLIBC_2.34");
+	if (!bt_real_dlopen)
+		bt_real_dlopen = (void *(*)(const char *, int))dlvsym(RTLD_NEXT, "dlopen", "GLIBC_2.2.5");
 	return bt_real_dlopen ? bt_real_dlopen(f, mode) : NULL;
 }
 __asm__(".text\n"
@@ -273,7 +275,36 @@ BT_EXPORT int dlclose(void *handle)
 	return r;
 }
 
+/* dlsym: Python looks up PyInit_<module> right after dlopen and before
+ * it calls anything in the module, which makes it the moment to match and
+ * patch the new objects' names.  RTLD_NEXT lookups depend on the caller,
+ * so those jump straight through. */
+void *(*bt_real_dlsym)(void *, const char *) __attribute__((visibility("hidden")));
+static unsigned patched_epoch;
+__attribute__((visibility("hidden"), used)) void *bt_dlsym_slow(void *handle, const char *name)
+{
+	unsigned ep = atomic_load(&bt_dl_epoch);
+	if (ep != patched_epoch && !bt_cfg.disabled) {
+		patched_epoch = ep;
+		bt_modules_scan();
+		bt_resolve_report();
+	}
+	return bt_real_dlsym(handle, name);
+}
+__asm__(".text\n"
+	".globl dlsym\n"
+	".type dlsym, @function\n"
+	"dlsym:\n"
+	"\tcmpq $-1, %rdi\n"
+	"\tjne bt_dlsym_slow\n"
+	"\tjmp *bt_real_dlsym(%rip)\n"
+	".size dlsym, .-dlsym\n");
+
 __attribute__((constructor)) static void modules_init(void)
 {
-	bt_real_dlopen = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+	/* not dlsym: that is ours now */
+	bt_real_dlsym = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.34");
+	if (!bt_real_dlsym)
+		bt_real_dlsym = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.2.5");
+	bt_real_dlopen = (void *(*)(const char *, int))bt_real_dlsym(RTLD_NEXT, "dlopen");
 }

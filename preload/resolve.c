@@ -177,62 +177,79 @@ static void write_resolved(enum bt_hook_id hook, const struct bt_module *m, int 
 	bt_write_record(BT_REC_HOOK_RESOLVED, &r);
 }
 
-static void patch_everywhere_cb(struct bt_module *m, void *arg)
-{
-	struct patched *p = arg;
-	if (!m->self)
-		bt_dyn_patch_slots(m, p->symbol, bt_tramp_base + 16 * (p - patched));
-}
+struct scan_arg {
+	int report; /* the trace file exists: write HOOK_RESOLVED records */
+};
 
 static void match_cb(const struct bt_module *m, const char *name, uint64_t addr, void *arg)
 {
+	struct scan_arg *sa = arg;
 	enum bt_hook_id hook;
 	enum bt_form form;
-	int exact;
-	(void)arg;
+	int exact, i;
+
 	if (strncmp(name, "_ZN2tt", 6) && strncmp(name, "_ZNK2tt", 7) && strncmp(name, "_ZN4ttnn", 8))
 		return;
 	if (bt_match_symbol(name, &hook, &form, &exact))
 		return;
 	if (exact) {
-		write_resolved(hook, m, BT_RESOLVE_INTERPOSED, name);
+		if (sa->report)
+			write_resolved(hook, m, BT_RESOLVE_INTERPOSED, name);
 		return;
 	}
-	if (npatched == NTRAMP || strlen(name) >= sizeof patched[0].symbol)
-		return;
-	for (int i = 0; i < npatched; i++)
+	for (i = 0; i < npatched; i++)
 		if (!strcmp(patched[i].symbol, name))
-			return; /* defined twice: the first definition wins, as for the loader */
-	patched[npatched].hook = hook;
-	patched[npatched].form = form;
-	patched[npatched].real = (void *)(uintptr_t)addr;
-	strcpy(patched[npatched].symbol, name);
-	npatched++;
-	write_resolved(hook, m, BT_RESOLVE_PATCHED, name);
+			break; /* defined twice: the first definition wins, as for the loader */
+	if (i == npatched) {
+		if (npatched == NTRAMP || strlen(name) >= sizeof patched[0].symbol)
+			return;
+		patched[i].hook = hook;
+		patched[i].form = form;
+		patched[i].real = (void *)(uintptr_t)addr;
+		strcpy(patched[i].symbol, name);
+		npatched++;
+	}
+	if (sa->report)
+		write_resolved(hook, m, BT_RESOLVE_PATCHED, name);
 }
 
-static void new_module_cb(struct bt_module *m, void *arg)
+static void scan_cb(struct bt_module *m, void *arg)
+{
+	struct scan_arg sa;
+	(void)arg;
+	if (m->self)
+		return;
+	sa.report = !m->scanned && bt_writer_is_open();
+	if (m->patch_scanned && !sa.report)
+		return;
+	m->patch_scanned = 1;
+	m->scanned |= sa.report;
+	bt_dyn_foreach_symbol(m, match_cb, &sa);
+}
+
+/* Point the module's slots for every name matched so far (and not yet
+ * pointed) at the trampolines. */
+static void patch_cb(struct bt_module *m, void *arg)
 {
 	(void)arg;
-	if (m->scanned || m->self || !bt_writer_is_open())
+	if (m->self)
 		return;
-	m->scanned = 1;
-	bt_dyn_foreach_symbol(m, match_cb, NULL);
+	for (; m->patched_upto < npatched; m->patched_upto++) {
+		struct patched *p = &patched[m->patched_upto];
+		bt_dyn_patch_slots(m, p->symbol, bt_tramp_base + 16 * (p - patched));
+	}
 }
 
-/* Objects loaded since the last call: report their hooks, and point
- * their slots (and everyone's, for names they newly define) at the
- * trampolines. */
+/* Objects loaded since the last call: match their exported names, patch
+ * their slots (and everyone's, for names they newly define), and, once
+ * the trace file exists, report which hooks they resolve.  Called at load
+ * time too, before any hooked call, so that name-matched functions are
+ * patched before their first call. */
 void bt_resolve_report(void)
 {
-	int before;
 	pthread_mutex_lock(&report_lock);
-	before = npatched;
-	bt_modules_foreach(new_module_cb, NULL);
-	for (int i = 0; i < npatched; i++) {
-		(void)before;
-		bt_modules_foreach(patch_everywhere_cb, &patched[i]);
-	}
+	bt_modules_foreach(scan_cb, NULL);
+	bt_modules_foreach(patch_cb, NULL);
 	pthread_mutex_unlock(&report_lock);
 }
 

@@ -287,6 +287,13 @@ __attribute__((constructor)) static void bt_init(void)
 {
 	bt_config_load();
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	/* A runtime linked at start: match and patch its names before the
+	 * program calls any of them (cheap elsewhere: a prefix test per
+	 * exported symbol, nothing written). */
+	if (!bt_cfg.disabled) {
+		bt_modules_scan();
+		bt_resolve_report();
+	}
 }
 
 /* ELF destructors run after exit handlers and static destructors, which

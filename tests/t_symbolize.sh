@@ -15,8 +15,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 T=$BUILD/tools
 D=$T/symdata
 SRC=$(cd "$(dirname "$0")/tools/symdata" && pwd) || fail "no tests/tools/symdata"
-[ -x "$T/symtest" ] && [ -x "$T/zdebug" ] && [ -f "$D/gcc/.stamp" ] ||
+if ! [ -x "$T/symtest" ] || ! [ -x "$T/zdebug" ] || ! [ -f "$D/gcc/.stamp" ]; then
     skip "symbolizer tools not built (make symtools)"
+fi
 HAVE_CLANG=0
 [ -f "$D/clang/.stamp" ] && HAVE_CLANG=1
 
@@ -42,14 +43,15 @@ sym() { # DESC ARGS... -> stdout in $OUT
     shift
     OUT=$("$T/symtest" "$@" 2>"$TMP/err")
     rc=$?
-    [ $rc -eq 0 ] && [ ! -s "$TMP/err" ] ||
+    if [ $rc -ne 0 ] || [ -s "$TMP/err" ]; then
         fail "$desc: symtest $* exited $rc: $(head -c 300 "$TMP/err" | tr '\n' ' ')"
+    fi
 }
 # DESC N REGEX: line N of $OUT must match REGEX (extended); N=count checks the line count.
 expect() {
     if [ "$2" = count ]; then
         got=$(printf '%s\n' "$OUT" | grep -c .)
-        [ "$got" = "$3" ] || fail "$1: expected $3 frame lines, got $got: $(echo $OUT)"
+        [ "$got" = "$3" ] || fail "$1: expected $3 frame lines, got $got: $(printf "%s" "$OUT" | tr "\n" " ")"
         return
     fi
     l=$(printf '%s\n' "$OUT" | sed -n "$2p")
