@@ -276,7 +276,34 @@ static int print_other(struct dump *d, const struct tr_record *rec)
 			fprintf(stdout, "UNKNOWN kind=%d length=%zu\n", rec->kind, (size_t)(rec->end - rec->p));
 		return 0;
 	}
-	if (rec->kind == BT_REC_HOOK_STATS || rec->kind == BT_REC_PYSTACK) {
+	if (rec->kind == BT_REC_PYSTACK) {
+		const uint8_t *p = rec->p, *f, *fn;
+		size_t fl, fnl;
+		uint64_t id, n, line;
+		if (tr_uvar(&p, rec->end, &id) || tr_uvar(&p, rec->end, &n))
+			return -1;
+		if (d->json)
+			fprintf(stdout, "{\"record\":\"PYSTACK\",\"pystack_id\":%" PRIu64 ",\"frames\":[", id);
+		else
+			fprintf(stdout, "PYSTACK pystack_id=%" PRIu64 " frames=", id);
+		for (uint64_t i = 0; i < n; i++) {
+			if (tr_str(&p, rec->end, &f, &fl) || tr_str(&p, rec->end, &fn, &fnl) || tr_uvar(&p, rec->end, &line))
+				return -1;
+			if (d->json) {
+				fputs(i ? ",{\"file\":" : "{\"file\":", stdout);
+				json_str(stdout, (const char *)f, fl);
+				fputs(",\"function\":", stdout);
+				json_str(stdout, (const char *)fn, fnl);
+				fprintf(stdout, ",\"line\":%" PRIu64 "}", line);
+			} else {
+				fprintf(stdout, "%s%.*s@%.*s:%" PRIu64, i ? " " : "", (int)fnl, (const char *)fn, (int)fl,
+					(const char *)f, line);
+			}
+		}
+		fputs(d->json ? "]}\n" : "\n", stdout);
+		return 0;
+	}
+	if (rec->kind == BT_REC_HOOK_STATS) {
 		/* variable-length bodies: shown by --summary / the report */
 		if (d->json)
 			fprintf(stdout, "{\"record\":\"%s\"}\n", rd->name);

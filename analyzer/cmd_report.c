@@ -368,8 +368,8 @@ void json_frames(const struct frame *f, int n, int init_depth)
 			fputs("null", stdout);
 		fputs(",\"module\":", stdout);
 		json_cstr(stdout, f[i].module);
-		printf(",\"offset\":\"0x%" PRIx64 "\",\"inlined\":%s,\"init_path\":%s,\"language\":\"native\"}", f[i].ip,
-		       f[i].inlined ? "true" : "false", i <= init_depth ? "true" : "false");
+		printf(",\"offset\":\"0x%" PRIx64 "\",\"inlined\":%s,\"init_path\":%s,\"language\":\"%s\"}", f[i].ip,
+		       f[i].inlined ? "true" : "false", i <= init_depth ? "true" : "false", f[i].python ? "python" : "native");
 	}
 	fputs("]", stdout);
 }

@@ -80,7 +80,7 @@ static void describe(struct group *g, struct buffer *first)
 	memset(&g->frames[0], 0, sizeof g->frames[0]);
 	g->frames[0].function = hook == BT_HOOK_BUFFER_CREATE_AT ? "tt::tt_metal::Buffer::create (at an address)"
 								 : "tt::tt_metal::Buffer::create";
-	n = model_frames(m, g->stack, g->frames + 1, GROUP_MAX_FRAMES);
+	n = model_frames_py(m, g->stack, first->create_pystack, g->frames + 1, GROUP_MAX_FRAMES);
 	g->nframes = n + 1;
 	g->init_depth = -1;
 	for (int i = g->nframes - 1; i >= 1; i--)
@@ -158,7 +158,8 @@ struct group *groups_build(struct model *m, int dangling, size_t *out_n)
 		if ((dangling ? b->dangling : b->survivor) == 0)
 			continue;
 		for (size_t i = 0; i < n; i++)
-			if (g[i].stack == b->create_stack && g[i].bufs[0]->has_address == b->has_address) {
+			if (g[i].stack == b->create_stack && g[i].bufs[0]->create_pystack == b->create_pystack &&
+			    g[i].bufs[0]->has_address == b->has_address) {
 				x = &g[i];
 				break;
 			}

@@ -13,7 +13,7 @@
 
 struct ev {
 	uint64_t seq, ts;
-	uint32_t tid, stack;
+	uint32_t tid, stack, pystack;
 	uint16_t hook;
 	uint8_t flags, nargs;
 	uint64_t args[6];
@@ -237,6 +237,7 @@ static struct buffer *buffer_for(struct model *m, struct thread *t, const struct
 	b->created_ns = e->ts;
 	b->created_seq = e->seq;
 	b->create_stack = e->stack;
+	b->create_pystack = e->pystack;
 	b->create_tid = e->tid;
 	for (int i = 0; i < t->depth && i < MAX_SCOPES; i++) {
 		if (b->open_hook < 0 && is_open_hook(t->scopes[i].hook))
@@ -255,6 +256,7 @@ static struct buffer *buffer_for(struct model *m, struct thread *t, const struct
 		b->type = pb->type;
 		b->owns_data = pb->owns_data;
 		b->create_stack = pb->create_stack;
+		b->create_pystack = pb->create_pystack;
 		b->created_ns = pb->created_ns;
 		b->create_seen = 1;
 		t->pending = 0;
@@ -378,8 +380,10 @@ static void on_event(struct model *m, const struct ev *e)
 		if (e->nargs >= 2 && !exit) {
 			struct device *d = device_get(m, a[0]);
 			d->chip_id = (int64_t)a[1];
-			/* inside a mesh being created: it will own this device */
-			for (int i = 0; i < t->depth - 1 && i < MAX_SCOPES; i++)
+			/* inside a mesh being created: it will own this device (the
+			 * scopes below our own, which an entry-only event has not) */
+			int outer = t->depth - !(e->flags & BT_EV_ENTRY_ONLY);
+			for (int i = 0; i < outer && i < MAX_SCOPES; i++)
 				if (t->scopes[i].hook == BT_HOOK_MESH_CREATE || t->scopes[i].hook == BT_HOOK_MESH_CREATE_UNIT) {
 					if (p->npending_devices < 256)
 						p->pending_devices[p->npending_devices++] = a[0];
@@ -457,6 +461,7 @@ static void on_event(struct model *m, const struct ev *e)
 		b->type = (int)a[4 + at];
 		b->owns_data = !at;
 		b->create_stack = e->stack;
+		b->create_pystack = e->pystack;
 		b->create_seen = 1;
 		if (!a[0]) {
 			tmp.created_ns = e->ts;
@@ -705,6 +710,7 @@ static int on_record(struct model *m, struct trace_reader *r, const struct tr_re
 			e.ts = te.ts;
 			e.tid = te.tid;
 			e.stack = te.stack;
+			e.pystack = te.pystack;
 			e.hook = (uint16_t)te.hook;
 			e.flags = (uint8_t)te.flags;
 			e.nargs = (uint8_t)(te.nargs < 6 ? te.nargs : 6);
@@ -716,6 +722,37 @@ static int on_record(struct model *m, struct trace_reader *r, const struct tr_re
 		drain(m, 0);
 		if (rc < 0 && !rec->partial)
 			return -1;
+		break;
+	}
+	case BT_REC_PYSTACK: {
+		uint64_t cnt, line;
+		if (tr_uvar(&q, rec->end, &id) || tr_uvar(&q, rec->end, &cnt) || cnt > 4096 || id > (1u << 24))
+			return -1;
+		if (id >= m->npystacks) {
+			size_t nc = m->npystacks ? m->npystacks : 64;
+			while (nc <= id)
+				nc *= 2;
+			m->pystacks = realloc(m->pystacks, nc * sizeof *m->pystacks);
+			if (!m->pystacks)
+				return -1;
+			memset(m->pystacks + m->npystacks, 0, (nc - m->npystacks) * sizeof *m->pystacks);
+			m->npystacks = nc;
+		}
+		struct pystack *ps = &m->pystacks[id];
+		if (ps->frames)
+			break; /* defined twice: keep the first */
+		ps->frames = xcalloc(cnt, sizeof *ps->frames);
+		for (uint64_t i = 0; i < cnt; i++) {
+			const uint8_t *f, *fn;
+			size_t flen, fnlen;
+			if (tr_str(&q, rec->end, &f, &flen) || tr_str(&q, rec->end, &fn, &fnlen) ||
+			    tr_uvar(&q, rec->end, &line))
+				return -1;
+			ps->frames[i].file = xstrndup(f, flen);
+			ps->frames[i].function = xstrndup(fn, fnlen);
+			ps->frames[i].line = (int)line;
+			ps->n = (uint32_t)i + 1;
+		}
 		break;
 	}
 	case BT_REC_LOST:
@@ -800,6 +837,14 @@ void model_free(struct model *m)
 	for (size_t i = 0; i < m->nstacks; i++)
 		free(m->stacks[i].ips);
 	free(m->stacks);
+	for (size_t i = 0; i < m->npystacks; i++) {
+		for (uint32_t k = 0; k < m->pystacks[i].n; k++) {
+			free(m->pystacks[i].frames[k].file);
+			free(m->pystacks[i].frames[k].function);
+		}
+		free(m->pystacks[i].frames);
+	}
+	free(m->pystacks);
 	for (struct device *d = m->devices, *n; d; d = n) {
 		n = d->next;
 		free(d);
@@ -863,6 +908,7 @@ int model_frames(struct model *m, uint32_t stack, struct frame *out, int max)
 			out[n].file = NULL;
 			out[n].line = 0;
 			out[n].inlined = 0;
+			out[n].python = 0;
 			out[n].module = mod ? mod->path : NULL;
 			out[n].ip = mod ? ip - mod->bias : ip;
 			n++;
@@ -873,10 +919,45 @@ int model_frames(struct model *m, uint32_t stack, struct frame *out, int max)
 			out[n].file = sf[j].file;
 			out[n].line = sf[j].line;
 			out[n].inlined = sf[j].inlined;
+			out[n].python = 0;
 			out[n].module = mod->path;
 			out[n].ip = ip - mod->bias;
 			n++;
 		}
 	}
 	return n;
+}
+
+/* The interpreter and the glue that calls C from Python. */
+static int interpreter_module(const struct model *m, const char *path)
+{
+	const char *base = path ? strrchr(path, '/') : NULL;
+	base = base ? base + 1 : path;
+	if (!base)
+		return 0;
+	if (!strncmp(base, "libpython", 9) || !strncmp(base, "_ctypes", 7) || !strncmp(base, "libffi", 6))
+		return 1;
+	/* the python executable itself (static interpreter) */
+	return !strncmp(base, "python", 6) && m->exe && !strcmp(path, m->exe);
+}
+
+int model_frames_py(struct model *m, uint32_t stack, uint32_t pystack, struct frame *out, int max)
+{
+	int n = model_frames(m, stack, out, max), k;
+	const struct pystack *ps;
+	if (!pystack || pystack >= m->npystacks || !m->pystacks[pystack].frames)
+		return n;
+	ps = &m->pystacks[pystack];
+	/* native frames down to where the interpreter starts, then Python's */
+	for (k = 0; k < n; k++)
+		if (interpreter_module(m, out[k].module))
+			break;
+	for (uint32_t i = 0; i < ps->n && k < max; i++, k++) {
+		memset(&out[k], 0, sizeof out[k]);
+		out[k].function = ps->frames[i].function;
+		out[k].file = ps->frames[i].file;
+		out[k].line = ps->frames[i].line;
+		out[k].python = 1;
+	}
+	return k;
 }

@@ -33,6 +33,16 @@ struct stack {
 	uint64_t defined_at; /* record index */
 };
 
+struct pyframe {
+	char *file, *function;
+	int line;
+};
+
+struct pystack {
+	uint32_t n;
+	struct pyframe *frames; /* innermost first */
+};
+
 struct device {
 	uint64_t ptr;
 	int64_t chip_id, mesh_id; /* -1 when unknown */
@@ -54,6 +64,7 @@ struct buffer {
 	int impl_frees, alloc_frees; /* deallocate_impl / allocator deallocate_buffer calls */
 	uint64_t created_ns, created_seq, destroyed_ns;
 	uint32_t create_stack, destroy_stack, create_tid;
+	uint32_t create_pystack; /* Python stack of the creating call, 0 if none */
 	int open_hook;        /* outermost open call in progress on the creating thread, -1 */
 	int top_hook;         /* outermost hooked call in progress otherwise, -1 */
 	/* verdict at the first close of its device or mesh */
@@ -87,6 +98,8 @@ struct model {
 	size_t nmods;
 	struct stack *stacks;
 	size_t nstacks;
+	struct pystack *pystacks;
+	size_t npystacks;
 	struct device *devices;
 	struct buffer **live;     /* hash by object */
 	size_t live_cap, live_count, live_peak;
@@ -111,10 +124,13 @@ int64_t model_mesh_id(struct model *m, uint64_t ptr);
 /* A symbolized frame of a stack. */
 struct frame {
 	const char *function, *file, *module;
-	int line, inlined;
+	int line, inlined, python;
 	uint64_t ip;
 };
-/* Frames of a stack, innermost first, inlined frames expanded. */
+/* Frames of a stack, innermost first, inlined frames expanded.  With a
+ * Python stack, the interpreter's own frames (libpython, the python
+ * executable, ctypes/libffi glue) are replaced by the Python frames. */
 int model_frames(struct model *m, uint32_t stack, struct frame *out, int max);
+int model_frames_py(struct model *m, uint32_t stack, uint32_t pystack, struct frame *out, int max);
 
 #endif

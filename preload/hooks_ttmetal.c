@@ -66,16 +66,16 @@ static int decode(enum bt_form form, const uint64_t *a, int after, uint64_t *out
 struct pending {
 	struct bt_target *tg;
 	const uint64_t *a;
-	uint32_t stack;
+	uint32_t stack, pystack;
 	int armed;
 };
 
 static void emit(struct bt_thread *t, struct bt_target *tg, const uint64_t *a, uint32_t stack,
-		 unsigned flags)
+		 uint32_t pystack, unsigned flags)
 {
 	uint64_t args[10];
 	int n = decode(tg->form, a, (flags & BT_EV_EXIT) && !(flags & BT_EV_FAILED), args);
-	bt_emit_event(t, tg->hook, flags | (tg->form == FORM_UNKNOWN ? BT_EV_UNKNOWN : 0), stack, 0,
+	bt_emit_event(t, tg->hook, flags | (tg->form == FORM_UNKNOWN ? BT_EV_UNKNOWN : 0), stack, pystack,
 		      args, n);
 }
 
@@ -89,7 +89,7 @@ static void on_unwind(struct pending *p)
 		return;
 	t = bt_thread_enter();
 	if (t) {
-		emit(t, p->tg, p->a, p->stack, BT_EV_EXIT | BT_EV_FAILED);
+		emit(t, p->tg, p->a, p->stack, p->pystack, BT_EV_EXIT | BT_EV_FAILED);
 		bt_thread_leave(t);
 	}
 }
@@ -111,7 +111,7 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[10])
 	if (!t)
 		return real(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
 
-	struct pending p __attribute__((cleanup(on_unwind))) = { tg, a, 0, 0 };
+	struct pending p __attribute__((cleanup(on_unwind))) = { tg, a, 0, 0, 0 };
 	unsigned ep = atomic_load_explicit(&bt_dl_epoch, memory_order_relaxed);
 	if (ep != atomic_load_explicit(&seen_epoch, memory_order_relaxed)) {
 		/* something was dlopen'ed or dlclose'd since we last looked */
@@ -120,8 +120,9 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[10])
 		bt_resolve_report();
 	}
 	p.stack = bt_stack_capture();
+	p.pystack = bt_pystack_capture();
 	if (!(hflags & BT_HOOK_AT_EXIT))
-		emit(t, tg, a, p.stack, 0);
+		emit(t, tg, a, p.stack, p.pystack, 0);
 	p.armed = (hflags & (BT_HOOK_AT_EXIT | BT_HOOK_SCOPED)) != 0;
 	bt_thread_leave(t);
 
@@ -131,7 +132,7 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[10])
 		p.armed = 0;
 		t = bt_thread_enter();
 		if (t) {
-			emit(t, tg, a, p.stack, BT_EV_EXIT);
+			emit(t, tg, a, p.stack, p.pystack, BT_EV_EXIT);
 			bt_thread_leave(t);
 		}
 	}

@@ -141,6 +141,10 @@ void bt_resolve_report(void);        /* HOOK_RESOLVED records, name matching */
 void *bt_find_symbol(const char *name);
 void bt_resolve_reset(void);
 
+/* pystack.c: the calling thread's Python stack, interned; 0 if none */
+uint32_t bt_pystack_capture(void);
+void bt_pystack_reset(void);
+
 /* hooks_ttmetal.c */
 uint64_t bt_call(struct bt_target *t, const uint64_t a[10]);
 

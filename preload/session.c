@@ -278,6 +278,7 @@ static void fork_child(void)
 	bt_stacks_reset();
 	bt_modules_reset();
 	bt_resolve_reset();
+	bt_pystack_reset();
 	atomic_store(&said_give_up, 0);
 	if (atomic_load(&bt_state) != BT_IDLE && !bt_cfg.disabled)
 		atomic_store(&bt_state, BT_IDLE);

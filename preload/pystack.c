@@ -1,0 +1,205 @@
+/* pystack.c - the Python stack of a hooked call, when the calling thread
+ * holds the GIL of a CPython interpreter in this process.
+ *
+ * No link-time dependency on libpython: the C API is looked up at run
+ * time in whatever object exports it (libpython3.x.so, or a python3
+ * executable built statically with -export-dynamic, as Debian's is).  In
+ * a process without Python, one failed lookup per change of the module
+ * map is all it costs.
+ *
+ * Safety: a thread state exists for the current thread only while it
+ * holds the GIL (releasing the GIL clears it), so the dispatch threads of
+ * the runtime, and ctypes.CDLL calls, are skipped without touching the
+ * interpreter.  When we do walk, we hold the GIL already: we never take
+ * it, never run Python code (only the C getters of frame and code
+ * objects), keep the garbage collector from running finalizers under us
+ * (3.10+), and leave any pending exception exactly as we found it. */
+#include <pthread.h>
+#include <string.h>
+#include "recorder.h"
+#include "varint.h"
+
+typedef void PyObject;
+
+static struct {
+	unsigned epoch;     /* module map generation the lookup was made for */
+	int present;
+	PyObject *(*tstate_get)(void);
+	int (*gil_check)(void);
+	PyObject *(*get_frame)(void);
+	int (*line_number)(PyObject *);
+	PyObject *(*getattr)(PyObject *, const char *);
+	const char *(*as_utf8)(PyObject *);
+	void (*decref)(PyObject *);
+	void (*err_fetch)(PyObject **, PyObject **, PyObject **);
+	void (*err_restore)(PyObject *, PyObject *, PyObject *);
+	int (*gc_disable)(void);
+	int (*gc_enable)(void);
+	PyObject *none;
+} py;
+
+static pthread_mutex_t py_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void lookup(void)
+{
+	memset(&py, 0, sizeof py);
+	py.tstate_get = bt_find_symbol("PyThreadState_GetUnchecked");     /* 3.13 */
+	if (!py.tstate_get)
+		py.tstate_get = bt_find_symbol("_PyThreadState_UncheckedGet"); /* 3.5..3.12 */
+	py.gil_check = bt_find_symbol("PyGILState_Check");
+	py.get_frame = bt_find_symbol("PyEval_GetFrame");
+	py.line_number = bt_find_symbol("PyFrame_GetLineNumber");
+	py.getattr = bt_find_symbol("PyObject_GetAttrString");
+	py.as_utf8 = bt_find_symbol("PyUnicode_AsUTF8");
+	py.decref = bt_find_symbol("Py_DecRef");
+	py.err_fetch = bt_find_symbol("PyErr_Fetch");
+	py.err_restore = bt_find_symbol("PyErr_Restore");
+	py.gc_disable = bt_find_symbol("PyGC_Disable");
+	py.gc_enable = bt_find_symbol("PyGC_Enable");
+	py.none = bt_find_symbol("_Py_NoneStruct");
+	py.present = py.tstate_get && py.gil_check && py.get_frame && py.line_number && py.getattr &&
+		     py.as_utf8 && py.decref && py.err_fetch && py.err_restore;
+}
+
+/* --- interning ------------------------------------------------------------ */
+
+#define PY_TABLE 4096
+struct pyslot {
+	uint64_t h1, h2;
+	uint32_t id;
+};
+static struct pyslot table[PY_TABLE];
+static uint32_t next_id = 1, used;
+
+struct pyframe {
+	const char *file, *func;
+	int line;
+};
+
+static void hash_bytes(uint64_t *a, uint64_t *b, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	for (size_t i = 0; i < n; i++) {
+		*a = (*a ^ c[i]) * 0x100000001b3ull;
+		*b = (*b + c[i]) * 0x9fb21c651e98df25ull;
+	}
+	*b ^= *b >> 29;
+}
+
+static uint32_t intern(const struct pyframe *f, int n)
+{
+	uint64_t h1 = 0xcbf29ce484222325ull, h2 = (uint64_t)n;
+	uint8_t buf[16384];
+	struct bt_rec r;
+	uint32_t i, id;
+
+	for (int k = 0; k < n; k++) {
+		hash_bytes(&h1, &h2, f[k].file, strlen(f[k].file) + 1);
+		hash_bytes(&h1, &h2, f[k].func, strlen(f[k].func) + 1);
+		hash_bytes(&h1, &h2, &f[k].line, sizeof f[k].line);
+	}
+	h1 |= 1;
+	for (i = (uint32_t)h1 % PY_TABLE; table[i].h1; i = (i + 1) % PY_TABLE)
+		if (table[i].h1 == h1 && table[i].h2 == h2)
+			return table[i].id;
+	id = next_id++;
+	bt_rec_begin(&r, buf, sizeof buf);
+	bt_rec_uvar(&r, id);
+	bt_rec_uvar(&r, (uint64_t)n);
+	for (int k = 0; k < n; k++) {
+		bt_rec_bytes(&r, f[k].file, strlen(f[k].file));
+		bt_rec_bytes(&r, f[k].func, strlen(f[k].func));
+		bt_rec_uvar(&r, (uint64_t)(f[k].line > 0 ? f[k].line : 0));
+	}
+	bt_write_record(BT_REC_PYSTACK, &r);
+	if (used < PY_TABLE / 4 * 3) {
+		table[i].h1 = h1;
+		table[i].h2 = h2;
+		table[i].id = id;
+		used++;
+	}
+	return id;
+}
+
+/* --- the walk ------------------------------------------------------------- */
+
+#define PY_MAX_FRAMES 128
+
+static const char *str_attr(PyObject *o, const char *name, PyObject **keep)
+{
+	PyObject *v = py.getattr(o, name);
+	const char *s = NULL;
+	*keep = v;
+	if (v && v != py.none)
+		s = py.as_utf8(v);
+	return s;
+}
+
+uint32_t bt_pystack_capture(void)
+{
+	static atomic_uint seen_epoch = UINT32_MAX;
+	unsigned ep = atomic_load_explicit(&bt_dl_epoch, memory_order_relaxed);
+	struct pyframe frames[PY_MAX_FRAMES];
+	PyObject *refs[PY_MAX_FRAMES * 4];
+	PyObject *et, *ev, *tb, *frame;
+	int n = 0, nrefs = 0, gc_was = 0;
+	uint32_t id = 0;
+
+	if (!bt_cfg.python)
+		return 0;
+	if (ep != atomic_load_explicit(&seen_epoch, memory_order_relaxed)) {
+		pthread_mutex_lock(&py_lock);
+		lookup();
+		atomic_store(&seen_epoch, ep);
+		pthread_mutex_unlock(&py_lock);
+	}
+	if (!py.present || !py.tstate_get() || !py.gil_check())
+		return 0;
+	/* we hold the GIL from here on: Python work is serialised */
+	py.err_fetch(&et, &ev, &tb);
+	if (py.gc_disable)
+		gc_was = py.gc_disable();
+	frame = py.get_frame(); /* borrowed */
+	while (frame && frame != py.none && n < PY_MAX_FRAMES && nrefs + 4 <= PY_MAX_FRAMES * 4) {
+		PyObject *code = py.getattr(frame, "f_code"), *back;
+		if (!code)
+			break;
+		refs[nrefs++] = code;
+		frames[n].file = str_attr(code, "co_filename", &refs[nrefs]);
+		nrefs++;
+		frames[n].func = str_attr(code, "co_qualname", &refs[nrefs]); /* 3.11+ */
+		nrefs++;
+		if (!frames[n].func) {
+			py.err_restore(NULL, NULL, NULL);
+			frames[n].func = str_attr(code, "co_name", &refs[nrefs - 1]);
+		}
+		frames[n].line = py.line_number(frame);
+		if (!frames[n].file)
+			frames[n].file = "?";
+		if (!frames[n].func)
+			frames[n].func = "?";
+		n++;
+		back = py.getattr(frame, "f_back"); /* new reference */
+		if (!back)
+			break;
+		refs[nrefs++] = back;
+		frame = back;
+	}
+	if (n)
+		id = intern(frames, n);
+	for (int i = 0; i < nrefs; i++)
+		if (refs[i])
+			py.decref(refs[i]);
+	if (py.gc_enable && gc_was)
+		py.gc_enable();
+	py.err_restore(et, ev, tb);
+	return id;
+}
+
+void bt_pystack_reset(void)
+{
+	memset(table, 0, sizeof table);
+	used = 0;
+	next_id = 1;
+	pthread_mutex_init(&py_lock, NULL);
+}
