@@ -404,6 +404,37 @@ static void reset(struct dump *d)
 	d->summary = summary;
 }
 
+static const char *type_name(enum bt_field_type t)
+{
+	switch (t) {
+	case BT_F_UVAR: return "uvar";
+	case BT_F_SVAR: return "svar";
+	case BT_F_STR: return "string";
+	case BT_F_BYTES: return "bytes";
+	case BT_F_U32LE: return "u32le";
+	case BT_F_IPS: return "ips";
+	}
+	return "?";
+}
+
+/* The record tables of docs/trace-format.md, generated from the code's
+ * own tables (tests/t_trace_format_doc.sh compares the two). */
+static void print_spec(void)
+{
+	for (int k = 1; k < BT_REC_KIND_MAX; k++) {
+		const struct bt_record_desc *r = &bt_records[k];
+		if (!r->name)
+			continue;
+		printf("### %d %s\n\n%s.\n\n| field | type | meaning |\n|---|---|---|\n", k, r->name, r->doc);
+		for (const struct bt_field_desc *f = r->fields; f && f->name; f++)
+			printf("| `%s` | %s | %s |\n", f->name, type_name(f->type), f->doc);
+		printf("\n");
+	}
+	printf("### Event (inside EVENTS)\n\n| field | type | meaning |\n|---|---|---|\n");
+	for (const struct bt_field_desc *f = bt_event_fields; f->name; f++)
+		printf("| `%s` | %s | %s |\n", f->name, type_name(f->type), f->doc);
+}
+
 int cmd_dump(int argc, char **argv)
 {
 	static struct dump d;
@@ -411,6 +442,9 @@ int cmd_dump(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			d.json = 1;
+		} else if (!strcmp(argv[i], "--spec")) {
+			print_spec();
+			return EXIT_OK;
 		} else if (!strcmp(argv[i], "--summary")) {
 			d.summary = 1;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {

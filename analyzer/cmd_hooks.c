@@ -94,6 +94,29 @@ static int default_libs(char **out, int max)
 	return n;
 }
 
+static const char *when(unsigned flags)
+{
+	return flags & BT_HOOK_SCOPED ? "entry and exit" : flags & BT_HOOK_AT_EXIT ? "after return" : "at entry";
+}
+
+/* The hook table of docs/hooks.md, generated from common/hooks.def. */
+static void print_list(void)
+{
+	printf("| hook | recorded | fields | exact symbols (any other mangling of the qualified name is matched by demangled name) |\n|---|---|---|---|\n");
+	for (int h = 0; h < BT_HOOK_COUNT; h++) {
+		int n = 0;
+		printf("| `%s` | %s | %s | ", bt_hooks[h].name,
+		       bt_hooks[h].flags & BT_HOOK_PROBE ? "probe, libbuftrace-malloc.so" : when(bt_hooks[h].flags),
+		       bt_hooks[h].fields);
+		for (size_t a = 0; a < bt_alias_count; a++)
+			if ((int)bt_aliases[a].hook == h)
+				printf("%s`%s`", n++ ? "<br>" : "", bt_aliases[a].symbol);
+		if (!n && !(bt_hooks[h].flags & BT_HOOK_PROBE))
+			printf("none: `%s` by demangled name", bt_hooks[h].qualified);
+		printf(" |\n");
+	}
+}
+
 int cmd_hooks(int argc, char **argv)
 {
 	struct found f;
@@ -102,6 +125,10 @@ int cmd_hooks(int argc, char **argv)
 
 	memset(&f, 0, sizeof f);
 	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--list")) {
+			print_list();
+			return EXIT_OK;
+		}
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			printf("usage: buftrace hooks [LIB.so ...]\n"
 			       "  default: libtt_metal.so and _ttnncpp.so under $TT_METAL_HOME\n");

@@ -114,7 +114,7 @@ static void write_header(void)
 /* O_EXCL|O_NOFOLLOW: never overwrite a file, never follow a planted link. */
 static int create_trace_file(void)
 {
-	char base[PATH_MAX - 16];
+	char base[PATH_MAX - 16], foreign[PATH_MAX] = "";
 	int fd = -1;
 
 	if (snprintf(base, sizeof base, "%.*s/buftrace.%.64s.%d", (int)(sizeof base - 100),
@@ -132,8 +132,12 @@ static int create_trace_file(void)
 		 * apart.  Anything but our own earlier file is worth a word. */
 		struct stat st;
 		if (i == 0 && (lstat(trace_path, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid()))
-			bt_log("buftrace: %s already exists and is not ours; not touching it", trace_path);
+			snprintf(foreign, sizeof foreign, "%s", trace_path);
 	}
+	/* The word about a planted file is said only when we go on beside
+	 * it: if we give up, the give-up line is the one line on stderr. */
+	if (fd >= 0 && foreign[0])
+		bt_log("buftrace: %s already exists and is not ours; not touching it", foreign);
 	if (fd < 0) {
 		int err = errno;
 		trace_path[0] = 0;
