@@ -14,16 +14,18 @@ CFLAGS_ALL := -std=c11 -g $(OPT) $(CWARN) -D_GNU_SOURCE -DBUFTRACE_VERSION='"$(V
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 COMMON_SRCS   := common/trace_format.c common/hook_table.c
-PRELOAD_SRCS  := $(wildcard preload/*.c)
+PRELOAD_SRCS  := $(filter-out preload/probes_malloc.c,$(wildcard preload/*.c))
 ANALYZER_SRCS := analyzer/main.c analyzer/cmd_record.c analyzer/cmd_dump.c analyzer/cmd_report.c analyzer/cmd_diff.c analyzer/cmd_hooks.c \
-                 analyzer/trace_reader.c analyzer/json.c analyzer/model.c analyzer/groups.c analyzer/symbolize.c
+                 analyzer/trace_reader.c analyzer/json.c analyzer/model.c analyzer/leaks.c analyzer/groups.c analyzer/symbolize.c
 ANALYZER_LIBS := -ldw -lelf -lzstd -lstdc++
 
 LIB  := $(BUILD)/lib/buftrace/libbuftrace.so
+# the same recorder plus malloc/free/new/delete probes: `record --probes malloc`
+MLIB := $(BUILD)/lib/buftrace/libbuftrace-malloc.so
 BIN  := $(BUILD)/bin/buftrace
 
 .PHONY: all deps demo test install clean fixtures test-progs
-all: $(BUILD)/.deps $(LIB) $(BIN)
+all: $(BUILD)/.deps $(LIB) $(MLIB) $(BIN)
 
 # Installs missing Debian packages as root, else prints the apt-get line.
 $(BUILD)/.deps: scripts/deps.sh
@@ -40,6 +42,12 @@ $(BUILD)/obj/%.o: %.c $(wildcard common/*.h common/*.def analyzer/*.h) | $(BUILD
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(LIB): $(patsubst %.c,$(BUILD)/obj/%.pic.o,$(PRELOAD_SRCS) $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL) -Wl,-z,now -Wl,--no-undefined \
+	    -lunwind -lzstd -ldl -lpthread
+
+# probes_malloc.o last: its constructor must run after the recorder's.
+$(MLIB): $(patsubst %.c,$(BUILD)/obj/%.pic.o,$(PRELOAD_SRCS) $(COMMON_SRCS) preload/probes_malloc.c)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL) -Wl,-z,now -Wl,--no-undefined \
 	    -lunwind -lzstd -ldl -lpthread
@@ -63,6 +71,7 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/buftrace
 	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/buftrace/libbuftrace.so
+	install -m 755 $(MLIB) $(DESTDIR)$(PREFIX)/lib/buftrace/libbuftrace-malloc.so
 	install -m 644 docs/buftrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/buftrace.1
 
 clean:

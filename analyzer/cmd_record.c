@@ -1,6 +1,7 @@
 /* cmd_record.c - `buftrace record [OPTIONS] -- CMD [ARGS...]`
  *
- * Runs CMD with libbuftrace.so preloaded, passes CMD's exit status (or
+ * Runs CMD with libbuftrace.so (libbuftrace-malloc.so with --probes
+ * malloc) preloaded, passes CMD's exit status (or
  * its fatal signal) through unchanged, and lists on stderr the trace files
  * that CMD and all of its children wrote: each traced process appends its
  * file name to a manifest that we create and remove. */
@@ -24,7 +25,8 @@ static void usage(FILE *f)
 		"  -o DIR         write traces into DIR (default: current directory)\n"
 		"  --depth N      frames per backtrace (default 64, 0 = none)\n"
 		"  --flush-ms N   flush interval: a killed process loses at most this (default 1000)\n"
-		"  --probes LIST  also trace libc allocations (malloc)\n"
+		"  --probes LIST  also trace libc allocations: malloc (malloc, free, new, delete...;\n"
+		"                 preloads libbuftrace-malloc.so), malloc,free-stacks (stacks on free too)\n"
 		"  --no-python    native stacks only, no Python frames\n"
 		"  --quiet        do not list the trace files\n");
 }
@@ -43,7 +45,7 @@ static int set_num(const char *var, const char *val, const char *opt)
 
 int cmd_record(int argc, char **argv)
 {
-	const char *outdir = ".", *libdir;
+	const char *outdir = ".", *libdir, *libname = "libbuftrace.so", *probes = NULL;
 	char lib[PATH_MAX], libpath[PATH_MAX], absout[PATH_MAX], manifest[] = "/tmp/buftrace-manifest-XXXXXX";
 	int i, quiet = 0, status, mfd;
 	pid_t pid;
@@ -66,7 +68,8 @@ int cmd_record(int argc, char **argv)
 			if (set_num("BUFTRACE_FLUSH_MS", argv[++i], a))
 				return EXIT_USAGE;
 		} else if (!strcmp(a, "--probes") && i + 1 < argc) {
-			setenv("BUFTRACE_PROBES", argv[++i], 1);
+			probes = argv[++i];
+			setenv("BUFTRACE_PROBES", probes, 1);
 		} else if (!strcmp(a, "--no-python")) {
 			setenv("BUFTRACE_PYTHON", "0", 1);
 		} else if (!strcmp(a, "--quiet")) {
@@ -89,7 +92,11 @@ int cmd_record(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	libdir = bt_libdir();
-	snprintf(libpath, sizeof libpath, "%s/libbuftrace.so", libdir ? libdir : ".");
+	/* Allocation probes live in a library of their own, so that a
+	 * process recorded without them has no interposed malloc at all. */
+	if (probes && strstr(probes, "malloc"))
+		libname = "libbuftrace-malloc.so";
+	snprintf(libpath, sizeof libpath, "%s/%s", libdir ? libdir : ".", libname);
 	if (access(libpath, R_OK) || !realpath(libpath, lib)) {
 		fprintf(stderr, "buftrace record: %s: recorder library not found\n", libpath);
 		return EXIT_BAD_INPUT;

@@ -15,6 +15,7 @@
 #include "buftrace.h"
 #include "groups.h"
 #include "json.h"
+#include "leaks.h"
 #include "report.h"
 #include "trace_format.h"
 
@@ -156,18 +157,20 @@ static void print_frame_text(const struct opts *o, const struct frame *f, int ma
 	char shown[512];
 	snprintf(shown, sizeof shown, "%s", name);
 	if ((int)strlen(shown) > room) {
-		char *paren = strchr(shown, '(');
-		if (paren && paren != shown) {
-			strcpy(paren, "(...)");
-		}
+		char *base = func_name_only(name);
+		if (base && strcmp(base, name))
+			snprintf(shown, sizeof shown, "%s(...)", base);
+		free(base);
 	}
 	if ((int)strlen(shown) > room) {
 		int keep = room - 3;
 		memmove(shown + 3, shown + strlen(shown) - keep, (size_t)keep + 1);
 		memcpy(shown, "...", 3);
 	}
-	printf("    %s%s%s %-*s %s%s%s\n", mark ? Y : "", mark ? ">" : " ", mark ? R : "", room, shown, D,
-	       loc, R);
+	if (loc[0])
+		printf("    %s%s%s %-*s %s%s%s\n", mark ? Y : "", mark ? ">" : " ", mark ? R : "", room, shown, D, loc, R);
+	else
+		printf("    %s%s%s %s\n", mark ? Y : "", mark ? ">" : " ", mark ? R : "", shown);
 	(void)f->inlined;
 }
 
@@ -332,6 +335,7 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 		}
 		printf("\n");
 	}
+	leaks_print_text(m, B, R);
 	free(devs);
 }
 
@@ -534,6 +538,10 @@ static void print_json(struct loaded *L, int n)
 			first = 0;
 			nanom++;
 		}
+	printf("],\"leaks\":[");
+	first = 1;
+	for (int i = 0; i < n; i++)
+		leaks_print_json(&L[i].m, &first);
 	printf("],\"summary\":{\"processes\":%d,\"survivors\":%" PRIu64 ",\"survivor_bytes\":%" PRIu64
 	       ",\"survivor_groups\":%" PRIu64 ",\"dangling\":%" PRIu64 ",\"anomalies\":%" PRIu64 "}}\n",
 	       n, count, bytes, ngroups, ndang, nanom);

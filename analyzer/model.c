@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "leaks.h"
 #include "model.h"
 #include "trace_format.h"
 #include "trace_reader.h"
@@ -361,6 +362,10 @@ static void on_event(struct model *m, const struct ev *e)
 	m->nevents++;
 	if (hook < 0)
 		return;
+	if (hook == BT_HOOK_MALLOC || hook == BT_HOOK_FREE) {
+		leaks_event(m, hook, e->stack, a, e->nargs);
+		return;
+	}
 	t = thread_get(p, e->tid);
 	if ((bt_hooks[hook].flags & BT_HOOK_SCOPED) && !(e->flags & BT_EV_ENTRY_ONLY)) {
 		if (!exit) {
@@ -717,7 +722,13 @@ static int on_record(struct model *m, struct trace_reader *r, const struct tr_re
 			memcpy(e.args, te.args, sizeof e.args);
 			if (te.ts > m->end_ns)
 				m->end_ns = te.ts;
-			heap_push(p, &e);
+			if (!p->nheap && p->seq_started && e.seq == p->next_seq) {
+				/* in order already: skip the re-order heap */
+				p->next_seq = e.seq + 1;
+				on_event(m, &e);
+			} else {
+				heap_push(p, &e);
+			}
 		}
 		drain(m, 0);
 		if (rc < 0 && !rec->partial)
@@ -868,6 +879,7 @@ void model_free(struct model *m)
 	}
 	if (m->sym)
 		sym_free(m->sym);
+	leaks_free(m);
 	memset(m, 0, sizeof *m);
 }
 

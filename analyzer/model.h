@@ -108,6 +108,7 @@ struct model {
 	uint64_t nevents, nrecords, lost;
 	void *priv;
 	struct symbolizer *sym;
+	struct leaks *leaks;      /* malloc probe events (leaks.h), NULL if none */
 };
 
 /* Returns 0, or -1 if the file could not be opened at all (m->error set).

@@ -85,6 +85,7 @@ struct bt_thread {
 };
 struct bt_thread *bt_thread_enter(void); /* NULL: do not record here */
 void bt_thread_leave(struct bt_thread *t);
+void bt_thread_never_record(void);       /* the calling thread, for good */
 void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, uint32_t stack,
 		   uint32_t pystack, const uint64_t *args, int nargs);
 struct bt_chunk *bt_chunk_get(void);

@@ -15,6 +15,7 @@
 struct bt_thread *_Atomic bt_all_threads;
 static BT_TLS struct bt_thread *self;
 static BT_TLS int starting;
+static BT_TLS int exit_rounds;
 static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
@@ -41,6 +42,13 @@ static void detach_locked(struct bt_thread *t)
 static void on_thread_exit(void *arg)
 {
 	struct bt_thread *t = arg;
+	/* Other keys' destructors may still free memory (malloc probes):
+	 * stay registered until the last round glibc runs. */
+	if (++exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
+		pthread_setspecific(exit_key, t);
+		return;
+	}
+	starting = 1; /* this thread records nothing more */
 	lock(t);
 	detach_locked(t);
 	unlock(t);
@@ -92,6 +100,12 @@ static struct bt_thread *register_thread(void)
 	self = t;
 	write_thread_record(t);
 	return t;
+}
+
+/* The recorder's own threads (the flusher) never record. */
+void bt_thread_never_record(void)
+{
+	starting = 1;
 }
 
 struct bt_thread *bt_thread_enter(void)

@@ -296,6 +296,7 @@ void bt_writer_emergency(void)
 static void *flusher_main(void *arg)
 {
 	(void)arg;
+	bt_thread_never_record(); /* its allocations are ours, not the program's */
 	pthread_mutex_lock(&qlock);
 	while (atomic_load(&bt_state) == BT_ON) {
 		struct timespec ts;

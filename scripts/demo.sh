@@ -6,8 +6,15 @@ BUILD=${1:-build}
 out=$BUILD/demo
 rm -rf "$out"
 mkdir -p "$out"
-echo "== buftrace record -- host_dlopen (8-device mesh, open / workload / close_mesh_device)"
-"$BUILD/bin/buftrace" record -o "$out" -- "$BUILD/fixtures/gnu/host_dlopen"
+# model.py's stand-in: tests/fixtures/host.py drives the runtime through
+# ctypes like `import ttnn` does (GIL held, RTLD_LOCAL)
+if command -v python3 >/dev/null 2>&1; then
+	set -- python3 tests/fixtures/host.py "$BUILD/fixtures/gnu"
+else
+	set -- "$BUILD/fixtures/gnu/host_dlopen"
+fi
+echo "== buftrace record -- $* (8-device mesh: open, workload, close_mesh_device)"
+"$BUILD/bin/buftrace" record -o "$out" -- "$@"
 echo
 echo "== buftrace report"
 set +e

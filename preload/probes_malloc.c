@@ -1,0 +1,237 @@
+/* probes_malloc.c - libc allocation probes: malloc and friends, C++ new
+ * and delete.  Only in libbuftrace-malloc.so (the recorder + this file),
+ * which `buftrace record --probes malloc` preloads instead of
+ * libbuftrace.so: a process that did not ask for the probes never has an
+ * interposed malloc at all.
+ *
+ * The real functions are glibc's __libc_* entry points, so there is no
+ * dlsym bootstrap: a call that arrives before our constructor (the
+ * loader, other constructors) or while the recorder itself allocates
+ * (bt_thread_enter returns NULL when re-entered or starting) just goes
+ * through.  Events:
+ *   malloc  (BT_HOOK_MALLOC, exit): ptr, size; with the caller's stack
+ *   free    (BT_HOOK_FREE, entry):  ptr; written before the block is given
+ *           back, so its sequence number precedes that of any later
+ *           malloc returning the same address in another thread.  No
+ *           stack unless BUFTRACE_PROBES also names "free-stacks".
+ *   realloc = free(old) + malloc(new), calloc size = n * m. */
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <dlfcn.h>
+#include "recorder.h"
+
+extern void *__libc_malloc(size_t);
+extern void __libc_free(void *);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void *__libc_valloc(size_t);
+extern void *__libc_pvalloc(size_t);
+
+static int armed;       /* BUFTRACE_PROBES names malloc, and the recorder is initialised */
+static int free_stacks; /* BUFTRACE_PROBES names free-stacks */
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Runs after bt_init (session.c): this object is linked last, and plain
+ * constructors of one object file run in link order. */
+__attribute__((constructor)) static void probes_init(void)
+{
+	const char *p = getenv("BUFTRACE_PROBES");
+	if (!bt_cfg.outdir[0]) {
+		bt_log("buftrace: malloc probes initialised before the recorder; probes off");
+		return;
+	}
+	free_stacks = p && strstr(p, "free-stacks") != NULL;
+	armed = bt_cfg.probe_malloc && !bt_cfg.disabled;
+}
+
+__attribute__((noinline)) static void rec_alloc(void *p, size_t n)
+{
+	struct bt_thread *t = bt_thread_enter();
+	if (t) {
+		uint64_t a[2] = { (uint64_t)(uintptr_t)p, (uint64_t)n };
+		bt_emit_event(t, BT_HOOK_MALLOC, BT_EV_EXIT, bt_stack_capture(), 0, a, 2);
+		bt_thread_leave(t);
+	}
+}
+
+__attribute__((noinline)) static void rec_free(void *p)
+{
+	struct bt_thread *t = bt_thread_enter();
+	if (t) {
+		uint64_t a[1] = { (uint64_t)(uintptr_t)p };
+		bt_emit_event(t, BT_HOOK_FREE, 0, free_stacks ? bt_stack_capture() : 0, 0, a, 1);
+		bt_thread_leave(t);
+	}
+}
+
+static inline void *on_alloc(void *p, size_t n)
+{
+	if (UNLIKELY(armed) && LIKELY(p != NULL))
+		rec_alloc(p, n);
+	return p;
+}
+
+static inline void on_free(void *p)
+{
+	if (UNLIKELY(armed) && p)
+		rec_free(p);
+}
+
+BT_EXPORT void *malloc(size_t n)
+{
+	return on_alloc(__libc_malloc(n), n);
+}
+
+BT_EXPORT void free(void *p)
+{
+	on_free(p);
+	__libc_free(p);
+}
+
+BT_EXPORT void cfree(void *p)
+{
+	free(p);
+}
+
+BT_EXPORT void *calloc(size_t n, size_t m)
+{
+	return on_alloc(__libc_calloc(n, m), n * m);
+}
+
+BT_EXPORT void *realloc(void *old, size_t n)
+{
+	void *p;
+	if (!old)
+		return malloc(n);
+	/* The free first: once realloc returns, another thread may already
+	 * have the old address back from malloc. */
+	if (UNLIKELY(armed)) {
+		size_t oldn = malloc_usable_size(old);
+		rec_free(old);
+		p = __libc_realloc(old, n);
+		if (p)
+			rec_alloc(p, n);
+		else if (n)
+			rec_alloc(old, oldn); /* failed: the old block lives on */
+		return p;
+	}
+	return __libc_realloc(old, n);
+}
+
+BT_EXPORT void *reallocarray(void *old, size_t n, size_t m)
+{
+	size_t t;
+	if (__builtin_mul_overflow(n, m, &t)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(old, t);
+}
+
+BT_EXPORT void *memalign(size_t align, size_t n)
+{
+	return on_alloc(__libc_memalign(align, n), n);
+}
+
+BT_EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+	if (!align || (align & (align - 1))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return on_alloc(__libc_memalign(align, n), n);
+}
+
+BT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+	void *p;
+	if (align % sizeof(void *) || !align || (align & (align - 1)))
+		return EINVAL;
+	p = __libc_memalign(align, n);
+	if (!p)
+		return ENOMEM;
+	*out = on_alloc(p, n);
+	return 0;
+}
+
+BT_EXPORT void *valloc(size_t n)
+{
+	return on_alloc(__libc_valloc(n), n);
+}
+
+BT_EXPORT void *pvalloc(size_t n)
+{
+	return on_alloc(__libc_pvalloc(n), n);
+}
+
+/* --- C++ operator new and delete (Itanium names, x86-64) -----------------
+ * Allocation failure hands over to libstdc++'s own operator for the
+ * new_handler loop and std::bad_alloc (it allocates through our malloc,
+ * which records the block). */
+
+typedef void *(*new_fn)(size_t);
+typedef void *(*new_al_fn)(size_t, size_t);
+
+static void *next_sym(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
+#define NEW_PLAIN(sym, nothrow)                                                   \
+	BT_EXPORT void *sym(size_t n)                                             \
+	{                                                                         \
+		void *p = __libc_malloc(n ? n : 1);                               \
+		if (UNLIKELY(!p)) {                                               \
+			new_fn real = (new_fn)next_sym(#sym);                     \
+			(void)(nothrow);                                          \
+			return real ? real(n) : NULL;                             \
+		}                                                                 \
+		return on_alloc(p, n);                                            \
+	}
+#define NEW_ALIGNED(sym, nothrow)                                                 \
+	BT_EXPORT void *sym(size_t n, size_t al)                                  \
+	{                                                                         \
+		void *p = __libc_memalign(al, n ? n : 1);                         \
+		if (UNLIKELY(!p)) {                                               \
+			new_al_fn real = (new_al_fn)next_sym(#sym);               \
+			(void)(nothrow);                                          \
+			return real ? real(n, al) : NULL;                         \
+		}                                                                 \
+		return on_alloc(p, n);                                            \
+	}
+#define U __attribute__((unused))
+#define DELETE(sym, ...)                                                          \
+	BT_EXPORT void sym(void *p, ##__VA_ARGS__)                                \
+	{                                                                         \
+		on_free(p);                                                       \
+		__libc_free(p);                                                   \
+	}
+
+/* The nothrow forms take a second (reference) argument we ignore: passed
+ * in a register, so a one-argument definition is call-compatible. */
+NEW_PLAIN(_Znwm, 0)                           /* operator new(size_t) */
+NEW_PLAIN(_Znam, 0)                           /* operator new[](size_t) */
+NEW_PLAIN(_ZnwmRKSt9nothrow_t, 1)             /* operator new(size_t, nothrow_t const&) */
+NEW_PLAIN(_ZnamRKSt9nothrow_t, 1)
+NEW_ALIGNED(_ZnwmSt11align_val_t, 0)          /* operator new(size_t, align_val_t) */
+NEW_ALIGNED(_ZnamSt11align_val_t, 0)
+NEW_ALIGNED(_ZnwmSt11align_val_tRKSt9nothrow_t, 1)
+NEW_ALIGNED(_ZnamSt11align_val_tRKSt9nothrow_t, 1)
+DELETE(_ZdlPv)                                /* operator delete(void*) */
+DELETE(_ZdaPv)
+DELETE(_ZdlPvm, size_t n U)                     /* sized */
+DELETE(_ZdaPvm, size_t n U)
+DELETE(_ZdlPvRKSt9nothrow_t, const void *nt U)
+DELETE(_ZdaPvRKSt9nothrow_t, const void *nt U)
+DELETE(_ZdlPvSt11align_val_t, size_t al U)
+DELETE(_ZdaPvSt11align_val_t, size_t al U)
+DELETE(_ZdlPvmSt11align_val_t, size_t n U, size_t al U)
+DELETE(_ZdaPvmSt11align_val_t, size_t n U, size_t al U)
+DELETE(_ZdlPvSt11align_val_tRKSt9nothrow_t, size_t al U, const void *nt U)
+DELETE(_ZdaPvSt11align_val_tRKSt9nothrow_t, size_t al U, const void *nt U)
