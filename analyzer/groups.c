@@ -78,8 +78,11 @@ static void describe(struct group *g, struct buffer *first)
 
 	/* the hooked call itself: our frames were cut from the stack */
 	memset(&g->frames[0], 0, sizeof g->frames[0]);
-	g->frames[0].function = hook == BT_HOOK_BUFFER_CREATE_AT ? "tt::tt_metal::Buffer::create (at an address)"
-								 : "tt::tt_metal::Buffer::create";
+	if (first->create_seen)
+		g->frames[0].function = hook == BT_HOOK_BUFFER_CREATE_AT ? "tt::tt_metal::Buffer::create (at an address)"
+									 : "tt::tt_metal::Buffer::create";
+	else /* the create call was not seen: name the hook that first showed it */
+		g->frames[0].function = first->first_hook >= 0 ? bt_hooks[first->first_hook].qualified : "?";
 	n = model_frames_py(m, g->stack, first->create_pystack, g->frames + 1, GROUP_MAX_FRAMES);
 	g->nframes = n + 1;
 	g->init_depth = -1;

@@ -235,6 +235,7 @@ static struct buffer *buffer_for(struct model *m, struct thread *t, const struct
 	b->type = -1;
 	b->owns_data = -1;
 	b->open_hook = b->top_hook = -1;
+	b->first_hook = m->hookmap[e->hook < 1024 ? e->hook : 0];
 	b->created_ns = e->ts;
 	b->created_seq = e->seq;
 	b->create_stack = e->stack;
@@ -311,6 +312,15 @@ static void close_device(struct model *m, uint64_t ptr, uint64_t ts, int hook)
 		for (struct device *x = m->devices; x; x = x->next)
 			if (x->mesh == d->ptr && !x->closed)
 				close_device(m, x->ptr, ts, hook);
+	/* Buffers whose device we never learnt (their create call was not
+	 * seen): judged when no device is left open. */
+	for (struct device *x = m->devices; x; x = x->next)
+		if (!x->closed)
+			return;
+	struct device nodev;
+	memset(&nodev, 0, sizeof nodev);
+	nodev.chip_id = nodev.mesh_id = -1;
+	close_check(m, &nodev, ts, hook);
 }
 
 static int device_closed(struct model *m, uint64_t ptr)
@@ -319,10 +329,17 @@ static int device_closed(struct model *m, uint64_t ptr)
 	return d && d->closed;
 }
 
+static int in_scope(const struct thread *t, int hook)
+{
+	for (int i = 0; i < t->depth && i < MAX_SCOPES; i++)
+		if (t->scopes[i].hook == hook)
+			return 1;
+	return 0;
+}
+
 static void release(struct model *m, struct thread *t, const struct ev *e, uint64_t obj, int hook)
 {
 	struct buffer *b = live_find(m, obj);
-	(void)t;
 	if (!b) {
 		anomaly(m, "release-unknown", e->stack, "%s on a buffer never seen created",
 			bt_hooks[hook].name);
@@ -331,7 +348,7 @@ static void release(struct model *m, struct thread *t, const struct ev *e, uint6
 	if (hook == BT_HOOK_ALLOC_DEALLOCATE || hook == BT_HOOK_OLD_ALLOC_DEALLOCATE ||
 	    hook == BT_HOOK_BUFFER_DEALLOCATE_IMPL) {
 		int *n = hook == BT_HOOK_BUFFER_DEALLOCATE_IMPL ? &b->impl_frees : &b->alloc_frees;
-		if (++*n == 2 || (*n == 1 && b->released_bulk))
+		if ((++*n == 2 || (*n == 1 && b->released_bulk)) && !device_closed(m, b->device))
 			anomaly(m, "double-deallocate", e->stack, "%s on a buffer already deallocated",
 				bt_hooks[hook].name);
 	}
@@ -339,9 +356,10 @@ static void release(struct model *m, struct thread *t, const struct ev *e, uint6
 		if (device_closed(m, b->device))
 			anomaly(m, "allocator-after-close", e->stack,
 				"allocator deallocate_buffer for a device that was closed");
-	} else if (device_closed(m, b->device) && !b->checked) {
+	} else if (device_closed(m, b->device) && !(b->checked && in_scope(t, BT_HOOK_BUFFER_DESTROY))) {
 		/* survivors and dangling buffers die after the close by
-		 * definition and are reported as such, not again here */
+		 * definition and are reported as such; only an explicit release
+		 * outside their destructor is an anomaly too */
 		anomaly(m, "release-after-close", e->stack, "%s after the buffer's device was closed",
 			bt_hooks[hook].name);
 	}

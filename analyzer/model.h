@@ -65,6 +65,7 @@ struct buffer {
 	uint64_t created_ns, created_seq, destroyed_ns;
 	uint32_t create_stack, destroy_stack, create_tid;
 	uint32_t create_pystack; /* Python stack of the creating call, 0 if none */
+	int first_hook;       /* the hook that first showed this object */
 	int open_hook;        /* outermost open call in progress on the creating thread, -1 */
 	int top_hook;         /* outermost hooked call in progress otherwise, -1 */
 	/* verdict at the first close of its device or mesh */

@@ -46,4 +46,13 @@ void bt_config_load(void)
 	bt_cfg.python = env_int("BUFTRACE_PYTHON", 1, 0, 1);
 	bt_cfg.debug = env_int("BUFTRACE_DEBUG", 0, 0, 1);
 	bt_cfg.probe_malloc = probes && strstr(probes, "malloc") != NULL;
+	/* Hooks to leave unrecorded, by canonical name: to reproduce what a
+	 * build that inlines those calls shows, and to narrow a trace. */
+	const char *off = getenv("BUFTRACE_HOOKS_OFF");
+	for (int h = 0; off && h < BT_HOOK_COUNT; h++) {
+		size_t n = strlen(bt_hooks[h].name);
+		for (const char *p = off; (p = strstr(p, bt_hooks[h].name)); p += n)
+			if ((p == off || p[-1] == ',') && (p[n] == ',' || p[n] == 0))
+				bt_cfg.hook_off[h] = 1;
+	}
 }

@@ -6,6 +6,8 @@
  * epoch counter the hot path compares) and, as a safety net, whenever a
  * new stack has a frame outside every known module. */
 #include <dlfcn.h>
+#include <errno.h>
+#include <sys/mman.h>
 #include <elf.h>
 #include <link.h>
 #include <pthread.h>
@@ -18,8 +20,23 @@
 atomic_uint bt_dl_epoch __attribute__((visibility("hidden")));
 unsigned bt_unload_epoch;
 static pthread_mutex_t mod_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct bt_module **mods;
-static size_t nmods, capmods;
+/* Readers (lookups, ip tests) take no lock: a signal handler's hooked call
+ * may interrupt this very thread inside a scan (issue 5, re-entrancy).
+ * So the array only grows by copy, old copies are never freed, entries
+ * are written before nmods is raised, and readers load nmods first. */
+static struct bt_module **_Atomic mods;
+static atomic_size_t nmods;
+static size_t capmods;
+static BT_TLS int scanning; /* this thread holds mod_lock */
+static BT_TLS int in_dlclose; /* this thread is inside the real dlclose */
+
+/* Whether the page holding p is mapped, without touching it. */
+static int mapped(const void *p)
+{
+	unsigned char v;
+	uintptr_t page = (uintptr_t)p & ~(uintptr_t)4095;
+	return mincore((void *)page, 1, &v) == 0 || errno != ENOMEM;
+}
 static uint32_t next_module_id = 1;
 static uint64_t self_lo, self_hi;
 
@@ -67,10 +84,15 @@ struct scan_ctx {
 	char *seen; /* per existing module: still loaded */
 };
 
+static int is_alive(const struct bt_module *m)
+{
+	return __atomic_load_n(&m->alive, __ATOMIC_ACQUIRE);
+}
+
 static struct bt_module *find_loaded(uint64_t bias, const char *path)
 {
 	for (size_t i = 0; i < nmods; i++)
-		if (mods[i]->alive && mods[i]->bias == bias && !strcmp(mods[i]->path, path))
+		if (is_alive(mods[i]) && mods[i]->bias == bias && !strcmp(mods[i]->path, path))
 			return mods[i];
 	return NULL;
 }
@@ -125,10 +147,13 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
 		return 0;
 	if (nmods == capmods) {
 		size_t nc = capmods ? capmods * 2 : 64;
-		struct bt_module **nm = realloc(mods, nc * sizeof *nm);
+		struct bt_module **nm = calloc(nc, sizeof *nm);
 		if (!nm)
 			return 1;
-		mods = nm;
+		if (nmods)
+			memcpy(nm, mods, nmods * sizeof *nm);
+		/* the old copy stays: a lock-free reader may hold it */
+		atomic_store_explicit(&mods, nm, memory_order_release);
 		capmods = nc;
 	}
 	m = calloc(1, sizeof *m);
@@ -154,7 +179,8 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
 		self_lo = lo;
 		self_hi = hi;
 	}
-	mods[nmods++] = m;
+	mods[nmods] = m;
+	atomic_store_explicit(&nmods, nmods + 1, memory_order_release);
 	return 0;
 }
 
@@ -164,7 +190,12 @@ void bt_modules_scan(void)
 	size_t before;
 
 	find_self();
+	/* Re-entered from a signal handler that interrupted this thread's own
+	 * scan: waiting for mod_lock would wait forever.  Skip. */
+	if (scanning)
+		return;
 	pthread_mutex_lock(&mod_lock);
+	scanning = 1;
 	before = nmods;
 	ctx.seen = calloc(nmods + 1, 1);
 	if (ctx.seen) {
@@ -173,7 +204,7 @@ void bt_modules_scan(void)
 			if (mods[i]->alive && !ctx.seen[i]) {
 				uint8_t buf[32];
 				struct bt_rec r;
-				mods[i]->alive = 0;
+				__atomic_store_n(&mods[i]->alive, 0, __ATOMIC_RELEASE);
 				bt_unload_epoch++;
 				if (!mods[i]->recorded)
 					continue;
@@ -193,17 +224,18 @@ void bt_modules_scan(void)
 				write_load(mods[i]);
 				mods[i]->recorded = 1;
 			}
+	scanning = 0;
 	pthread_mutex_unlock(&mod_lock);
 }
 
 int bt_modules_contains(uint64_t ip)
 {
-	int found = 0;
-	pthread_mutex_lock(&mod_lock);
-	for (size_t i = 0; i < nmods && !found; i++)
-		found = mods[i]->alive && ip >= mods[i]->lo && ip < mods[i]->hi;
-	pthread_mutex_unlock(&mod_lock);
-	return found;
+	size_t n = atomic_load_explicit(&nmods, memory_order_acquire);
+	struct bt_module **a = atomic_load_explicit(&mods, memory_order_acquire);
+	for (size_t i = 0; i < n; i++)
+		if (is_alive(a[i]) && ip >= a[i]->lo && ip < a[i]->hi)
+			return 1;
+	return 0;
 }
 
 int bt_module_is_self(uint64_t ip)
@@ -219,19 +251,53 @@ int bt_module_is_self(uint64_t ip)
 	return ip >= self_lo && ip < self_hi;
 }
 
+struct foreach_ctx {
+	void (*fn)(struct bt_module *, void *);
+	void *arg;
+};
+
+static int foreach_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct foreach_ctx *c = arg;
+	size_t n = atomic_load_explicit(&nmods, memory_order_acquire);
+	struct bt_module **a = atomic_load_explicit(&mods, memory_order_acquire);
+	uint64_t lo = UINT64_MAX;
+	(void)size;
+	/* A signal handler that interrupted this thread's dlclose may find
+	 * an object still listed while the loader unmaps it (it unlinks it
+	 * afterwards): look before reading.  (One munmap per object: its
+	 * first page tells for all of it.) */
+	if (in_dlclose && !mapped(info->dlpi_phdr))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_LOAD && info->dlpi_addr + info->dlpi_phdr[i].p_vaddr < lo)
+			lo = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+	for (size_t i = 0; i < n; i++)
+		if (is_alive(a[i]) && a[i]->bias == info->dlpi_addr && a[i]->lo == lo) {
+			c->fn(a[i], c->arg);
+			break;
+		}
+	return 0;
+}
+
+/* The callers read the objects' own memory (dynamic tables, relocation
+ * slots).  Our list learns of a dlclose only after the loader unmapped
+ * the object, so a lookup in between (another thread, or a signal
+ * handler that interrupted dlclose) read unmapped memory and crashed
+ * (t_rel_reenter).  Walking the loader's own list instead is safe: it
+ * holds its list lock while calling us, and it unmaps an object only
+ * after taking that lock to unlink it.  No mod_lock: see `mods`. */
 void bt_modules_foreach(void (*fn)(struct bt_module *, void *), void *arg)
 {
-	pthread_mutex_lock(&mod_lock);
-	for (size_t i = 0; i < nmods; i++)
-		if (mods[i]->alive)
-			fn(mods[i], arg);
-	pthread_mutex_unlock(&mod_lock);
+	struct foreach_ctx c = { fn, arg };
+	dl_iterate_phdr(foreach_cb, &c);
 }
 
 /* After fork the child writes a new file: every module is new to it. */
 void bt_modules_reset(void)
 {
 	pthread_mutex_init(&mod_lock, NULL);
+	scanning = 0;
 	for (size_t i = 0; i < nmods; i++)
 		mods[i]->recorded = mods[i]->scanned = 0;
 }
@@ -266,12 +332,18 @@ BT_EXPORT int dlclose(void *handle)
 	int r;
 	if (!real)
 		real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+	in_dlclose++;
 	r = real(handle);
+	in_dlclose--;
 	atomic_fetch_add(&bt_dl_epoch, 1);
 	/* Record the unload now: later frames at these addresses may belong
-	 * to something else. */
-	if (atomic_load(&bt_state) == BT_ON)
+	 * to something else.  A signal handler's hooked call while we hold
+	 * the recorder's locks here passes through unrecorded. */
+	if (atomic_load(&bt_state) == BT_ON) {
+		bt_thread_busy(1);
 		bt_modules_scan();
+		bt_thread_busy(-1);
+	}
 	return r;
 }
 

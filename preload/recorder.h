@@ -37,6 +37,7 @@ struct bt_config {
 	int probe_malloc;        /* libc allocation probes */
 	int disabled;            /* BUFTRACE_DISABLE, secure-exec */
 	int debug;               /* BUFTRACE_DEBUG: say what happens */
+	unsigned char hook_off[BT_HOOK_COUNT]; /* BUFTRACE_HOOKS_OFF: pass through unrecorded */
 };
 extern struct bt_config bt_cfg;
 void bt_config_load(void);
@@ -85,6 +86,7 @@ struct bt_thread {
 };
 struct bt_thread *bt_thread_enter(void); /* NULL: do not record here */
 void bt_thread_leave(struct bt_thread *t);
+void bt_thread_busy(int delta);          /* +1/-1 around recorder work outside a hook */
 void bt_thread_never_record(void);       /* the calling thread, for good */
 void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, uint32_t stack,
 		   uint32_t pystack, const uint64_t *args, int nargs);

@@ -251,6 +251,7 @@ void bt_finish(int clean)
 {
 	if (atomic_load(&bt_state) != BT_ON || getpid() != started_pid)
 		return;
+	bt_thread_busy(1); /* a signal handler's hooked call must not wait for us */
 	pthread_mutex_lock(&start_lock);
 	if (atomic_load(&bt_state) == BT_ON) {
 		bt_writer_flush(0);
@@ -260,6 +261,7 @@ void bt_finish(int clean)
 		atomic_store(&bt_state, BT_DEAD);
 	}
 	pthread_mutex_unlock(&start_lock);
+	bt_thread_busy(-1);
 }
 
 /* --- process boundaries ------------------------------------------------ */
@@ -333,11 +335,13 @@ BT_EXPORT void _Exit(int status)
 static void before_exec(void)
 {
 	if (atomic_load(&bt_state) == BT_ON && getpid() == started_pid) {
+		bt_thread_busy(1);
 		pthread_mutex_lock(&start_lock);
 		bt_writer_flush(0);
 		write_stats_and_end();
 		bt_writer_flush(1);
 		pthread_mutex_unlock(&start_lock);
+		bt_thread_busy(-1);
 	}
 }
 

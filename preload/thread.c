@@ -15,6 +15,7 @@
 struct bt_thread *_Atomic bt_all_threads;
 static BT_TLS struct bt_thread *self;
 static BT_TLS int starting;
+static BT_TLS int busy;
 static BT_TLS int exit_rounds;
 static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
@@ -108,9 +109,19 @@ void bt_thread_never_record(void)
 	starting = 1;
 }
 
+/* Recorder work outside a hook (dlclose's rescan, the final flush, exec)
+ * holds locks that a hooked call from a signal handler on this thread
+ * would wait for forever: such calls are let through unrecorded. */
+void bt_thread_busy(int delta)
+{
+	busy += delta;
+}
+
 struct bt_thread *bt_thread_enter(void)
 {
 	struct bt_thread *t = self;
+	if (busy)
+		return NULL;
 	if (t) {
 		if (t->in_hook || atomic_load_explicit(&bt_state, memory_order_relaxed) != BT_ON)
 			return NULL;
@@ -222,5 +233,6 @@ void bt_threads_reset_after_fork(struct bt_thread *keep)
 	}
 	self = NULL;
 	starting = 0;
+	busy = 0;
 	key_once = (pthread_once_t)PTHREAD_ONCE_INIT;
 }

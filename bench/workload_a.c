@@ -1,0 +1,70 @@
+/* Workload A of `make bench`: N malloc/free pairs from a 12-deep call
+ * chain (noinline frames, no sibling calls), sizes 16..4096, each thread
+ * keeping a ring of 256 live blocks; about 1% of the blocks are never
+ * freed.  Usage: workload_a N THREADS.  Prints "events E" (mallocs +
+ * frees performed) on stdout. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define RING 256
+#define NOINL __attribute__((noinline))
+#define ESCAPE(p) __asm__ volatile("" : : "r"(p) : "memory")
+
+static long per_thread;
+
+typedef void *(*level_fn)(size_t);
+NOINL static void *l1(size_t n) { void *p = malloc(n); ESCAPE(p); return p; }
+#define LEVEL(k, next) NOINL static void *l##k(size_t n) { void *p = next(n); ESCAPE(p); return p; }
+LEVEL(2, l1) LEVEL(3, l2) LEVEL(4, l3) LEVEL(5, l4) LEVEL(6, l5) LEVEL(7, l6)
+LEVEL(8, l7) LEVEL(9, l8) LEVEL(10, l9) LEVEL(11, l10) LEVEL(12, l11)
+
+struct result { long mallocs, frees; };
+
+static void *run(void *arg)
+{
+	struct result *r = arg;
+	void *ring[RING] = { 0 };
+	uint64_t x = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)arg;
+	for (long i = 0; i < per_thread; i++) {
+		int slot = (int)(i % RING);
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		size_t n = 16 + (size_t)(x % 4081);
+		if (ring[slot]) {
+			if (x >> 57 != 0) { /* 127 of 128: freed (about 1% leak) */
+				free(ring[slot]);
+				r->frees++;
+			}
+		}
+		ring[slot] = l12(n);
+		r->mallocs++;
+	}
+	for (int s = 0; s < RING; s++)
+		if (ring[s]) {
+			free(ring[s]);
+			r->frees++;
+		}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? atol(argv[1]) : 2000000;
+	int threads = argc > 2 ? atoi(argv[2]) : 1;
+	pthread_t t[64];
+	struct result res[64] = { { 0, 0 } };
+	long ev = 0;
+	if (threads < 1 || threads > 64 || n < 1)
+		return 2;
+	per_thread = n / threads;
+	for (int i = 0; i < threads; i++)
+		if (pthread_create(&t[i], NULL, run, &res[i]))
+			return 1;
+	for (int i = 0; i < threads; i++) {
+		pthread_join(t[i], NULL);
+		ev += res[i].mallocs + res[i].frees;
+	}
+	printf("events %ld\n", ev);
+	return 0;
+}
