@@ -323,6 +323,8 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 		for (size_t i = 0; i < ndg; i++)
 			print_group_text(o, &dg[i], (int)i + 1);
 	}
+	for (int i = 0; i < m->nwarnings; i++)
+		printf("note: %s\n", m->warnings[i]);
 	if (m->anomalies) {
 		printf("%sAnomalies:%s\n", B, R);
 		for (struct anomaly *a = m->anomalies; a; a = a->next) {
@@ -470,7 +472,12 @@ static void print_json(struct loaded *L, int n)
 		printf(",\"events\":%" PRIu64 ",\"lost_events\":%" PRIu64 ",\"complete\":%s,\"error\":", m->nevents, m->lost,
 		       m->complete ? "true" : "false");
 		json_cstr(stdout, m->error);
-		fputs("}", stdout);
+		fputs(",\"warnings\":[", stdout);
+		for (int w = 0; w < m->nwarnings; w++) {
+			fputs(w ? "," : "", stdout);
+			json_cstr(stdout, m->warnings[w]);
+		}
+		fputs("]}", stdout);
 	}
 	printf("],\"devices\":[");
 	first = 1;

@@ -914,6 +914,20 @@ static const struct module *module_at(const struct model *m, uint64_t ip, uint64
 	return best;
 }
 
+static void warn_module(struct model *m, const char *path, const char *what)
+{
+	char buf[4200];
+	/* the vDSO and friends have no file: nothing to say */
+	if (!path || path[0] != '/')
+		return;
+	snprintf(buf, sizeof buf, "%s: %s", path, what);
+	for (int i = 0; i < m->nwarnings; i++)
+		if (!strcmp(m->warnings[i], buf))
+			return;
+	if (m->nwarnings < 32)
+		m->warnings[m->nwarnings++] = xstrndup(buf, strlen(buf));
+}
+
 int model_frames(struct model *m, uint32_t stack, struct frame *out, int max)
 {
 	const struct stack *st;
@@ -933,6 +947,10 @@ int model_frames(struct model *m, uint32_t stack, struct frame *out, int max)
 		if (mod && m->sym)
 			k = sym_resolve(m->sym, mod->path, mod->build_id, mod->build_id_len, ip - 1 - mod->bias, sf, 16,
 					&ss);
+		if (mod && (ss == SYM_BUILD_ID_MISMATCH || ss == SYM_NO_FILE))
+			warn_module(m, mod->path, ss == SYM_BUILD_ID_MISMATCH
+							  ? "changed since the run (build-id differs): frames shown as module+offset"
+							  : "cannot be read: frames shown as module+offset");
 		if (k <= 0) {
 			out[n].function = NULL;
 			out[n].file = NULL;

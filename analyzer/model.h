@@ -109,6 +109,9 @@ struct model {
 	uint64_t nevents, nrecords, lost;
 	void *priv;
 	struct symbolizer *sym;
+	/* modules that could not be used for symbols, said once each */
+	char *warnings[32];
+	int nwarnings;
 	struct leaks *leaks;      /* malloc probe events (leaks.h), NULL if none */
 };
 
