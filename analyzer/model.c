@@ -817,8 +817,17 @@ int model_load(struct model *m, const char *path)
 		return -1;
 	}
 	p = m->priv = xcalloc(1, sizeof *p);
+	int progress = isatty(2);
 	while ((rc = tr_next(r, &rec)) == 1) {
 		p->records++;
+		/* long runs: say how far we are, on a terminal only */
+		if (progress && (p->records & 0xffff) == 0) {
+			uint64_t done, total;
+			tr_progress(r, &done, &total);
+			if (total > (8u << 20))
+				fprintf(stderr, "\rbuftrace: reading %s: %d%%\033[K", path,
+					(int)(total ? done * 100 / total : 0));
+		}
 		m->nrecords++;
 		if (on_record(m, r, &rec)) {
 			char what[64];
@@ -831,6 +840,8 @@ int model_load(struct model *m, const char *path)
 			break;
 	}
 	drain(m, 1);
+	if (progress && p->records > 0xffff)
+		fprintf(stderr, "\r\033[K");
 	/* whatever is still alive at the end of the trace */
 	for (size_t i = 0; i < m->live_cap; i++)
 		for (struct buffer *b = m->live[i], *nb; b; b = nb) {

@@ -18,6 +18,7 @@ struct trace_reader {
 	uint8_t *in;
 	size_t in_pos, in_len, in_cap;
 	uint64_t file_off;   /* compressed bytes consumed so far */
+	uint64_t file_size;
 	uint8_t *buf;        /* decompressed window */
 	size_t start, len, cap;
 	uint64_t base_off;   /* stream offset of buf[0] */
@@ -40,6 +41,12 @@ void tr_fail(struct trace_reader *r, uint64_t offset, const char *what)
 const char *tr_error(const struct trace_reader *r)
 {
 	return r->err[0] ? r->err : NULL;
+}
+
+void tr_progress(const struct trace_reader *r, uint64_t *done, uint64_t *total)
+{
+	*done = r->file_off;
+	*total = r->file_size;
 }
 
 const char *tr_path(const struct trace_reader *r)
@@ -132,6 +139,7 @@ struct trace_reader *tr_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: not a regular file", path);
 		goto fail;
 	}
+	r->file_size = (uint64_t)st.st_size;
 	if (st.st_size == 0) {
 		snprintf(err, errlen, "%s: offset 0: empty file", path);
 		goto fail;
