@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "leaks.h"
 #include "model.h"
 #include "trace_format.h"
