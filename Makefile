@@ -59,6 +59,7 @@ $(BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(ANALYZER_SRCS) $(COMMON_SRCS))
 -include tests/fixtures/fixtures.mk
 -include tests/tools/tools.mk
 include tests/progs/progs.mk
+include bench/bench.mk
 
 demo: all fixtures
 	@scripts/demo.sh $(BUILD)

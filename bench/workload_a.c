@@ -20,13 +20,13 @@ NOINL static void *l1(size_t n) { void *p = malloc(n); ESCAPE(p); return p; }
 LEVEL(2, l1) LEVEL(3, l2) LEVEL(4, l3) LEVEL(5, l4) LEVEL(6, l5) LEVEL(7, l6)
 LEVEL(8, l7) LEVEL(9, l8) LEVEL(10, l9) LEVEL(11, l10) LEVEL(12, l11)
 
-struct result { long mallocs, frees; };
+struct result { long mallocs, frees; int idx; };
 
 static void *run(void *arg)
 {
 	struct result *r = arg;
 	void *ring[RING] = { 0 };
-	uint64_t x = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)arg;
+	uint64_t x = 0x9e3779b97f4a7c15ull * (uint64_t)(r->idx + 1); /* same blocks every run */
 	for (long i = 0; i < per_thread; i++) {
 		int slot = (int)(i % RING);
 		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
@@ -58,6 +58,8 @@ int main(int argc, char **argv)
 	if (threads < 1 || threads > 64 || n < 1)
 		return 2;
 	per_thread = n / threads;
+	for (int i = 0; i < threads; i++)
+		res[i].idx = i;
 	for (int i = 0; i < threads; i++)
 		if (pthread_create(&t[i], NULL, run, &res[i]))
 			return 1;
