@@ -53,7 +53,7 @@ int main(int argc, char **argv)
 	long n = argc > 1 ? atol(argv[1]) : 2000000;
 	int threads = argc > 2 ? atoi(argv[2]) : 1;
 	pthread_t t[64];
-	struct result res[64] = { { 0, 0 } };
+	struct result res[64] = { { 0, 0, 0 } };
 	long ev = 0;
 	if (threads < 1 || threads > 64 || n < 1)
 		return 2;

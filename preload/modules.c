@@ -358,8 +358,10 @@ __attribute__((visibility("hidden"), used)) void *bt_dlsym_slow(void *handle, co
 	unsigned ep = atomic_load(&bt_dl_epoch);
 	if (ep != patched_epoch && !bt_cfg.disabled) {
 		patched_epoch = ep;
+		bt_thread_busy(1); /* we hold recorder locks: see bt_thread_busy */
 		bt_modules_scan();
 		bt_resolve_report();
+		bt_thread_busy(-1);
 	}
 	return bt_real_dlsym(handle, name);
 }

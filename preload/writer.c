@@ -313,6 +313,13 @@ static void *flusher_main(void *arg)
 		if (rc == ETIMEDOUT) {
 			bt_writer_flush(0);
 		} else {
+			/* Take the other threads' partial chunks along with the full
+			 * ones: an idle thread's few old events would otherwise reach
+			 * the file a whole flush interval late, and a reader would
+			 * have to hold everything written meanwhile to put events
+			 * back in order.  This keeps the file ordered to within about
+			 * a chunk per thread. */
+			bt_threads_detach_chunks(1);
 			wlock_take();
 			drain_queue_locked_w();
 			wlock_drop();

@@ -1,0 +1,135 @@
+"""The measurements behind `make bench` (see docs/performance.md)."""
+import json, os, re, statistics, subprocess, sys
+
+BUILD, WORK = sys.argv[1], sys.argv[2]
+N = int(os.environ.get("BENCH_N", "2000000"))
+RUNS = max(1, int(os.environ.get("BENCH_RUNS", "5")))
+B_PAIRS = int(os.environ.get("BENCH_B_PAIRS", "110000"))
+BT = f"{BUILD}/bin/buftrace"
+RU = f"{BUILD}/bench/rusage"
+WA = f"{BUILD}/bench/workload_a"
+FLOOR = f"{BUILD}/bench/libfloor.so"
+HOST = f"{BUILD}/fixtures/gnu/host_dlopen"
+
+
+def run(cmd, env=None, cwd=None):
+    """(wall seconds, peak RSS KiB, stdout) of one run of cmd."""
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run([RU] + cmd, env=e, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    m = re.search(r"RUSAGE (\S+) (\d+)", p.stderr)
+    if p.returncode != 0 or not m:
+        sys.exit(f"bench: {' '.join(cmd)} failed ({p.returncode}):\n{p.stderr[-2000:]}")
+    return float(m.group(1)), int(m.group(2)), p.stdout
+
+
+def fresh(d):
+    subprocess.run(["rm", "-rf", d])
+    os.makedirs(d)
+    return d
+
+
+def measure(name, prog, env_extra=None):
+    """Median wall time of RUNS runs of prog in each mode; the last run's
+    trace files are kept for size and report figures."""
+    modes = {}
+    for mode in ("plain", "floor", "buftrace", "heaptrack"):
+        if mode == "floor" and prog[0] != WA:
+            continue
+        walls = []
+        for _ in range(RUNS):
+            d = fresh(f"{WORK}/{name}/{mode}")
+            if mode == "plain":
+                w, _, out = run(prog)
+            elif mode == "floor":
+                w, _, out = run(["env", f"LD_PRELOAD={FLOOR}"] + prog)
+            elif mode == "buftrace":
+                probes = ["--probes", "malloc"] if prog[0] == WA else []
+                w, _, out = run([BT, "record", "--quiet", "-o", d] + probes + ["--"] + prog)
+            else:
+                w, _, out = run(["heaptrack", "-o", f"{d}/ht"] + prog)
+            walls.append(w)
+        modes[mode] = {"wall": statistics.median(walls), "dir": d, "out": out}
+    return modes
+
+
+def trace_events(path):
+    p = subprocess.run([BT, "report", "--format", "json", path], stdout=subprocess.PIPE, text=True)
+    return json.loads(p.stdout)["processes"][0]["events"]
+
+
+def report_figures(bt_trace, ht_file):
+    bt = [run([BT, "report", bt_trace]) for _ in range(RUNS)]
+    ht = [run(["heaptrack_print", ht_file]) for _ in range(RUNS)]
+    return (statistics.median(x[0] for x in bt), max(x[1] for x in bt),
+            statistics.median(x[0] for x in ht), max(x[1] for x in ht), ht[-1][2])
+
+
+def ht_calls(text):
+    m = re.search(r"calls to allocation functions: (\d+)", text)
+    return int(m.group(1)) if m else 0
+
+
+rows = []
+
+
+def workload(label, name, prog):
+    print(f"bench: {label} ...", file=sys.stderr, flush=True)
+    m = measure(name, prog)
+    bt_trace = [f for f in os.listdir(m["buftrace"]["dir"]) if f.startswith("buftrace.")]
+    bt_trace = sorted(bt_trace, key=lambda f: -os.path.getsize(f"{m['buftrace']['dir']}/{f}"))[0]
+    bt_trace = f"{m['buftrace']['dir']}/{bt_trace}"
+    ht_file = f"{m['heaptrack']['dir']}/ht.zst"
+    bt_ev = trace_events(bt_trace)
+    rt, rrss, ht_t, ht_rss, ht_text = report_figures(bt_trace, ht_file)
+    if prog[0] == WA:
+        ht_ev = int(re.search(r"events (\d+)", m["plain"]["out"]).group(1))
+    else:
+        ht_ev = 2 * ht_calls(ht_text)  # allocations, and about as many frees
+    plain = m["plain"]["wall"]
+    r = {"label": label, "plain": plain, "bt_ev": bt_ev, "ht_ev": ht_ev}
+    r["bt_ns"] = (m["buftrace"]["wall"] - plain) / bt_ev * 1e9
+    r["ht_ns"] = (m["heaptrack"]["wall"] - plain) / ht_ev * 1e9
+    r["floor_ns"] = (m["floor"]["wall"] - plain) / bt_ev * 1e9 if "floor" in m else None
+    r["bt_bytes"] = os.path.getsize(bt_trace) / bt_ev
+    r["ht_bytes"] = os.path.getsize(ht_file) / ht_ev
+    r.update(bt_wall=m["buftrace"]["wall"], ht_wall=m["heaptrack"]["wall"],
+             floor_wall=m["floor"]["wall"] if "floor" in m else None,
+             rep_t=rt, rep_rss=rrss, htp_t=ht_t, htp_rss=ht_rss)
+    rows.append(r)
+    return bt_trace
+
+
+def ratio(a, b):
+    return f"{a / b:5.2f}x" if b else "   - "
+
+
+a1 = workload(f"A 1 thread", "a1", [WA, str(N), "1"])
+workload(f"A 4 threads", "a4", [WA, str(N), "4"])
+workload(f"B churn", "b", [HOST, "--churn", str(B_PAIRS), "--threads", "4"])
+# the report's memory must not grow with the number of events
+small = fresh(f"{WORK}/small")
+run([BT, "record", "--quiet", "-o", small, "--probes", "malloc", "--", WA, str(N // 4), "1"])
+small_trace = [f"{small}/{f}" for f in os.listdir(small)][0]
+rss_small = max(run([BT, "report", small_trace])[1] for _ in range(2))
+
+print(f"buftrace bench: BENCH_N={N} BENCH_RUNS={RUNS} BENCH_B_PAIRS={B_PAIRS}, "
+      f"{os.cpu_count()} CPUs, medians; xht = ratio to heaptrack in the same run")
+print()
+print(f"{'workload':<13} {'events':>9} {'plain s':>7} | {'ns/event overhead (end to end)':^44} | {'trace bytes/event':^22}")
+print(f"{'':<13} {'':>9} {'':>7} | {'floor':>6} {'buftrace':>9} {'heaptrack':>9} {'xht':>6} {'xfloor':>7} | {'buftrace':>8} {'heaptrack':>9} {'xht':>6}")
+for r in rows:
+    fl = f"{r['floor_ns']:6.0f}" if r["floor_ns"] is not None else "     -"
+    xf = ratio(r["bt_ns"], r["floor_ns"]) if r["floor_ns"] else "    - "
+    print(f"{r['label']:<13} {r['bt_ev']:>9} {r['plain']:7.3f} | {fl} {r['bt_ns']:9.0f} {r['ht_ns']:9.0f} "
+          f"{ratio(r['bt_ns'], r['ht_ns']):>6} {xf:>7} | {r['bt_bytes']:8.2f} {r['ht_bytes']:9.2f} {ratio(r['bt_bytes'], r['ht_bytes']):>6}")
+print()
+print(f"{'workload':<13} | {'buftrace report':^17} | {'heaptrack_print':^17} | {'time':>6} {'RSS':>6}")
+print(f"{'':<13} | {'s':>7} {'MiB':>9} | {'s':>7} {'MiB':>9} | {'xht':>6} {'xht':>6}")
+for r in rows:
+    print(f"{r['label']:<13} | {r['rep_t']:7.3f} {r['rep_rss'] / 1024:9.1f} | {r['htp_t']:7.3f} {r['htp_rss'] / 1024:9.1f} | "
+          f"{ratio(r['rep_t'], r['htp_t']):>6} {ratio(r['rep_rss'], r['htp_rss']):>6}")
+print()
+print(f"buftrace report peak RSS: {rss_small / 1024:.1f} MiB at N={N // 4}, {rows[0]['rep_rss'] / 1024:.1f} MiB at N={N} "
+      f"(A 1 thread)")
+print("B: heaptrack events = 2 x its allocation calls; buftrace events = tt-metal hook events; no floor.")
