@@ -21,6 +21,12 @@ struct ev {
 	uint64_t args[6];
 };
 
+struct tq {
+	uint32_t tid;
+	struct ev *ev;
+	size_t head, tail, cap;
+};
+
 struct scope {
 	int hook;
 	uint64_t obj;
@@ -37,8 +43,8 @@ struct thread {
 };
 
 struct priv {
-	struct ev *heap;
-	size_t nheap, capheap;
+	struct tq *tq;            /* per-thread FIFOs of events held back */
+	size_t ntq, last_tq, held;
 	uint64_t next_seq;
 	int seq_started;
 	struct thread *threads;
@@ -577,57 +583,85 @@ static void on_event(struct model *m, const struct ev *e)
 	}
 }
 
-/* --- the re-order heap ---------------------------------------------------- */
+/* --- putting events back in order ---------------------------------------
+ *
+ * Each thread's events arrive in seq order; only the interleaving of
+ * threads is lost.  So instead of a heap, one FIFO per thread: the next
+ * event is at the head of one of them (seqs are contiguous), found by
+ * looking at the few non-empty heads.  A seq that never comes (events the
+ * recorder dropped) is skipped once too much is held back, and at the end. */
 
-static void heap_push(struct priv *p, const struct ev *e)
+static struct tq *tq_for(struct priv *p, uint32_t tid)
 {
-	size_t i;
-	if (p->nheap == p->capheap) {
-		p->capheap = p->capheap ? p->capheap * 2 : 4096;
-		p->heap = realloc(p->heap, p->capheap * sizeof *p->heap);
-		if (!p->heap) {
-			fprintf(stderr, "buftrace: out of memory\n");
-			exit(1);
+	if (p->last_tq < p->ntq && p->tq[p->last_tq].tid == tid)
+		return &p->tq[p->last_tq];
+	for (size_t i = 0; i < p->ntq; i++)
+		if (p->tq[i].tid == tid) {
+			p->last_tq = i;
+			return &p->tq[i];
 		}
+	p->tq = realloc(p->tq, (p->ntq + 1) * sizeof *p->tq);
+	if (!p->tq) {
+		fprintf(stderr, "buftrace: out of memory\n");
+		exit(1);
 	}
-	i = p->nheap++;
-	while (i > 0 && p->heap[(i - 1) / 2].seq > e->seq) {
-		p->heap[i] = p->heap[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	p->heap[i] = *e;
+	memset(&p->tq[p->ntq], 0, sizeof *p->tq);
+	p->tq[p->ntq].tid = tid;
+	p->last_tq = p->ntq;
+	return &p->tq[p->ntq++];
 }
 
-static struct ev heap_pop(struct priv *p)
+static void tq_push(struct priv *p, const struct ev *e)
 {
-	struct ev top = p->heap[0], last = p->heap[--p->nheap];
-	size_t i = 0;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= p->nheap)
-			break;
-		if (c + 1 < p->nheap && p->heap[c + 1].seq < p->heap[c].seq)
-			c++;
-		if (p->heap[c].seq >= last.seq)
-			break;
-		p->heap[i] = p->heap[c];
-		i = c;
+	struct tq *q = tq_for(p, e->tid);
+	if (q->tail == q->cap) {
+		if (q->head > q->cap / 2) {
+			memmove(q->ev, q->ev + q->head, (q->tail - q->head) * sizeof *q->ev);
+			q->tail -= q->head;
+			q->head = 0;
+		} else {
+			q->cap = q->cap ? q->cap * 2 : 1024;
+			q->ev = realloc(q->ev, q->cap * sizeof *q->ev);
+			if (!q->ev) {
+				fprintf(stderr, "buftrace: out of memory\n");
+				exit(1);
+			}
+		}
 	}
-	if (p->nheap)
-		p->heap[i] = last;
-	return top;
+	q->ev[q->tail++] = *e;
+	p->held++;
 }
 
 static void drain(struct model *m, int all)
 {
 	struct priv *p = m->priv;
-	while (p->nheap && (all || p->heap[0].seq == p->next_seq || p->nheap > REORDER_MAX)) {
-		struct ev e = heap_pop(p);
-		if (e.seq != p->next_seq && p->seq_started && e.seq > p->next_seq)
-			m->lost += e.seq - p->next_seq;
-		p->next_seq = e.seq + 1;
+	while (p->held) {
+		struct tq *best = NULL;
+		for (size_t i = 0; i < p->ntq; i++) {
+			struct tq *q = &p->tq[i];
+			if (q->head == q->tail)
+				continue;
+			if (q->ev[q->head].seq == p->next_seq) {
+				best = q;
+				break;
+			}
+			if (!best || q->ev[q->head].seq < best->ev[best->head].seq)
+				best = q;
+		}
+		/* a trace need not start at seq 0 (a tracer that gave up and
+		 * restarted): the first seq is found once a window is held */
+		if (best->ev[best->head].seq != p->next_seq && !all && p->held <= REORDER_MAX &&
+		    (p->seq_started || p->held <= 65536))
+			break; /* the next one is still on its way */
+		struct ev *e = &best->ev[best->head++];
+		p->held--;
+		if (e->seq != p->next_seq && p->seq_started && e->seq > p->next_seq)
+			m->lost += e->seq - p->next_seq;
+		p->next_seq = e->seq + 1;
 		p->seq_started = 1;
-		on_event(m, &e);
+		on_event(m, e);
+		if (best->head == best->tail)
+			best->head = best->tail = 0;
 	}
 }
 
@@ -741,12 +775,12 @@ static int on_record(struct model *m, struct trace_reader *r, const struct tr_re
 			memcpy(e.args, te.args, sizeof e.args);
 			if (te.ts > m->end_ns)
 				m->end_ns = te.ts;
-			if (!p->nheap && p->seq_started && e.seq == p->next_seq) {
-				/* in order already: skip the re-order heap */
+			if (!p->held && p->seq_started && e.seq == p->next_seq) {
+				/* in order already: nothing to hold back */
 				p->next_seq = e.seq + 1;
 				on_event(m, &e);
 			} else {
-				heap_push(p, &e);
+				tq_push(p, &e);
 			}
 		}
 		drain(m, 0);
@@ -861,8 +895,11 @@ int model_load(struct model *m, const char *path)
 	if (tr_error(r))
 		m->error = xstrndup(tr_error(r), strlen(tr_error(r)));
 	tr_close(r);
-	free(p->heap);
-	p->heap = NULL;
+	for (size_t i = 0; i < p->ntq; i++)
+		free(p->tq[i].ev);
+	free(p->tq);
+	p->tq = NULL;
+	p->ntq = 0;
 	return 0;
 }
 
@@ -904,7 +941,6 @@ void model_free(struct model *m)
 			n = t->next;
 			free(t);
 		}
-		free(p->heap);
 		free(p);
 	}
 	if (m->sym)

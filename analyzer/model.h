@@ -3,7 +3,7 @@
  *
  * model_load() streams a trace once.  Events are written per thread and
  * reach the file in chunks, so they are re-ordered by their global
- * sequence number through a bounded heap before they drive the state
+ * sequence number (one FIFO per thread, merged) before they drive the state
  * machine; memory grows with the live buffers, the distinct stacks and
  * that re-order window (about one flush interval), not with the number of
  * events.  Buffers that die unremarkably are forgotten at once; only
