@@ -97,7 +97,7 @@ void leaks_event(struct model *m, int hook, uint32_t stack, const uint64_t *args
 		l = m->leaks = xcalloc(1, sizeof *l);
 	if (hook == BT_HOOK_MALLOC && nargs >= 2 && args[0]) {
 		l->mallocs++;
-		if ((l->live + 1) * 4 > l->cap * 3)
+		if ((l->live + 1) * 2 > l->cap)
 			grow(l);
 		put(l, args[0], args[1], stack);
 		if (l->live > l->peak_live)

@@ -116,7 +116,7 @@ const struct bt_field_desc bt_event_fields[] = {
 	{ "hook_id", BT_F_UVAR, "hook that fired (HOOK_INFO)" },
 	{ "flags", BT_F_UVAR, "1 = exit (after return), 2 = failed (exception), 4 = unknown argument layout, 8 = Python stack follows, 16 = entry-only (a hook matched by demangled name: no exit event follows)" },
 	{ "dseq", BT_F_UVAR, "sequence number minus the previous event's in the chunk (first: minus first_seq)" },
-	{ "dts", BT_F_UVAR, "timestamp minus the previous event's in the chunk (first: minus first_ts)" },
+	{ "dts", BT_F_UVAR, "timestamp minus the previous event's in the chunk (first: minus first_ts); a probe event (malloc, free) reads the clock only every 16th event of its thread and otherwise repeats the thread's last reading" },
 	{ "stack_id", BT_F_UVAR, "STACK id, 0 if none" },
 	{ "pystack_id", BT_F_UVAR, "PYSTACK id; present only with flag 8" },
 	{ "nargs", BT_F_UVAR, "number of arguments that follow" },

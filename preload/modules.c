@@ -30,6 +30,14 @@ static size_t capmods;
 static BT_TLS int scanning; /* this thread holds mod_lock */
 static BT_TLS int in_dlclose; /* this thread is inside the real dlclose */
 
+/* Zeroed memory from mmap, not malloc: a scan may run in a hooked call
+ * made by a signal handler that interrupted malloc (t_rel_reenter). */
+static void *pages(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
 /* Whether the page holding p is mapped, without touching it. */
 static int mapped(const void *p)
 {
@@ -147,7 +155,7 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
 		return 0;
 	if (nmods == capmods) {
 		size_t nc = capmods ? capmods * 2 : 64;
-		struct bt_module **nm = calloc(nc, sizeof *nm);
+		struct bt_module **nm = pages(nc * sizeof *nm);
 		if (!nm)
 			return 1;
 		if (nmods)
@@ -156,7 +164,7 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
 		atomic_store_explicit(&mods, nm, memory_order_release);
 		capmods = nc;
 	}
-	m = calloc(1, sizeof *m);
+	m = pages(sizeof *m);
 	if (!m)
 		return 1;
 	m->id = next_module_id++;
@@ -197,7 +205,7 @@ void bt_modules_scan(void)
 	pthread_mutex_lock(&mod_lock);
 	scanning = 1;
 	before = nmods;
-	ctx.seen = calloc(nmods + 1, 1);
+	ctx.seen = pages(nmods + 1);
 	if (ctx.seen) {
 		dl_iterate_phdr(scan_cb, &ctx);
 		for (size_t i = 0; i < before; i++) {
@@ -214,7 +222,7 @@ void bt_modules_scan(void)
 				bt_write_record(BT_REC_MODULE_UNLOAD, &r);
 			}
 		}
-		free(ctx.seen);
+		munmap(ctx.seen, before + 1);
 	}
 	/* Before the trace file exists (bt_resolve may scan early), modules
 	 * are only remembered; they are written once there is a file. */
@@ -251,46 +259,30 @@ int bt_module_is_self(uint64_t ip)
 	return ip >= self_lo && ip < self_hi;
 }
 
-struct foreach_ctx {
-	void (*fn)(struct bt_module *, void *);
-	void *arg;
-};
-
-static int foreach_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct foreach_ctx *c = arg;
-	size_t n = atomic_load_explicit(&nmods, memory_order_acquire);
-	struct bt_module **a = atomic_load_explicit(&mods, memory_order_acquire);
-	uint64_t lo = UINT64_MAX;
-	(void)size;
-	/* A signal handler that interrupted this thread's dlclose may find
-	 * an object still listed while the loader unmaps it (it unlinks it
-	 * afterwards): look before reading.  (One munmap per object: its
-	 * first page tells for all of it.) */
-	if (in_dlclose && !mapped(info->dlpi_phdr))
-		return 0;
-	for (int i = 0; i < info->dlpi_phnum; i++)
-		if (info->dlpi_phdr[i].p_type == PT_LOAD && info->dlpi_addr + info->dlpi_phdr[i].p_vaddr < lo)
-			lo = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
-	for (size_t i = 0; i < n; i++)
-		if (is_alive(a[i]) && a[i]->bias == info->dlpi_addr && a[i]->lo == lo) {
-			c->fn(a[i], c->arg);
-			break;
-		}
-	return 0;
-}
-
 /* The callers read the objects' own memory (dynamic tables, relocation
- * slots).  Our list learns of a dlclose only after the loader unmapped
- * the object, so a lookup in between (another thread, or a signal
- * handler that interrupted dlclose) read unmapped memory and crashed
- * (t_rel_reenter).  Walking the loader's own list instead is safe: it
- * holds its list lock while calling us, and it unmaps an object only
- * after taking that lock to unlink it.  No mod_lock: see `mods`. */
+ * slots), but our list learns of a dlclose only after the loader unmapped
+ * the object: a lookup in between (another thread, or a signal handler
+ * that interrupted dlclose) read unmapped memory and crashed
+ * (t_rel_reenter).  So each object is looked at before it is read: one
+ * munmap takes a whole object, so its first page tells for all of it.
+ * (Another thread's dlclose can still unmap it between the look and the
+ * read: that window is now a few instructions, not the whole dlclose.)
+ * Not dl_iterate_phdr: a signal handler that interrupted the loader's
+ * lock would wait for it forever.  No mod_lock: see `mods`. */
 void bt_modules_foreach(void (*fn)(struct bt_module *, void *), void *arg)
 {
-	struct foreach_ctx c = { fn, arg };
-	dl_iterate_phdr(foreach_cb, &c);
+	size_t n = atomic_load_explicit(&nmods, memory_order_acquire);
+	struct bt_module **a = atomic_load_explicit(&mods, memory_order_acquire);
+	for (size_t i = 0; i < n; i++)
+		if (is_alive(a[i]) && mapped((const void *)(uintptr_t)a[i]->lo))
+			fn(a[i], arg);
+}
+
+/* Inside dlclose, between the loader's "deleting" and "consistent"
+ * notices: objects are being unmapped while still listed. */
+int bt_modules_unmapping(void)
+{
+	return in_dlclose && _r_debug.r_state != RT_CONSISTENT;
 }
 
 /* After fork the child writes a new file: every module is new to it. */
@@ -353,8 +345,21 @@ BT_EXPORT int dlclose(void *handle)
  * so those jump straight through. */
 void *(*bt_real_dlsym)(void *, const char *) __attribute__((visibility("hidden")));
 static unsigned patched_epoch;
+/* Constructors of the program's libraries run before ours (t_rel_reenter:
+ * a library constructor calling dlsym crashed on the NULL pointer), so
+ * the real dlsym is found on first use too. */
+__attribute__((visibility("hidden"), used)) void bt_dlsym_init(void)
+{
+	if (bt_real_dlsym)
+		return;
+	bt_real_dlsym = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.34");
+	if (!bt_real_dlsym)
+		bt_real_dlsym = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.2.5");
+}
+
 __attribute__((visibility("hidden"), used)) void *bt_dlsym_slow(void *handle, const char *name)
 {
+	bt_dlsym_init();
 	unsigned ep = atomic_load(&bt_dl_epoch);
 	if (ep != patched_epoch && !bt_cfg.disabled) {
 		patched_epoch = ep;
@@ -371,14 +376,23 @@ __asm__(".text\n"
 	"dlsym:\n"
 	"\tcmpq $-1, %rdi\n"
 	"\tjne bt_dlsym_slow\n"
-	"\tjmp *bt_real_dlsym(%rip)\n"
+	"\tcmpq $0, bt_real_dlsym(%rip)\n"
+	"\tjne 1f\n"
+	/* first use before our constructor: find it, keeping the arguments
+	 * and the caller's return address (RTLD_NEXT depends on it) */
+	"\tpushq %rdi\n"
+	"\tpushq %rsi\n"
+	"\tsubq $8, %rsp\n"
+	"\tcall bt_dlsym_init\n"
+	"\taddq $8, %rsp\n"
+	"\tpopq %rsi\n"
+	"\tpopq %rdi\n"
+	"1:\tjmp *bt_real_dlsym(%rip)\n"
 	".size dlsym, .-dlsym\n");
 
 __attribute__((constructor)) static void modules_init(void)
 {
 	/* not dlsym: that is ours now */
-	bt_real_dlsym = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.34");
-	if (!bt_real_dlsym)
-		bt_real_dlsym = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.2.5");
+	bt_dlsym_init();
 	bt_real_dlopen = (void *(*)(const char *, int))bt_real_dlsym(RTLD_NEXT, "dlopen");
 }

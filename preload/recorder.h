@@ -118,6 +118,7 @@ struct bt_module {
 void bt_modules_scan(void);          /* record loads/unloads since last scan */
 int bt_modules_contains(uint64_t ip);/* a known module covers ip */
 int bt_module_is_self(uint64_t ip);
+int bt_modules_unmapping(void);     /* this thread is in dlclose, objects half gone */
 void bt_modules_reset(void);
 extern atomic_uint bt_dl_epoch;      /* bumped by dlopen/dlclose */
 extern unsigned bt_unload_epoch;

@@ -190,11 +190,22 @@ static void on_exit_fatal_signal(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
+/* The program's libraries' constructors run before ours: a hooked call
+ * there started with an empty configuration and wrote its trace to "/"
+ * (t_rel_reenter).  Whoever comes first reads the environment. */
+static atomic_int config_loaded;
+static void load_config(void)
+{
+	if (!atomic_exchange(&config_loaded, 1))
+		bt_config_load();
+}
+
 int bt_start(void)
 {
 	int st = atomic_load(&bt_state);
 	if (st != BT_IDLE)
 		return st == BT_ON ? 0 : -1;
+	load_config();
 	if (bt_cfg.disabled)
 		return -1;
 	pthread_mutex_lock(&start_lock);
@@ -207,10 +218,13 @@ int bt_start(void)
 			bt_modules_scan();
 			bt_resolve_report();
 			install_signal_handlers();
-			bt_flusher_start();
 			if (bt_cfg.debug)
 				bt_log("buftrace: pid %d tracing to %s", (int)getpid(), trace_path);
+			/* ON before the flusher starts: it runs while the state is ON,
+			 * and a flusher scheduled at once would otherwise see IDLE and
+			 * quit, leaving producers to compress 256 chunks at a time. */
 			atomic_store(&bt_state, BT_ON);
+			bt_flusher_start();
 		} else if (fd >= 0) {
 			close(fd);
 			bt_give_up("cannot start compression for", ENOMEM);
@@ -293,7 +307,7 @@ static void fork_child(void)
 
 __attribute__((constructor)) static void bt_init(void)
 {
-	bt_config_load();
+	load_config();
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	/* A runtime linked at start: match and patch its names before the
 	 * program calls any of them (cheap elsewhere: a prefix test per

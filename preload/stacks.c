@@ -124,7 +124,9 @@ uint32_t bt_stack_capture(void)
 	void *ips[BT_MAX_DEPTH + 16];
 	int n, skip = 0;
 
-	if (bt_cfg.depth <= 0)
+	/* A hooked call from a signal handler that interrupted dlclose while
+	 * it unmaps: the unwinder would read objects that are gone. */
+	if (bt_cfg.depth <= 0 || bt_modules_unmapping())
 		return 0;
 	if (!caching_set) {
 		unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);

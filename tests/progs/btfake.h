@@ -20,6 +20,7 @@ std::shared_ptr<int> btfake_create(void* device, uint64_t size, uint64_t page_si
                                    uint16_t opt_bool, uint16_t opt_subdev) __asm__(
     "_ZN2tt8tt_metal6Buffer6createEPNS0_7IDeviceEmmNS0_10BufferTypeERKNS0_18BufferShardingArgsESt8optionalIbES8_IN4ttsl10StrongTypeIhNS0_14SubDeviceIdTagEEEE");
 bool btfake_mesh_close(void* self) __asm__("_ZN2tt8tt_metal11distributed10MeshDevice5closeEv");
+int btfake_mesh_id(const void* self) __asm__("_ZNK2tt8tt_metal11distributed10MeshDevice2idEv");
 
 // Called through a pointer read at run time, so that the call goes through
 // the dynamic linker (and libbuftrace.so) even from inside libbtfake.so.

@@ -4,6 +4,7 @@
 // handlers, static constructors, library destructors), and that throw
 // when asked to: `this`/device == BTFAKE_THROW.
 #include "btfake.h"
+#include <dlfcn.h>
 #include <cstdio>
 #include <cstdlib>
 
@@ -34,5 +35,13 @@ bool btfake_mesh_close(void* self) {
 // A hooked call from this library's own constructor: it may run before
 // libbuftrace.so's constructor has read the environment.
 __attribute__((constructor)) static void btfake_init() {
-    if (getenv("BTFAKE_CTOR_CALL")) btfake_deallocate_fn((void*)0xc7001);
+    if (getenv("BTFAKE_CTOR_CALL")) {
+        // the loader's own calls, before libbuftrace.so's constructor ran
+        if (!dlsym(RTLD_NEXT, "malloc") || !dlsym(RTLD_DEFAULT, "free")) abort();
+        btfake_deallocate_fn((void*)0xc7001);
+    }
 }
+
+// tt::tt_metal::distributed::MeshDevice::id() const: the recorder asks it
+// for the mesh id of MeshDevice events.
+int btfake_mesh_id(const void* self) { return (int)((uintptr_t)self & 0xff); }

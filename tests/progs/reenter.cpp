@@ -35,7 +35,7 @@ static void on_signal(int) {
 }
 
 static void* pester(void* main_thread) {
-    struct timespec ts = {0, 20000};
+    struct timespec ts = {0, 100000};
     while (!stop) {
         pthread_kill(*(pthread_t*)main_thread, SIGUSR1);
         nanosleep(&ts, nullptr);
