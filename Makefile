@@ -16,7 +16,8 @@ LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 COMMON_SRCS   := common/trace_format.c common/hook_table.c
 PRELOAD_SRCS  := $(filter-out preload/probes_malloc.c,$(wildcard preload/*.c))
 ANALYZER_SRCS := analyzer/main.c analyzer/cmd_record.c analyzer/cmd_dump.c analyzer/cmd_report.c analyzer/cmd_diff.c analyzer/cmd_hooks.c \
-                 analyzer/trace_reader.c analyzer/json.c analyzer/model.c analyzer/leaks.c analyzer/groups.c analyzer/symbolize.c
+                 analyzer/trace_reader.c analyzer/json.c analyzer/model.c analyzer/leaks.c analyzer/groups.c analyzer/symbolize.c \
+                 analyzer/xalloc.c
 ANALYZER_LIBS := -ldw -lelf -lzstd -lstdc++
 
 LIB  := $(BUILD)/lib/buftrace/libbuftrace.so

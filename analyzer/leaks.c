@@ -5,6 +5,7 @@
 #include "groups.h"
 #include "hook_table.h"
 #include "leaks.h"
+#include "xalloc.h"
 #include "model.h"
 #include "report.h"
 
@@ -13,16 +14,6 @@ struct leak_slot {
 	uint64_t size;
 	uint32_t stack;
 };
-
-static void *xcalloc(size_t n, size_t s)
-{
-	void *p = calloc(n ? n : 1, s);
-	if (!p) {
-		fprintf(stderr, "buftrace: out of memory\n");
-		exit(1);
-	}
-	return p;
-}
 
 static size_t slot_of(uint64_t p, size_t cap)
 {

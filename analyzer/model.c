@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "leaks.h"
 #include "model.h"
+#include "xalloc.h"
 #include "trace_format.h"
 #include "trace_reader.h"
 
@@ -54,23 +55,6 @@ struct priv {
 };
 
 /* --- small helpers ------------------------------------------------------- */
-
-static void *xcalloc(size_t n, size_t s)
-{
-	void *p = calloc(n ? n : 1, s);
-	if (!p) {
-		fprintf(stderr, "buftrace: out of memory\n");
-		exit(1);
-	}
-	return p;
-}
-
-static char *xstrndup(const void *s, size_t n)
-{
-	char *r = xcalloc(1, n + 1);
-	memcpy(r, s, n);
-	return r;
-}
 
 static uint64_t hash_ptr(uint64_t p)
 {
@@ -733,16 +717,7 @@ static int on_record(struct model *m, struct trace_reader *r, const struct tr_re
 		uint64_t cnt, z, ip = 0;
 		if (tr_uvar(&q, rec->end, &id) || tr_uvar(&q, rec->end, &cnt) || cnt > 4096 || id > (1u << 28))
 			return -1;
-		if (id >= m->nstacks) {
-			size_t nc = m->nstacks ? m->nstacks : 256;
-			while (nc <= id)
-				nc *= 2;
-			m->stacks = realloc(m->stacks, nc * sizeof *m->stacks);
-			if (!m->stacks)
-				return -1;
-			memset(m->stacks + m->nstacks, 0, (nc - m->nstacks) * sizeof *m->stacks);
-			m->nstacks = nc;
-		}
+		grow_zeroed((void **)&m->stacks, &m->nstacks, id, sizeof *m->stacks, 256);
 		struct stack *st = &m->stacks[id];
 		free(st->ips);
 		st->ips = xcalloc(cnt, sizeof *st->ips);
@@ -792,16 +767,7 @@ static int on_record(struct model *m, struct trace_reader *r, const struct tr_re
 		uint64_t cnt, line;
 		if (tr_uvar(&q, rec->end, &id) || tr_uvar(&q, rec->end, &cnt) || cnt > 4096 || id > (1u << 24))
 			return -1;
-		if (id >= m->npystacks) {
-			size_t nc = m->npystacks ? m->npystacks : 64;
-			while (nc <= id)
-				nc *= 2;
-			m->pystacks = realloc(m->pystacks, nc * sizeof *m->pystacks);
-			if (!m->pystacks)
-				return -1;
-			memset(m->pystacks + m->npystacks, 0, (nc - m->npystacks) * sizeof *m->pystacks);
-			m->npystacks = nc;
-		}
+		grow_zeroed((void **)&m->pystacks, &m->npystacks, id, sizeof *m->pystacks, 64);
 		struct pystack *ps = &m->pystacks[id];
 		if (ps->frames)
 			break; /* defined twice: keep the first */
