@@ -47,6 +47,9 @@ static int mapped(const void *p)
 }
 static uint32_t next_module_id = 1;
 static uint64_t self_lo, self_hi;
+/* Our own mapped range once known (span 0 before): stacks.c tests every
+ * frame against it inline. */
+uint64_t bt_self_base, bt_self_span;
 
 static void find_self(void)
 {
@@ -186,6 +189,8 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	if (m->self) {
 		self_lo = lo;
 		self_hi = hi;
+		bt_self_base = lo;
+		bt_self_span = hi - lo;
 	}
 	mods[nmods] = m;
 	atomic_store_explicit(&nmods, nmods + 1, memory_order_release);

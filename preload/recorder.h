@@ -118,6 +118,12 @@ struct bt_module {
 void bt_modules_scan(void);          /* record loads/unloads since last scan */
 int bt_modules_contains(uint64_t ip);/* a known module covers ip */
 int bt_module_is_self(uint64_t ip);
+extern uint64_t bt_self_base, bt_self_span;
+/* the hot-path form: one compare once the range is known */
+static inline int bt_is_self_fast(uint64_t ip)
+{
+	return bt_self_span ? ip - bt_self_base < bt_self_span : bt_module_is_self(ip);
+}
 int bt_modules_unmapping(void);     /* this thread is in dlclose, objects half gone */
 void bt_modules_reset(void);
 extern atomic_uint bt_dl_epoch;      /* bumped by dlopen/dlclose */

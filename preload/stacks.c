@@ -138,7 +138,7 @@ uint32_t bt_stack_capture(void)
 	 * Buffer::create inside MeshDevice::create runs under two of our
 	 * wrappers). */
 	for (int i = 0; i < n; i++)
-		if (!bt_module_is_self((uint64_t)(uintptr_t)ips[i]))
+		if (!bt_is_self_fast((uint64_t)(uintptr_t)ips[i]))
 			ips[skip++] = ips[i];
 	n = skip;
 	skip = 0;
