@@ -60,6 +60,8 @@ $(BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(ANALYZER_SRCS) $(COMMON_SRCS))
 -include tests/fixtures/fixtures.mk
 -include tests/tools/tools.mk
 include tests/progs/progs.mk
+-include tests/fuzz/fuzz.mk
+-include tests/sanitize.mk
 include bench/bench.mk
 
 demo: all fixtures

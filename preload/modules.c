@@ -353,7 +353,13 @@ static unsigned patched_epoch;
 /* Constructors of the program's libraries run before ours (t_rel_reenter:
  * a library constructor calling dlsym crashed on the NULL pointer), so
  * the real dlsym is found on first use too. */
-__attribute__((visibility("hidden"), used)) void bt_dlsym_init(void)
+#if defined(__SANITIZE_THREAD__)
+/* the TSan runtime calls dlsym (ours) while initializing itself */
+#define BT_NO_TSAN __attribute__((no_sanitize_thread))
+#else
+#define BT_NO_TSAN
+#endif
+__attribute__((visibility("hidden"), used)) BT_NO_TSAN void bt_dlsym_init(void)
 {
 	if (bt_real_dlsym)
 		return;
@@ -362,11 +368,13 @@ __attribute__((visibility("hidden"), used)) void bt_dlsym_init(void)
 		bt_real_dlsym = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.2.5");
 }
 
-__attribute__((visibility("hidden"), used)) void *bt_dlsym_slow(void *handle, const char *name)
+static int dl_ready; /* our constructor ran: scanning is safe (the TSan
+			     * runtime calls dlsym before it can run our code) */
+__attribute__((visibility("hidden"), used)) BT_NO_TSAN void *bt_dlsym_slow(void *handle, const char *name)
 {
 	bt_dlsym_init();
 	unsigned ep = atomic_load(&bt_dl_epoch);
-	if (ep != patched_epoch && !bt_cfg.disabled) {
+	if (dl_ready && ep != patched_epoch && !bt_cfg.disabled) {
 		patched_epoch = ep;
 		bt_thread_busy(1); /* we hold recorder locks: see bt_thread_busy */
 		bt_modules_scan();
@@ -399,5 +407,6 @@ __attribute__((constructor)) static void modules_init(void)
 {
 	/* not dlsym: that is ours now */
 	bt_dlsym_init();
+	dl_ready = 1;
 	bt_real_dlopen = (void *(*)(const char *, int))bt_real_dlsym(RTLD_NEXT, "dlopen");
 }

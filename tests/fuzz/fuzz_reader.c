@@ -20,6 +20,14 @@
 #include "trace_format.h"
 #include "trace_reader.h"
 
+/* What analyzer/main.c defines for the rest of the analyzer. */
+const char *bt_prog = "buftrace";
+const char *bt_libdir(void);
+const char *bt_libdir(void)
+{
+	return NULL;
+}
+
 static void walk_fields(const struct tr_record *rec)
 {
 	const struct bt_field_desc *f;

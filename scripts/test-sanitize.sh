@@ -1,0 +1,42 @@
+#!/bin/sh
+# `make test-sanitize`: the suite again with the recorder, the analyzer,
+# the fixtures and the test programs built under ASan+UBSan (build-asan/),
+# and, with TSAN=1, a threaded run of the recorder under TSan (build-tsan/).
+#
+# How the sanitized preload library is loaded: `buftrace record` puts
+# libbuftrace.so first in LD_PRELOAD, but ASan wants its runtime first.
+# Every traced program here is itself ASan-built (the fixtures and test
+# programs get SAN too), so the runtime is in the initial library list
+# anyway; ASAN_OPTIONS=verify_asan_link_order=0 accepts the order.  Leak
+# checking is off: the recorder keeps its module table for the life of
+# the process on purpose, and the fixture leaks its mesh (--no-close).
+# usage: scripts/test-sanitize.sh [TEST...]     (default: the whole suite)
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+jobs=$(nproc 2>/dev/null || echo 2)
+SAN_A='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined'
+SAN_T='-fsanitize=thread'
+rc=0
+
+echo "== ASan+UBSan: build-asan/"
+make -s -j"$jobs" BUILD=build-asan SAN="$SAN_A" all fixtures test-progs || exit 2
+ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0:abort_on_error=1:handle_segv=0:handle_abort=0:handle_sigbus=0 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	tests/run.sh build-asan "$@" || rc=1
+
+# TSan (TSAN=1, opt-in): the recorder and the hosts under -fsanitize=thread.
+# Known not to work yet: threads die in libunwind's per-thread cache key
+# destructor, which glibc runs after TSan has finished the thread (SEGV in
+# TSan's pthread_mutex_lock interceptor); the TSan runtime must also come
+# first in LD_PRELOAD, which `buftrace record` does not arrange.
+if [ "${TSAN:-0}" = 1 ]; then
+	echo "== TSan: build-tsan/ (churn host, libtsan preloaded first)"
+	make -s -j"$jobs" BUILD=build-tsan SAN="$SAN_T" all fixtures || exit 2
+	tsan=$(readlink -f "$(gcc -print-file-name=libtsan.so)")
+	mkdir -p build-tsan/out && rm -f build-tsan/out/*
+	LD_PRELOAD="$tsan:$top/build-tsan/lib/buftrace/libbuftrace.so" BUFTRACE_OUTPUT="$top/build-tsan/out" \
+	TSAN_OPTIONS=halt_on_error=1:report_signal_unsafe=0 \
+		build-tsan/fixtures/gnu/host_linked --churn 20000 --threads 16 || rc=1
+fi
+exit $rc
