@@ -452,6 +452,7 @@ void json_group(const struct group *g)
 
 struct loaded {
 	struct model m;
+	int said; /* its error is on stderr already */
 	struct group *sg, *dg;
 	size_t nsg, ndg;
 };
@@ -641,6 +642,7 @@ int cmd_report(int argc, char **argv)
 			fprintf(stderr, "buftrace: %s\n", L[i].m.error);
 			bad = 1;
 			L[i].m.path = files[i];
+			L[i].said = 1;
 			continue;
 		}
 		if (L[i].m.error) {
@@ -675,7 +677,7 @@ int cmd_report(int argc, char **argv)
 	}
 	fflush(stdout);
 	for (int i = 0; i < nfiles; i++) {
-		if (L[i].m.error && L[i].m.nrecords)
+		if (L[i].m.error && !L[i].said)
 			fprintf(stderr, "buftrace: %s\n", L[i].m.error);
 		groups_free(L[i].sg, L[i].nsg);
 		groups_free(L[i].dg, L[i].ndg);

@@ -658,6 +658,8 @@ static int on_record(struct model *m, struct trace_reader *r, const struct tr_re
 	size_t n;
 	uint64_t id, v;
 
+	if (tr_validate(rec))
+		return -1;
 	switch (rec->kind) {
 	case BT_REC_HEADER: {
 		const uint8_t *cl;

@@ -539,7 +539,7 @@ static int try_debug_file(struct elfimg *out, char **outpath, const char *cand,
     if (bidlen > 0 && dlen > 0)
         ok = dlen == bidlen && memcmp(dbid, bid, bidlen) == 0;
     else if (have_crc) {
-        uint32_t c;
+        uint32_t c = 0;
         ok = crc32_file(cand, &c) == 0 && c == crc;
     } else
         ok = 0;

@@ -298,3 +298,21 @@ int tr_events_next(struct tr_events *it, struct tr_event *ev)
 	it->p = p;
 	return 1;
 }
+
+int tr_validate(const struct tr_record *rec)
+{
+	const struct bt_field_desc *f;
+	const uint8_t *p = rec->p, *s;
+	size_t n;
+	uint64_t v;
+	if (rec->kind >= BT_REC_KIND_MAX || !bt_records[rec->kind].fields)
+		return 0;
+	/* bodies that run to the end of the payload have parsers of their own */
+	if (rec->kind == BT_REC_EVENTS || rec->kind == BT_REC_STACK || rec->kind == BT_REC_HOOK_STATS ||
+	    rec->kind == BT_REC_PYSTACK)
+		return 0;
+	for (f = bt_records[rec->kind].fields; f->name; f++)
+		if (f->type == BT_F_UVAR ? tr_uvar(&p, rec->end, &v) : tr_str(&p, rec->end, &s, &n))
+			return -1;
+	return 0;
+}

@@ -54,6 +54,11 @@ void tr_close(struct trace_reader *r);
 int tr_uvar(const uint8_t **p, const uint8_t *end, uint64_t *v);
 int tr_str(const uint8_t **p, const uint8_t *end, const uint8_t **s, size_t *n);
 
+/* Check a record whose payload is the flat field list of its table entry
+ * in common/trace_format.c: 0 if every field parses, -1 if not; 0 for
+ * kinds with other layouts (EVENTS, STACK, ...) and unknown kinds. */
+int tr_validate(const struct tr_record *rec);
+
 /* Events of an EVENTS record. 1: an event, 0: end, -1: malformed. */
 int tr_events_begin(struct tr_events *it, const struct tr_record *rec);
 int tr_events_next(struct tr_events *it, struct tr_event *ev);

@@ -12,8 +12,8 @@
 typedef uint64_t (*fn10_t)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
 			   uint64_t, uint64_t, uint64_t);
 
-static struct bt_target mesh_id_fn = { "_ZNK2tt8tt_metal11distributed10MeshDevice2idEv", NULL, 0,
-				       BT_HOOK_MESH_CLOSE, FORM_UNKNOWN };
+static struct bt_target mesh_id_fn = { .symbol = "_ZNK2tt8tt_metal11distributed10MeshDevice2idEv",
+				       .hook = BT_HOOK_MESH_CLOSE, .form = FORM_UNKNOWN };
 
 /* MeshDevice::id() is out of line in tt-metal: ask the runtime itself. */
 static uint64_t mesh_id(uint64_t mesh)
@@ -139,11 +139,11 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[10])
 	return r;
 }
 
-#define ALIAS(id, form, sym)                                                                    \
+#define ALIAS(id, fm, sym)                                                                      \
 	BT_EXPORT uint64_t sym(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, \
 			       uint64_t a5, uint64_t a6, uint64_t a7, uint64_t a8, uint64_t a9)  \
 	{                                                                                       \
-		static struct bt_target tg = { #sym, NULL, 0, BT_HOOK_##id, form };             \
+		static struct bt_target tg = { .symbol = #sym, .hook = BT_HOOK_##id, .form = fm }; \
 		const uint64_t a[10] = { a0, a1, a2, a3, a4, a5, a6, a7, a8, a9 };               \
 		return bt_call(&tg, a);                                                         \
 	}

@@ -87,6 +87,7 @@ struct bt_thread {
 struct bt_thread *bt_thread_enter(void); /* NULL: do not record here */
 void bt_thread_leave(struct bt_thread *t);
 void bt_thread_busy(int delta);          /* +1/-1 around recorder work outside a hook */
+int bt_thread_reentered(void);           /* inside the recorder already (signal handler) */
 void bt_thread_never_record(void);       /* the calling thread, for good */
 void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, uint32_t stack,
 		   uint32_t pystack, const uint64_t *args, int nargs);
@@ -145,6 +146,7 @@ struct bt_target {
 	unsigned epoch;
 	enum bt_hook_id hook;
 	enum bt_form form;
+	unsigned missing;  /* 1 + bt_dl_epoch when last looked for in vain */
 };
 void *bt_resolve(struct bt_target *t);
 void bt_resolve_report(void);        /* HOOK_RESOLVED records, name matching */

@@ -37,15 +37,22 @@ void *bt_find_symbol(const char *name)
 void *bt_resolve(struct bt_target *t)
 {
 	void *r = atomic_load_explicit(&t->real, memory_order_acquire);
-	if (r && t->epoch == bt_unload_epoch)
-		return r;
+	unsigned dl = atomic_load_explicit(&bt_dl_epoch, memory_order_relaxed);
+	if (r && (t->epoch == bt_unload_epoch || bt_thread_reentered()))
+		return r; /* (a signal handler inside the recorder must not rescan) */
+	/* looked for in vain, and nothing was loaded since: still absent
+	 * (MeshDevice::id in a build without it must not cost a rescan per
+	 * event) */
+	if (!r && t->missing == dl + 1)
+		return NULL;
 	r = bt_find_symbol(t->symbol);
-	if (!r) {
+	if (!r && !bt_thread_reentered()) {
 		/* Not in our module list yet (called before the first scan, or
 		 * from an object loaded since): look again. */
 		bt_modules_scan();
 		r = bt_find_symbol(t->symbol);
 	}
+	t->missing = r ? 0 : dl + 1;
 	t->epoch = bt_unload_epoch;
 	atomic_store_explicit(&t->real, r, memory_order_release);
 	return r;

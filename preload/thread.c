@@ -117,6 +117,11 @@ void bt_thread_busy(int delta)
 	busy += delta;
 }
 
+int bt_thread_reentered(void)
+{
+	return busy || (self && self->in_hook);
+}
+
 struct bt_thread *bt_thread_enter(void)
 {
 	struct bt_thread *t = self;

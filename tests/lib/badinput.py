@@ -13,15 +13,7 @@ failures = []
 known = []
 # Known bugs in files this test's author does not own, reported to their
 # owners; printed, not failed.  Remove an entry once it is fixed.
-KNOWN = [
-    # analyzer/cmd_report.c: when damage is met at the very first record
-    # (model_load returns 0, m.error set, m.nrecords == 0) the error line is
-    # never printed: `if (L[i].m.error && L[i].m.nrecords)`; exit 1, silent.
-    re.compile(r"^report .*: want one line .*, got \[\]$"),
-    # analyzer/model.c ignores a malformed THREAD record (the report does not
-    # use thread names), so the damage goes unreported with exit 0.
-    re.compile(r"^report absurd string length: exit status 0"),
-]
+KNOWN = []
 def bad(msg):
     if any(k.match(msg) for k in KNOWN):
         known.append(msg)
