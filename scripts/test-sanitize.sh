@@ -20,7 +20,7 @@ SAN_T='-fsanitize=thread'
 rc=0
 
 echo "== ASan+UBSan: build-asan/"
-make -s -j"$jobs" BUILD=build-asan SAN="$SAN_A" all fixtures test-progs || exit 2
+make -s -j"$jobs" BUILD=build-asan SAN="$SAN_A" all fixtures test-progs symtools fixtures-zdebug || exit 2
 ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0:abort_on_error=1:handle_segv=0:handle_abort=0:handle_sigbus=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	tests/run.sh build-asan "$@" || rc=1

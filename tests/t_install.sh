@@ -9,7 +9,7 @@ bin=$WORK/root/opt/bt/bin/buftrace
 [ -f "$WORK/root/opt/bt/lib/buftrace/libbuftrace.so" ] || fail "library not installed under lib/buftrace"
 [ -f "$WORK/root/opt/bt/share/man/man1/buftrace.1" ] || fail "man page not installed"
 mkdir -p "$WORK/t"
-env -i PATH=/usr/bin:/bin "$bin" record -o "$WORK/t" --quiet -- "$FIX/gnu/host_dlopen" > /dev/null || fail "installed record failed"
-env -i PATH=/usr/bin:/bin "$bin" report --fail-on-survivors "$WORK/t" > /dev/null
+env -i PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} "$bin" record -o "$WORK/t" --quiet -- "$FIX/gnu/host_dlopen" > /dev/null || fail "installed record failed"
+env -i PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} "$bin" report --fail-on-survivors "$WORK/t" > /dev/null
 [ $? = 3 ] || fail "installed report did not find the survivors"
 echo "install OK"

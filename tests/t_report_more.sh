@@ -25,7 +25,8 @@ assert len(pids) == 2 and len(r["survivor_groups"]) == 3 and r["summary"]["survi
 # a library unloaded before exit still symbolizes
 mkdir -p "$WORK/dl"
 "$BUFTRACE" record -o "$WORK/dl" --quiet -- "$BUILD/tests/dlclose_host" "$FIX/gnu" | grep -q unloaded || fail "dlclose_host failed"
-"$BUFTRACE" dump "$WORK/dl"/*.zst | grep -q '^MODULE_UNLOAD' || fail "no MODULE_UNLOAD recorded"
+# (an ASan-built runtime is not unmapped by dlclose: nothing to see there)
+sanitized || "$BUFTRACE" dump "$WORK/dl"/*.zst | grep -q '^MODULE_UNLOAD' || fail "no MODULE_UNLOAD recorded"
 "$BUFTRACE" report "$WORK/dl" | grep -q "system_memory_manager.cpp:$line" || fail "frames of the dlclose'd runtime not symbolized"
 
 # a binary replaced after the run: said, and its frames fall back to module+offset

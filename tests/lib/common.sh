@@ -13,3 +13,5 @@ only_trace() {
 	[ $# = 1 ] && [ -f "$1" ] || fail "expected exactly one trace, found: $*"
 	echo "$1"
 }
+# the build under test is sanitized (make test-sanitize)
+sanitized() { ldd "$LIB" 2>/dev/null | grep -q 'libasan\|libtsan'; }
