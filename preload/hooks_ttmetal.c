@@ -32,7 +32,7 @@ static uint64_t result_ptr(const uint64_t *a, int after)
 
 /* Arguments as the hook's field list names them; results are 0 before
  * the call has returned. */
-static int decode(enum bt_form form, const uint64_t *a, int after, uint64_t *out)
+static int decode(enum bt_form form, const uint64_t *a, int after, int exit, uint64_t *out)
 {
 	switch (form) {
 	case FORM_THIS: out[0] = a[0]; return 1;
@@ -56,7 +56,12 @@ static int decode(enum bt_form form, const uint64_t *a, int after, uint64_t *out
 		out[1] = after ? mesh_id(out[0]) : UINT64_MAX;
 		out[2] = (uint64_t)(int64_t)(int)a[1];
 		return 3;
-	case FORM_MESH_THIS: out[0] = a[0]; out[1] = mesh_id(a[0]); return 2;
+	case FORM_MESH_THIS:
+		/* after ~MeshDevice (or a throw out of it) the object is gone:
+		 * ask for its id at entry only */
+		out[0] = a[0];
+		out[1] = exit ? UINT64_MAX : mesh_id(a[0]);
+		return 2;
 	case FORM_SHARED_PTR_ARG: out[0] = a[0] ? *(const uint64_t *)(uintptr_t)a[0] : 0; return 1;
 	case FORM_UNKNOWN: break;
 	}
@@ -74,7 +79,7 @@ static void emit(struct bt_thread *t, struct bt_target *tg, const uint64_t *a, u
 		 uint32_t pystack, unsigned flags)
 {
 	uint64_t args[10];
-	int n = decode(tg->form, a, (flags & BT_EV_EXIT) && !(flags & BT_EV_FAILED), args);
+	int n = decode(tg->form, a, (flags & BT_EV_EXIT) && !(flags & BT_EV_FAILED), flags & BT_EV_EXIT, args);
 	bt_emit_event(t, tg->hook, flags | (tg->form == FORM_UNKNOWN ? BT_EV_UNKNOWN : 0), stack, pystack,
 		      args, n);
 }
