@@ -21,11 +21,11 @@ cat > "$WORK/want" <<'X'
 EVENT Buffer::create exit FAILED buffer=0x0 device=0xbad0 size=4096 page_size=1024 type=L1
 EVENT Buffer::create exit FAILED buffer=0x0 device=0xbad1 size=1 page_size=1 type=DRAM
 EVENT MeshDevice::close enter mesh=0xbad0 mesh_id=208
-EVENT MeshDevice::close exit FAILED mesh=0xbad0 mesh_id=208
+EVENT MeshDevice::close exit FAILED mesh=0xbad0 mesh_id=?
 EVENT Buffer::deallocate enter buffer=0xbad0
 EVENT Buffer::create exit buffer=P device=0x1000 size=4096 page_size=1024 type=L1
 EVENT MeshDevice::close enter mesh=0x2000 mesh_id=0
-EVENT MeshDevice::close exit mesh=0x2000 mesh_id=0
+EVENT MeshDevice::close exit mesh=0x2000 mesh_id=?
 EVENT Buffer::deallocate enter buffer=0x3000
 X
 diff "$WORK/want" "$WORK/events" || fail "trace events differ from the expected (above)"
