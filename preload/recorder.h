@@ -37,6 +37,7 @@ struct bt_config {
 	int probe_malloc;        /* libc allocation probes */
 	int disabled;            /* BUFTRACE_DISABLE, secure-exec */
 	int debug;               /* BUFTRACE_DEBUG: say what happens */
+	int unwind_global;       /* BUFTRACE_UNWIND_CACHE=global */
 	unsigned char hook_off[BT_HOOK_COUNT]; /* BUFTRACE_HOOKS_OFF: pass through unrecorded */
 };
 extern struct bt_config bt_cfg;

@@ -119,6 +119,25 @@ static uint32_t intern(void *const *ips, int n)
 	return id;
 }
 
+/* The plain unw_step walk: slower than unw_backtrace, but without its
+ * per-thread trace cache, whose thread-exit destructor runs after a
+ * ThreadSanitizer runtime has already finished the thread. */
+static int backtrace_step(void **ips, int max)
+{
+	unw_context_t ctx;
+	unw_cursor_t cur;
+	int n = 0;
+	if (unw_getcontext(&ctx) || unw_init_local(&cur, &ctx))
+		return 0;
+	while (n < max && unw_step(&cur) > 0) {
+		unw_word_t ip;
+		if (unw_get_reg(&cur, UNW_REG_IP, &ip))
+			break;
+		ips[n++] = (void *)(uintptr_t)ip;
+	}
+	return n;
+}
+
 uint32_t bt_stack_capture(void)
 {
 	void *ips[BT_MAX_DEPTH + 16];
@@ -129,10 +148,16 @@ uint32_t bt_stack_capture(void)
 	if (bt_cfg.depth <= 0 || bt_modules_unmapping())
 		return 0;
 	if (!caching_set) {
-		unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+		/* per-thread caches are fastest; BUFTRACE_UNWIND_CACHE=global
+		 * avoids libunwind's thread-exit destructors (needed under TSan) */
+		unw_set_caching_policy(unw_local_addr_space,
+				       bt_cfg.unwind_global ? UNW_CACHE_GLOBAL : UNW_CACHE_PER_THREAD);
 		caching_set = 1;
 	}
-	n = unw_backtrace(ips, bt_cfg.depth + 16);
+	if (bt_cfg.unwind_global)
+		n = backtrace_step(ips, bt_cfg.depth + 16);
+	else
+		n = unw_backtrace(ips, bt_cfg.depth + 16);
 	/* Cut our own frames, whatever inlining made of them: the leading
 	 * ones, and those of outer hooked calls still in progress (a
 	 * Buffer::create inside MeshDevice::create runs under two of our

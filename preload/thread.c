@@ -44,8 +44,9 @@ static void on_thread_exit(void *arg)
 {
 	struct bt_thread *t = arg;
 	/* Other keys' destructors may still free memory (malloc probes):
-	 * stay registered until the last round glibc runs. */
-	if (++exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
+	 * stay registered until the last round glibc runs.  Only then: a
+	 * sanitizer runtime finishes the thread before that last round. */
+	if (bt_cfg.probe_malloc && ++exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
 		pthread_setspecific(exit_key, t);
 		return;
 	}

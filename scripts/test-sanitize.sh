@@ -1,7 +1,7 @@
 #!/bin/sh
 # `make test-sanitize`: the suite again with the recorder, the analyzer,
 # the fixtures and the test programs built under ASan+UBSan (build-asan/),
-# and, with TSAN=1, a threaded run of the recorder under TSan (build-tsan/).
+# and a threaded run of the recorder under TSan (build-tsan/; TSAN=0 skips).
 #
 # How the sanitized preload library is loaded: `buftrace record` puts
 # libbuftrace.so first in LD_PRELOAD, but ASan wants its runtime first.
@@ -25,18 +25,26 @@ ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0:abort_on_error=1:handle_seg
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	tests/run.sh build-asan "$@" || rc=1
 
-# TSan (TSAN=1, opt-in): the recorder and the hosts under -fsanitize=thread.
-# Known not to work yet: threads die in libunwind's per-thread cache key
-# destructor, which glibc runs after TSan has finished the thread (SEGV in
-# TSan's pthread_mutex_lock interceptor); the TSan runtime must also come
-# first in LD_PRELOAD, which `buftrace record` does not arrange.
-if [ "${TSAN:-0}" = 1 ]; then
-	echo "== TSan: build-tsan/ (churn host, libtsan preloaded first)"
+# TSan (TSAN=0 skips it): the recorder and the hosts under
+# -fsanitize=thread, 16 threads creating and destroying buffers.  The TSan
+# runtime must come first in LD_PRELOAD, and libunwind's per-thread caches
+# must stay off (BUFTRACE_UNWIND_CACHE=global): their thread-exit
+# destructors run after TSan has finished the thread.
+if [ "${TSAN:-1}" = 1 ]; then
+	echo "== TSan: build-tsan/ (16-thread churn, libtsan preloaded first)"
 	make -s -j"$jobs" BUILD=build-tsan SAN="$SAN_T" all fixtures || exit 2
 	tsan=$(readlink -f "$(gcc -print-file-name=libtsan.so)")
-	mkdir -p build-tsan/out && rm -f build-tsan/out/*
-	LD_PRELOAD="$tsan:$top/build-tsan/lib/buftrace/libbuftrace.so" BUFTRACE_OUTPUT="$top/build-tsan/out" \
-	TSAN_OPTIONS=halt_on_error=1:report_signal_unsafe=0 \
-		build-tsan/fixtures/gnu/host_linked --churn 20000 --threads 16 || rc=1
+	out=$top/build-tsan/out
+	for host in host_linked host_dlopen; do
+		mkdir -p "$out" && rm -f "$out"/*
+		if LD_PRELOAD="$tsan:$top/build-tsan/lib/buftrace/libbuftrace.so" BUFTRACE_OUTPUT="$out" \
+		   BUFTRACE_UNWIND_CACHE=global TSAN_OPTIONS=halt_on_error=1:report_signal_unsafe=0 \
+		   build-tsan/fixtures/gnu/$host --churn 20000 --threads 16 > "$out.log" 2>&1 &&
+		   build-tsan/bin/buftrace report --fail-on-survivors "$out"/buftrace.*.zst > /dev/null; [ $? = 3 ]; then
+			echo "PASS tsan $host"
+		else
+			echo "FAIL tsan $host"; tail -30 "$out.log"; rc=1
+		fi
+	done
 fi
 exit $rc
