@@ -29,16 +29,24 @@ static pthread_mutex_t insert_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t next_id = 1, count;
 static int caching_set;
 
+/* Two 64-bit lanes over the frames.  Each frame's term depends only on
+ * the frame and its position, so the multiplies run in parallel instead
+ * of as one long dependency chain (this is on every event's path); a final
+ * avalanche mixes the sums. */
 static void hash_ips(void *const *ips, int n, uint64_t *h1, uint64_t *h2)
 {
-	uint64_t a = 0x9e3779b97f4a7c15ull ^ (uint64_t)n, b = 0xc2b2ae3d27d4eb4full + (uint64_t)n;
+	uint64_t a = (uint64_t)n * 0x9e3779b97f4a7c15ull, b = (uint64_t)n;
 	for (int i = 0; i < n; i++) {
-		uint64_t v = (uint64_t)(uintptr_t)ips[i];
-		a = (a ^ v) * 0xff51afd7ed558ccdull;
-		a ^= a >> 32;
-		b = (b + v) * 0x9fb21c651e98df25ull;
-		b ^= b >> 29;
+		uint64_t v = (uint64_t)(uintptr_t)ips[i] + (uint64_t)i * 0x632be59bd9b4e019ull;
+		a += (v ^ (v >> 29)) * 0xff51afd7ed558ccdull;
+		b += (v ^ (v >> 31)) * 0xc4ceb9fe1a85ec53ull;
 	}
+	a ^= a >> 33;
+	a *= 0xff51afd7ed558ccdull;
+	a ^= a >> 33;
+	b ^= b >> 29;
+	b *= 0x9fb21c651e98df25ull;
+	b ^= b >> 32;
 	*h1 = a | 1;
 	*h2 = b;
 }
