@@ -4,6 +4,8 @@
 #   in bulk by the allocator teardown (TT_FIXTURE_DANGLING);
 # - anomalies: a double DeallocateBuffer and a DeallocateBuffer after close
 #   (TT_FIXTURE_ANOMALIES), each flagged with its stack;
+# - release-unknown: with every creating hook off, releases are of buffers
+#   never seen created;
 # - partial visibility: with the Buffer::create hooks off (what a unity
 #   build that inlined them shows), the survivors are still found through
 #   GraphTracker::track_allocate, at the same source line, and no owning
@@ -21,6 +23,8 @@ rep() { # NAME ENV...: record host_dlopen with ENV, report JSON into $WORK/NAME.
 rep dangling TT_FIXTURE_DANGLING=1
 rep anomalies TT_FIXTURE_ANOMALIES=1
 rep hidden BUFTRACE_HOOKS_OFF=Buffer::create,Buffer::create@address
+# nothing shows a buffer being made: every release is of an unknown buffer
+rep blind BUFTRACE_HOOKS_OFF=Buffer::create,Buffer::create@address,GraphTracker::track_allocate,AllocatorImpl::allocate_buffer,Buffer::allocate_impl
 python3 - "$WORK" "$line" <<'PY' || exit 1
 import json, sys
 w, line = sys.argv[1], int(sys.argv[2])
@@ -48,5 +52,9 @@ s = s[0]
 if s["owns_data"] is not None: die("owns_data should be unknown without the create call")
 if not any((f["file"] or "").endswith("system_memory_manager.cpp") and f["line"] == line for f in s["stack"]): die("creation line lost")
 if h["dangling"] or h["anomalies"]: die("hidden creates: spurious dangling/anomalies")
+b = load("blind")
+ru = [x for x in b["anomalies"] if x["kind"] == "release-unknown"]
+if not ru or sum(x["count"] for x in ru) < 64: die(f"release of unknown buffers not flagged: {[(x['kind'], x['count']) for x in b['anomalies']]}")
+if b["survivor_groups"]: die("blind run: survivors from nothing")
 PY
 echo "partial traces OK"
