@@ -128,13 +128,15 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[10])
 	p.pystack = bt_pystack_capture();
 	if (!(hflags & BT_HOOK_AT_EXIT))
 		emit(t, tg, a, p.stack, p.pystack, 0);
-	p.armed = (hflags & (BT_HOOK_AT_EXIT | BT_HOOK_SCOPED)) != 0;
+	/* armed for every hook: one recorded at entry only gets an exit
+	 * event just when an exception leaves it (FAILED) */
+	p.armed = 1;
 	bt_thread_leave(t);
 
 	r = real(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
 
-	if (p.armed) {
-		p.armed = 0;
+	p.armed = 0;
+	if (hflags & (BT_HOOK_AT_EXIT | BT_HOOK_SCOPED)) {
 		t = bt_thread_enter();
 		if (t) {
 			emit(t, tg, a, p.stack, p.pystack, BT_EV_EXIT);

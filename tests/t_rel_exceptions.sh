@@ -3,8 +3,8 @@
 # libbtfake.so) through hooked calls, they reach the caller unchanged
 # (type, value, catch by base, catch (...) + rethrow); the trace records
 # each such call as FAILED; later calls work and are recorded normally.
-# Buffer::deallocate is recorded at entry only, so a throwing deallocate
-# shows as an ordinary entry event (no exit event exists to mark).
+# Buffer::deallocate is recorded at entry; when it throws, an exit event
+# marked FAILED follows (a normal return writes none).
 . "$TESTLIB/common.sh"
 prog=$BUILD/tests/excepts
 [ -x "$prog" ] || fail "tests/progs not built"
@@ -23,6 +23,7 @@ EVENT Buffer::create exit FAILED buffer=0x0 device=0xbad1 size=1 page_size=1 typ
 EVENT MeshDevice::close enter mesh=0xbad0 mesh_id=208
 EVENT MeshDevice::close exit FAILED mesh=0xbad0 mesh_id=?
 EVENT Buffer::deallocate enter buffer=0xbad0
+EVENT Buffer::deallocate exit FAILED buffer=0xbad0
 EVENT Buffer::create exit buffer=P device=0x1000 size=4096 page_size=1024 type=L1
 EVENT MeshDevice::close enter mesh=0x2000 mesh_id=0
 EVENT MeshDevice::close exit mesh=0x2000 mesh_id=?
