@@ -375,6 +375,10 @@ static void on_event(struct model *m, const struct ev *e)
 		leaks_event(m, hook, e->stack, a, e->nargs);
 		return;
 	}
+	/* a hook recorded at entry has an exit event only when an exception
+	 * left it: nothing changed hands */
+	if (exit && !(bt_hooks[hook].flags & (BT_HOOK_SCOPED | BT_HOOK_AT_EXIT)))
+		return;
 	t = thread_get(p, e->tid);
 	if ((bt_hooks[hook].flags & BT_HOOK_SCOPED) && !(e->flags & BT_EV_ENTRY_ONLY)) {
 		if (!exit) {
