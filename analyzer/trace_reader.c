@@ -269,23 +269,35 @@ int tr_events_begin(struct tr_events *it, const struct tr_record *rec)
 	return 0;
 }
 
+/* One varint of an event: most are a single byte, which this takes
+ * without the general loop (the report spends much of its time here). */
+#define EV_UVAR(p, end, out)                                        \
+	do {                                                        \
+		if ((p) < (end) && *(p) < 0x80) {                   \
+			(out) = *(p)++;                             \
+		} else if (!((p) = bt_get_uvar((p), (end), &(out)))) \
+			return -1;                                  \
+	} while (0)
+
 int tr_events_next(struct tr_events *it, struct tr_event *ev)
 {
 	uint64_t hook, flags, dseq, dts, stack, py = 0, nargs;
-	const uint8_t *p = it->p;
-	if (p >= it->end)
+	const uint8_t *p = it->p, *end = it->end;
+	if (p >= end)
 		return 0;
-	if (tr_uvar(&p, it->end, &hook) || tr_uvar(&p, it->end, &flags) || tr_uvar(&p, it->end, &dseq) ||
-	    tr_uvar(&p, it->end, &dts) || tr_uvar(&p, it->end, &stack))
-		return -1;
-	if ((flags & BT_EV_PYSTACK) && tr_uvar(&p, it->end, &py))
-		return -1;
-	if (tr_uvar(&p, it->end, &nargs) || nargs > 16 || hook > 0xffff || stack > UINT32_MAX)
+	EV_UVAR(p, end, hook);
+	EV_UVAR(p, end, flags);
+	EV_UVAR(p, end, dseq);
+	EV_UVAR(p, end, dts);
+	EV_UVAR(p, end, stack);
+	if (flags & BT_EV_PYSTACK)
+		EV_UVAR(p, end, py);
+	EV_UVAR(p, end, nargs);
+	if (nargs > 16 || hook > 0xffff || stack > UINT32_MAX)
 		return -1;
 	ev->nargs = (int)nargs;
 	for (uint64_t i = 0; i < nargs; i++)
-		if (tr_uvar(&p, it->end, &ev->args[i]))
-			return -1;
+		EV_UVAR(p, end, ev->args[i]);
 	it->seq += dseq;
 	it->ts += dts;
 	ev->tid = it->tid;
