@@ -137,17 +137,28 @@ int cmd_record(int argc, char **argv)
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (!quiet) {
-		FILE *m = fopen(manifest, "r");
-		char line[PATH_MAX + 2];
+	{
+		/* list the traces, and remember them as the last run's for a
+		 * bare `buftrace report` in that directory */
+		FILE *m = fopen(manifest, "r"), *last = NULL;
+		char line[PATH_MAX + 2], lastp[PATH_MAX + 32], tmp[PATH_MAX + 40];
 		int n = 0;
+		snprintf(lastp, sizeof lastp, "%s/buftrace.last", absout);
+		snprintf(tmp, sizeof tmp, "%s.%d", lastp, (int)getpid());
 		while (m && fgets(line, sizeof line, m)) {
-			fprintf(stderr, "%s %s", n++ ? "                " : "buftrace: trace", line);
+			if (!quiet)
+				fprintf(stderr, "%s %s", n ? "                " : "buftrace: trace", line);
+			if (!n++)
+				last = fopen(tmp, "w");
+			if (last)
+				fputs(line, last);
 		}
-		if (!n)
+		if (!n && !quiet)
 			fprintf(stderr, "buftrace: no trace written (the program never reached a hooked function)\n");
 		if (m)
 			fclose(m);
+		if (last && (fclose(last) != 0 || rename(tmp, lastp) != 0))
+			unlink(tmp);
 	}
 	unlink(manifest);
 	if (WIFSIGNALED(status)) {

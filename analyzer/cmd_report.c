@@ -32,7 +32,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: buftrace report [--format text|json|folded] [--fail-on-survivors]\n"
 		   "                       [--color auto|always|never] [TRACE|DIR ...]\n"
-		   "  With no TRACE, reads every buftrace.*.zst in the current directory.\n"
+		   "  With no TRACE: the traces of the last `buftrace record` run in this directory\n"
+		   "  (listed in ./buftrace.last), else every buftrace.*.zst here.\n"
 		   "  Exit status: 0 ok, 1 bad input, 2 usage, 3 survivors (with --fail-on-survivors).\n");
 }
 
@@ -77,6 +78,23 @@ int collect_traces(int argc, char **argv, char ***out)
 		}
 	}
 	if (!any) {
+		/* no argument: the traces of the last `buftrace record` run here,
+		 * else every trace in this directory */
+		FILE *last = fopen("buftrace.last", "r");
+		char line[4096];
+		while (last && fgets(line, sizeof line, last)) {
+			line[strcspn(line, "\n")] = 0;
+			if (!line[0] || access(line, R_OK))
+				continue;
+			v = realloc(v, (size_t)(n + 1) * sizeof *v);
+			v[n++] = strdup(line);
+		}
+		if (last)
+			fclose(last);
+		if (n) {
+			*out = v;
+			return n;
+		}
 		char *dot[] = { "." };
 		return collect_traces(1, dot, out);
 	}

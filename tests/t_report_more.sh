@@ -54,3 +54,13 @@ ln -s "$FIX/gnu/libtt_metal.so" "$WORK/tt/build/lib/libtt_metal.so"
 TT_METAL_HOME=$WORK/tt "$BUFTRACE" hooks | grep -q 'libtt_metal.so' || fail "hooks did not find TT_METAL_HOME"
 TT_METAL_HOME=/nonexistent "$BUFTRACE" hooks > /dev/null 2>&1; [ $? = 2 ] || fail "hooks without a runtime: exit not 2"
 echo "more report OK"
+
+# a bare `buftrace report` reads the last run recorded in this directory;
+# `buftrace report .` every trace in it
+mkdir -p "$WORK/last" && cd "$WORK/last" || fail "cd"
+"$BUFTRACE" record --quiet -- "$BUILD/tests/forkexec" "$FIX/gnu" > /dev/null
+"$BUFTRACE" record --quiet -- "$FIX/gnu/host_dlopen" > /dev/null
+[ "$(wc -l < buftrace.last)" = 1 ] || fail "buftrace.last does not list the last run's one trace"
+[ "$("$BUFTRACE" report | grep -c '^buftrace report: ')" = 1 ] || fail "bare report did not read the last run only"
+[ "$("$BUFTRACE" report . | grep -c '^buftrace report: ')" = 4 ] || fail "report . did not read every trace"
+echo "last run OK"
