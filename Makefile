@@ -18,7 +18,7 @@ PRELOAD_SRCS  := $(filter-out preload/probes_malloc.c,$(wildcard preload/*.c))
 ANALYZER_SRCS := analyzer/main.c analyzer/cmd_record.c analyzer/cmd_dump.c analyzer/cmd_report.c analyzer/cmd_diff.c analyzer/cmd_hooks.c \
                  analyzer/trace_reader.c analyzer/json.c analyzer/model.c analyzer/leaks.c analyzer/groups.c analyzer/symbolize.c \
                  analyzer/xalloc.c
-ANALYZER_LIBS := -ldw -lelf -lzstd -lstdc++
+ANALYZER_LIBS := -ldw -lelf -lzstd -lstdc++ -lpthread
 
 LIB  := $(BUILD)/lib/buftrace/libbuftrace.so
 # the same recorder plus malloc/free/new/delete probes: `record --probes malloc`
