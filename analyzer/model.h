@@ -1,7 +1,8 @@
 /* model.h - what a trace says happened: the lifetimes of buffers,
  * devices and meshes of one traced process.
  *
- * model_load() streams a trace once.  Events are written per thread and
+ * model_load() streams a trace once (a reading thread decompresses and
+ * decodes a bounded queue of records ahead of the state machine).  Events are written per thread and
  * reach the file in chunks, so they are re-ordered by their global
  * sequence number (one FIFO per thread, merged) before they drive the state
  * machine; memory grows with the live buffers, the distinct stacks and
