@@ -76,7 +76,7 @@ rows = []
 def workload(label, name, prog):
     print(f"bench: {label} ...", file=sys.stderr, flush=True)
     m = measure(name, prog)
-    bt_trace = [f for f in os.listdir(m["buftrace"]["dir"]) if f.startswith("buftrace.")]
+    bt_trace = [f for f in os.listdir(m["buftrace"]["dir"]) if f.startswith("buftrace.") and f.endswith(".zst")]
     bt_trace = sorted(bt_trace, key=lambda f: -os.path.getsize(f"{m['buftrace']['dir']}/{f}"))[0]
     bt_trace = f"{m['buftrace']['dir']}/{bt_trace}"
     ht_file = f"{m['heaptrack']['dir']}/ht.zst"
@@ -110,7 +110,7 @@ workload(f"B churn", "b", [HOST, "--churn", str(B_PAIRS), "--threads", "4"])
 # the report's memory must not grow with the number of events
 small = fresh(f"{WORK}/small")
 run([BT, "record", "--quiet", "-o", small, "--probes", "malloc", "--", WA, str(N // 4), "1"])
-small_trace = [f"{small}/{f}" for f in os.listdir(small)][0]
+small_trace = [f"{small}/{f}" for f in os.listdir(small) if f.endswith(".zst")][0]
 rss_small = max(run([BT, "report", small_trace])[1] for _ in range(2))
 
 print(f"buftrace bench: BENCH_N={N} BENCH_RUNS={RUNS} BENCH_B_PAIRS={B_PAIRS}, "
