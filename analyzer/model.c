@@ -878,7 +878,8 @@ static void *reader_main(void *arg)
 			it->data_cap = len;
 			it->data = xrealloc(it->data, len);
 		}
-		memcpy(it->data, rec.p, len);
+		if (len) /* an empty payload has no buffer to copy into */
+			memcpy(it->data, rec.p, len);
 		it->rec = rec;
 		it->rec.p = it->data;
 		it->rec.end = it->data + len;
