@@ -856,6 +856,8 @@ static void item_free(struct item *it)
 	free(it);
 }
 
+static const uint8_t empty_payload[1];
+
 static void *reader_main(void *arg)
 {
 	struct pipe *pp = arg;
@@ -881,8 +883,8 @@ static void *reader_main(void *arg)
 		if (len) /* an empty payload has no buffer to copy into */
 			memcpy(it->data, rec.p, len);
 		it->rec = rec;
-		it->rec.p = it->data;
-		it->rec.end = it->data + len;
+		it->rec.p = len ? it->data : empty_payload;
+		it->rec.end = it->rec.p + len;
 		if (rec.kind == BT_REC_EVENTS)
 			decode_events(it);
 		/* long runs: say how far we are, on a terminal only */
