@@ -1404,15 +1404,6 @@ int sym_resolve(struct symbolizer *s, const char *path, const unsigned char *bui
     return n;
 }
 
-size_t sym_module_build_id(struct symbolizer *s, const char *path, const unsigned char **id)
-{
-    struct module *m = s && path ? get_module(s, path) : NULL;
-    if (m == NULL || !m->ok || m->bidlen == 0)
-        return 0;
-    *id = m->bid;
-    return m->bidlen;
-}
-
 const char *sym_status_str(enum sym_status st)
 {
     switch (st) {

@@ -81,9 +81,4 @@ int sym_resolve(struct symbolizer *, const char *path, const unsigned char *buil
 /* Short human-readable text for a status ("ok", "no file", ...); never NULL. */
 const char *sym_status_str(enum sym_status);
 
-/* Build-id of the module file as read from its NT_GNU_BUILD_ID note (opening the module if
- * needed).  Returns the length and sets *id (owned by the symbolizer), or 0 when the file
- * cannot be read or has no build-id.  Useful for tools and diagnostics. */
-size_t sym_module_build_id(struct symbolizer *, const char *path, const unsigned char **id);
-
 #endif

@@ -49,11 +49,6 @@ void tr_progress(const struct trace_reader *r, uint64_t *done, uint64_t *total)
 	*total = r->file_size;
 }
 
-const char *tr_path(const struct trace_reader *r)
-{
-	return r->path;
-}
-
 /* Decompress until `need` bytes are available from r->start or the input
  * ends.  Returns the bytes available. */
 static size_t fill(struct trace_reader *r, size_t need)

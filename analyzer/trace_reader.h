@@ -45,7 +45,6 @@ int tr_next(struct trace_reader *r, struct tr_record *rec);
 const char *tr_error(const struct trace_reader *r);
 /* Report damage found while decoding a record's payload. */
 void tr_fail(struct trace_reader *r, uint64_t offset, const char *what);
-const char *tr_path(const struct trace_reader *r);
 /* compressed bytes read so far and the file size, for progress lines */
 void tr_progress(const struct trace_reader *r, uint64_t *done, uint64_t *total);
 void tr_close(struct trace_reader *r);

@@ -21,15 +21,6 @@ const struct bt_alias_def bt_aliases[] = {
 };
 const size_t bt_alias_count = sizeof bt_aliases / sizeof bt_aliases[0];
 
-int bt_hook_nfields(enum bt_hook_id id)
-{
-	const char *f = bt_hooks[id].fields;
-	int n = *f ? 1 : 0;
-	for (; *f; f++)
-		n += *f == ',';
-	return n;
-}
-
 static int is_inline_ns(const char *s, size_t n)
 {
 	return (n == 2 && !memcmp(s, "v0", 2)) || (n == 3 && !memcmp(s, "__1", 3));

@@ -57,9 +57,6 @@ extern const struct bt_hook_def bt_hooks[BT_HOOK_COUNT];
 extern const struct bt_alias_def bt_aliases[];
 extern const size_t bt_alias_count;
 
-/* Number of fields in a hook's comma list. */
-int bt_hook_nfields(enum bt_hook_id id);
-
 /* Demangle the qualified-name part of an Itanium mangled function name
  * ("_ZN2tt8tt_metal6Buffer6createE..." -> "tt::tt_metal::Buffer::create"),
  * dropping inline namespaces such as v0 and std::__1.  Returns a pointer

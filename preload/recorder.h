@@ -98,7 +98,7 @@ void bt_chunk_queue(struct bt_chunk *c);       /* hand a filled chunk to the wri
 struct bt_chunk *bt_chunk_dequeue_all(void);  /* FIFO list */
 void bt_threads_detach_chunks(int force);     /* queue every thread's partial chunk */
 void bt_threads_sum_counts(uint64_t *out);
-void bt_threads_reset_after_fork(struct bt_thread *self);
+void bt_threads_reset_after_fork(void);
 extern struct bt_thread *_Atomic bt_all_threads;
 
 /* stacks.c */

@@ -294,7 +294,7 @@ static void fork_child(void)
 	trace_fd = -1;
 	trace_path[0] = 0;
 	bt_writer_reset_after_fork();
-	bt_threads_reset_after_fork(NULL);
+	bt_threads_reset_after_fork();
 	bt_stacks_reset();
 	bt_modules_reset();
 	bt_resolve_reset();

@@ -243,9 +243,8 @@ void bt_threads_sum_counts(uint64_t *out)
 
 /* After fork only the calling thread exists.  Every other thread's state
  * is marked free; all buffered events are the parent's and are dropped. */
-void bt_threads_reset_after_fork(struct bt_thread *keep)
+void bt_threads_reset_after_fork(void)
 {
-	(void)keep;
 	for (struct bt_thread *t = atomic_load(&bt_all_threads); t; t = t->next) {
 		atomic_store(&t->lock, 0);
 		if (t->chunk)
