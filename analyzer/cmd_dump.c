@@ -199,6 +199,20 @@ static int print_event(struct dump *d, const struct tr_event *ev)
 {
 	struct hookinfo *h = ev->hook < MAX_HOOKS ? &d->hooks[ev->hook] : NULL;
 	const char *name = h && h->name ? h->name : "?";
+	/* compact probe events: the analyzer's hook ids, their own fields */
+	static const char *const malloc_fields[] = { "block", "size" }, *const free_fields[] = { "block" },
+				 *const free_raw_fields[] = { "ptr" };
+	const char *const *pfields = NULL;
+	if (ev->hook >= BT_TR_PROBE_HOOK && ev->hook - BT_TR_PROBE_HOOK < BT_HOOK_COUNT) {
+		unsigned id = ev->hook - BT_TR_PROBE_HOOK;
+		name = bt_hooks[id].name;
+		pfields = id == BT_HOOK_MALLOC ? malloc_fields : ev->flags & BT_EV_BLOCK ? free_fields : free_raw_fields;
+		for (int i = 0; i < MAX_HOOKS; i++)
+			if (d->hooks[i].name && !strcmp(d->hooks[i].name, name)) {
+				h = &d->hooks[i];
+				break;
+			}
+	}
 	const char *phase = ev->flags & BT_EV_EXIT ? "exit" : "enter";
 	int first = 1;
 
@@ -226,7 +240,7 @@ static int print_event(struct dump *d, const struct tr_event *ev)
 	}
 	for (int i = 0; i < ev->nargs; i++) {
 		char fallback[16];
-		const char *fname = h && i < h->nfields ? h->fields[i] : NULL;
+		const char *fname = pfields ? pfields[i] : h && i < h->nfields ? h->fields[i] : NULL;
 		if (!fname) {
 			snprintf(fallback, sizeof fallback, "arg%d", i);
 			fname = fallback;
@@ -433,6 +447,12 @@ static void print_spec(void)
 	printf("### Event (inside EVENTS)\n\n| field | type | meaning |\n|---|---|---|\n");
 	for (const struct bt_field_desc *f = bt_event_fields; f->name; f++)
 		printf("| `%s` | %s | %s |\n", f->name, type_name(f->type), f->doc);
+	printf("\n### Compact probe event (inside EVENTS, version 2)\n\n"
+	       "An event whose first uvar is an opcode (0x%02x to 0x%02x) instead of a hook id.\n\n"
+	       "| opcode | name | fields after the opcode | meaning |\n|---|---|---|---|\n",
+	       BT_OP_FIRST, BT_OP_END_ - 1);
+	for (int i = 0; i < BT_OP_END_ - BT_OP_FIRST; i++)
+		printf("| 0x%02x | `%s` | %s | %s |\n", BT_OP_FIRST + i, bt_ops[i].name, bt_ops[i].fields, bt_ops[i].doc);
 }
 
 int cmd_dump(int argc, char **argv)

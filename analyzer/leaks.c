@@ -8,12 +8,17 @@
 #include "xalloc.h"
 #include "model.h"
 #include "report.h"
+#include "trace_format.h"
 
 struct leak_slot {
-	uint64_t ptr; /* 0 = empty */
+	uint64_t key; /* 0 = empty; an address, or BLOCK_KEY(block number) */
 	uint64_t size;
 	uint32_t stack;
 };
+
+/* Block numbers (compact probe events) and addresses (version 1 traces,
+ * FREE_RAW) share the table: a user-space address never has bit 63 set. */
+#define BLOCK_KEY(n) ((n) | (1ull << 63))
 
 static size_t slot_of(uint64_t p, size_t cap)
 {
@@ -23,80 +28,97 @@ static size_t slot_of(uint64_t p, size_t cap)
 	return (size_t)p & (cap - 1);
 }
 
-static void put(struct leaks *l, uint64_t ptr, uint64_t size, uint32_t stack)
+/* 1 if key was there already (its old entry is replaced) */
+static int put(struct leak_table *t, uint64_t key, uint64_t size, uint32_t stack)
 {
-	size_t i = slot_of(ptr, l->cap);
-	while (l->slots[i].ptr && l->slots[i].ptr != ptr)
-		i = (i + 1) & (l->cap - 1);
-	if (l->slots[i].ptr) {
-		/* allocated twice without a free between: the free was not
-		 * seen (a thread's last frees, before the probes were armed) */
-		l->live_bytes -= l->slots[i].size;
-		l->live--;
+	size_t i = slot_of(key, t->cap);
+	int dup;
+	while (t->slots[i].key && t->slots[i].key != key)
+		i = (i + 1) & (t->cap - 1);
+	dup = t->slots[i].key != 0;
+	if (dup) {
+		t->bytes -= t->slots[i].size;
+		t->live--;
 	}
-	l->slots[i].ptr = ptr;
-	l->slots[i].size = size;
-	l->slots[i].stack = stack;
-	l->live++;
-	l->live_bytes += size;
+	t->slots[i].key = key;
+	t->slots[i].size = size;
+	t->slots[i].stack = stack;
+	t->live++;
+	t->bytes += size;
+	return dup;
 }
 
-static void grow(struct leaks *l)
+static void grow(struct leak_table *t)
 {
-	struct leak_slot *old = l->slots;
-	size_t oc = l->cap;
-	l->cap = oc ? oc * 2 : 4096;
-	l->slots = xcalloc(l->cap, sizeof *l->slots);
-	l->live = 0;
-	l->live_bytes = 0;
+	struct leak_slot *old = t->slots;
+	size_t oc = t->cap;
+	t->cap = oc ? oc * 2 : 4096;
+	t->slots = xcalloc(t->cap, sizeof *t->slots);
+	t->live = 0;
+	t->bytes = 0;
 	for (size_t i = 0; i < oc; i++)
-		if (old[i].ptr)
-			put(l, old[i].ptr, old[i].size, old[i].stack);
+		if (old[i].key)
+			put(t, old[i].key, old[i].size, old[i].stack);
 	free(old);
+}
+
+static void add(struct leak_table *t, uint64_t key, uint64_t size, uint32_t stack, int *dup)
+{
+	if ((t->live + 1) * 2 > t->cap)
+		grow(t);
+	*dup = put(t, key, size, stack);
 }
 
 /* Linear probing with backward-shift deletion: no tombstones, so a table
  * of churning blocks never fills up with dead slots. */
-static int del(struct leaks *l, uint64_t ptr)
+static int del(struct leak_table *t, uint64_t key)
 {
 	size_t i, j;
-	if (!l->cap)
+	if (!t->cap)
 		return 0;
-	for (i = slot_of(ptr, l->cap); l->slots[i].ptr != ptr; i = (i + 1) & (l->cap - 1))
-		if (!l->slots[i].ptr)
+	for (i = slot_of(key, t->cap); t->slots[i].key != key; i = (i + 1) & (t->cap - 1))
+		if (!t->slots[i].key)
 			return 0;
-	l->live--;
-	l->live_bytes -= l->slots[i].size;
+	t->live--;
+	t->bytes -= t->slots[i].size;
 	for (j = i;;) {
 		size_t k;
-		l->slots[i].ptr = 0;
+		t->slots[i].key = 0;
 		do {
-			j = (j + 1) & (l->cap - 1);
-			if (!l->slots[j].ptr)
+			j = (j + 1) & (t->cap - 1);
+			if (!t->slots[j].key)
 				return 1;
-			k = slot_of(l->slots[j].ptr, l->cap);
+			k = slot_of(t->slots[j].key, t->cap);
 		} while (i <= j ? (i < k && k <= j) : (i < k || k <= j));
-		l->slots[i] = l->slots[j];
+		t->slots[i] = t->slots[j];
 		i = j;
 	}
 }
 
-void leaks_event(struct model *m, int hook, uint32_t stack, const uint64_t *args, int nargs)
+void leaks_event(struct model *m, int hook, unsigned flags, uint32_t stack, const uint64_t *args, int nargs)
 {
 	struct leaks *l = m->leaks;
+	int dup;
 	if (!l)
 		l = m->leaks = xcalloc(1, sizeof *l);
 	if (hook == BT_HOOK_MALLOC && nargs >= 2 && args[0]) {
+		uint64_t key = flags & BT_EV_BLOCK ? BLOCK_KEY(args[0]) : args[0];
 		l->mallocs++;
-		if ((l->live + 1) * 2 > l->cap)
-			grow(l);
-		put(l, args[0], args[1], stack);
-		if (l->live > l->peak_live)
-			l->peak_live = l->live;
+		/* A block's free can be read before its allocation: the two
+		 * threads' chunks reached the file in the other order. */
+		if ((flags & BT_EV_BLOCK) && del(&l->pending, key))
+			return;
+		add(&l->live, key, args[1], stack, &dup);
+		if (l->live.live > l->peak_live)
+			l->peak_live = l->live.live;
 	} else if (hook == BT_HOOK_FREE && nargs >= 1 && args[0]) {
 		l->frees++;
-		if (!del(l, args[0]))
+		if (flags & BT_EV_BLOCK) {
+			if (!del(&l->live, BLOCK_KEY(args[0])))
+				add(&l->pending, BLOCK_KEY(args[0]), 0, 0, &dup);
+		} else if (!del(&l->live, args[0])) {
 			l->unknown_frees++;
+		}
 	}
 }
 
@@ -120,34 +142,40 @@ void leaks_finish(struct model *m)
 {
 	struct leaks *l = m->leaks;
 	size_t n = 0;
+	struct leak_slot *slots;
 	if (!l || l->groups)
 		return;
+	/* frees of blocks whose allocation never came */
+	l->unknown_frees += l->pending.live;
+	free(l->pending.slots);
+	memset(&l->pending, 0, sizeof l->pending);
 	/* compact the live blocks to the front and sort them by stack */
-	for (size_t i = 0; i < l->cap; i++)
-		if (l->slots[i].ptr)
-			l->slots[n++] = l->slots[i];
-	qsort(l->slots, n, sizeof *l->slots, by_stack);
+	slots = l->live.slots;
+	for (size_t i = 0; i < l->live.cap; i++)
+		if (slots[i].key)
+			slots[n++] = slots[i];
+	qsort(slots, n, sizeof *slots, by_stack);
 	l->groups = xcalloc(n, sizeof *l->groups);
 	for (size_t i = 0; i < n; i++) {
 		struct leak_group *g = l->ngroups ? &l->groups[l->ngroups - 1] : NULL;
-		if (!g || g->stack != l->slots[i].stack) {
+		if (!g || g->stack != slots[i].stack) {
 			g = &l->groups[l->ngroups++];
-			g->stack = l->slots[i].stack;
+			g->stack = slots[i].stack;
 		}
 		g->count++;
-		g->bytes += l->slots[i].size;
+		g->bytes += slots[i].size;
 	}
 	qsort(l->groups, l->ngroups, sizeof *l->groups, by_bytes);
-	free(l->slots);
-	l->slots = NULL;
-	l->cap = 0;
+	free(slots);
+	memset(&l->live, 0, sizeof l->live);
 }
 
 void leaks_free(struct model *m)
 {
 	if (!m->leaks)
 		return;
-	free(m->leaks->slots);
+	free(m->leaks->live.slots);
+	free(m->leaks->pending.slots);
 	free(m->leaks->groups);
 	free(m->leaks);
 	m->leaks = NULL;

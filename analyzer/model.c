@@ -373,7 +373,7 @@ static void on_event(struct model *m, const struct ev *e)
 	if (hook < 0)
 		return;
 	if (hook == BT_HOOK_MALLOC || hook == BT_HOOK_FREE) {
-		leaks_event(m, hook, e->stack, a, e->nargs);
+		leaks_event(m, hook, e->flags, e->stack, a, e->nargs);
 		return;
 	}
 	/* a hook recorded at entry has an exit event only when an exception
@@ -743,6 +743,12 @@ static int on_record(struct model *m, const struct tr_record *rec, const struct 
 			const struct ev *e = &evs[i];
 			if (e->ts > m->end_ns)
 				m->end_ns = e->ts;
+			if (e->hook >= BT_TR_PROBE_HOOK) {
+				/* compact probe events: no seq, no order needed */
+				m->nevents++;
+				leaks_event(m, e->hook - BT_TR_PROBE_HOOK, e->flags, e->stack, e->args, e->nargs);
+				continue;
+			}
 			if (!p->held && p->seq_started && e->seq == p->next_seq) {
 				/* in order already: nothing to hold back */
 				p->next_seq = e->seq + 1;

@@ -159,9 +159,9 @@ struct trace_reader *tr_open(const char *path, char *err, size_t errlen)
 	}
 	ver = (uint32_t)r->buf[8] | (uint32_t)r->buf[9] << 8 | (uint32_t)r->buf[10] << 16 |
 	      (uint32_t)r->buf[11] << 24;
-	if (ver != BT_VERSION) {
-		snprintf(err, errlen, "%s: offset 8: trace format version %u, this buftrace reads version %u%s",
-			 path, ver, BT_VERSION, ver > BT_VERSION ? " (upgrade buftrace)" : "");
+	if (ver < BT_VERSION_MIN || ver > BT_VERSION) {
+		snprintf(err, errlen, "%s: offset 8: trace format version %u, this buftrace reads versions %u to %u%s",
+			 path, ver, BT_VERSION_MIN, BT_VERSION, ver > BT_VERSION ? " (upgrade buftrace)" : "");
 		goto fail;
 	}
 	r->start = sizeof head;
@@ -257,6 +257,9 @@ int tr_events_begin(struct tr_events *it, const struct tr_record *rec)
 	it->p = rec->p;
 	it->end = rec->end;
 	it->started = 0;
+	it->have_blocks = 0;
+	it->next_block = 0;
+	it->malloc_stack = 0;
 	if (tr_uvar(&it->p, it->end, &tid) || tr_uvar(&it->p, it->end, &it->seq) ||
 	    tr_uvar(&it->p, it->end, &it->ts))
 		return -1;
@@ -274,13 +277,96 @@ int tr_events_begin(struct tr_events *it, const struct tr_record *rec)
 			return -1;                                  \
 	} while (0)
 
+/* A compact probe event (trace_format.h); its first varint, the opcode,
+ * is read.  BLOCKS and TIME change the chunk's state and deliver nothing:
+ * the caller reads on. */
+static int compact_event(struct tr_events *it, const uint8_t **pp, uint64_t op, struct tr_event *ev)
+{
+	const uint8_t *p = *pp, *end = it->end;
+	uint64_t a = 0, b = 0;
+	ev->nargs = 0;
+	ev->stack = 0;
+	ev->pystack = 0;
+	switch (op) {
+	case BT_OP_BLOCKS:
+		EV_UVAR(p, end, a);
+		it->next_block = a;
+		it->have_blocks = 1;
+		*pp = p;
+		return 0;
+	case BT_OP_TIME:
+		EV_UVAR(p, end, a);
+		it->ts += a;
+		*pp = p;
+		return 0;
+	case BT_OP_MALLOC:
+		EV_UVAR(p, end, a);
+		if (a > UINT32_MAX)
+			return -1;
+		it->malloc_stack = (uint32_t)a;
+		/* fall through */
+	case BT_OP_MALLOC_SAME:
+		EV_UVAR(p, end, b);
+		if (!it->have_blocks)
+			return -1;
+		ev->hook = BT_TR_PROBE_HOOK + BT_HOOK_MALLOC;
+		ev->flags = BT_EV_EXIT | BT_EV_BLOCK;
+		ev->stack = it->malloc_stack;
+		ev->args[0] = it->next_block++;
+		ev->args[1] = b;
+		ev->nargs = 2;
+		break;
+	case BT_OP_FREE_STACK:
+	case BT_OP_FREE_RAW_STACK:
+		EV_UVAR(p, end, a);
+		if (a > UINT32_MAX)
+			return -1;
+		ev->stack = (uint32_t)a;
+		/* fall through */
+	case BT_OP_FREE:
+	case BT_OP_FREE_RAW:
+		EV_UVAR(p, end, b);
+		if (!it->have_blocks)
+			return -1;
+		ev->hook = BT_TR_PROBE_HOOK + BT_HOOK_FREE;
+		if (op == BT_OP_FREE || op == BT_OP_FREE_STACK) {
+			ev->flags = BT_EV_BLOCK;
+			ev->args[0] = it->next_block - (uint64_t)bt_unzigzag(b);
+		} else {
+			ev->flags = 0;
+			ev->args[0] = b;
+		}
+		ev->nargs = 1;
+		break;
+	default:
+		return -1;
+	}
+	ev->tid = it->tid;
+	ev->seq = it->seq;
+	ev->ts = it->ts;
+	*pp = p;
+	return 1;
+}
+
 int tr_events_next(struct tr_events *it, struct tr_event *ev)
 {
 	uint64_t hook, flags, dseq, dts, stack, py = 0, nargs;
 	const uint8_t *p = it->p, *end = it->end;
-	if (p >= end)
+again:
+	if (p >= end) {
+		it->p = p;
 		return 0;
+	}
 	EV_UVAR(p, end, hook);
+	if (hook >= BT_OP_FIRST && hook < 0x80) {
+		int rc = compact_event(it, &p, hook, ev);
+		if (rc < 0)
+			return -1;
+		it->p = p;
+		if (rc == 0)
+			goto again;
+		return 1;
+	}
 	EV_UVAR(p, end, flags);
 	EV_UVAR(p, end, dseq);
 	EV_UVAR(p, end, dts);
@@ -288,7 +374,7 @@ int tr_events_next(struct tr_events *it, struct tr_event *ev)
 	if (flags & BT_EV_PYSTACK)
 		EV_UVAR(p, end, py);
 	EV_UVAR(p, end, nargs);
-	if (nargs > 16 || hook > 0xffff || stack > UINT32_MAX)
+	if (nargs > 16 || hook >= BT_TR_PROBE_HOOK || stack > UINT32_MAX)
 		return -1;
 	ev->nargs = (int)nargs;
 	for (uint64_t i = 0; i < nargs; i++)
@@ -299,7 +385,7 @@ int tr_events_next(struct tr_events *it, struct tr_event *ev)
 	ev->seq = it->seq;
 	ev->ts = it->ts;
 	ev->hook = (uint32_t)hook;
-	ev->flags = (unsigned)flags;
+	ev->flags = (unsigned)(flags & ~(uint64_t)BT_EV_BLOCK);
 	ev->stack = (uint32_t)stack;
 	ev->pystack = (uint32_t)py;
 	it->p = p;

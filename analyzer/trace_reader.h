@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "hook_table.h"
+#include "trace_format.h"
 
 struct tr_record {
 	int kind;
@@ -34,7 +36,18 @@ struct tr_events {
 	uint32_t tid;
 	uint64_t seq, ts;
 	int started;
+	/* compact probe events: the chunk's block numbering */
+	int have_blocks;
+	uint64_t next_block;
+	uint32_t malloc_stack;
 };
+
+/* Compact probe events are delivered with hook = BT_TR_PROBE_HOOK + the
+ * analyzer's own hook id (BT_HOOK_MALLOC, BT_HOOK_FREE), not a trace hook
+ * id, and with BT_EV_BLOCK in flags when args[0] is a block number.  They
+ * carry the seq of the chunk's previous event: their order across threads
+ * is not recorded and not needed. */
+#define BT_TR_PROBE_HOOK 0x8000u
 
 struct trace_reader;
 

@@ -116,12 +116,23 @@ const struct bt_field_desc bt_event_fields[] = {
 	{ "hook_id", BT_F_UVAR, "hook that fired (HOOK_INFO)" },
 	{ "flags", BT_F_UVAR, "1 = exit (after return), 2 = failed (exception), 4 = unknown argument layout, 8 = Python stack follows, 16 = entry-only (a hook matched by demangled name: no exit event follows)" },
 	{ "dseq", BT_F_UVAR, "sequence number minus the previous event's in the chunk (first: minus first_seq)" },
-	{ "dts", BT_F_UVAR, "timestamp minus the previous event's in the chunk (first: minus first_ts); a probe event (malloc, free) reads the clock only every 16th event of its thread and otherwise repeats the thread's last reading" },
+	{ "dts", BT_F_UVAR, "timestamp minus the previous event's in the chunk (first: minus first_ts)" },
 	{ "stack_id", BT_F_UVAR, "STACK id, 0 if none" },
 	{ "pystack_id", BT_F_UVAR, "PYSTACK id; present only with flag 8" },
 	{ "nargs", BT_F_UVAR, "number of arguments that follow" },
-	{ "args", BT_F_UVAR, "nargs values named by the hook's fields; pointers as integers" },
+	{ "args", BT_F_UVAR, "nargs values named by the hook's fields; pointers as integers (version 1 traces wrote malloc and free probe events this way: ptr,size and ptr)" },
 	END
+};
+
+const struct bt_op_desc bt_ops[BT_OP_END_ - BT_OP_FIRST] = {
+	{ "MALLOC", "uvar stack_id, uvar size", "an allocation; its block number is the chunk's next, which then grows by one" },
+	{ "MALLOC_SAME", "uvar size", "as MALLOC, with the stack of this chunk's previous MALLOC" },
+	{ "FREE", "uvar zigzag(next - block)", "a free of the block numbered next - delta (next: the chunk's next block number)" },
+	{ "FREE_RAW", "uvar address", "a free of an address the recorder never saw allocated (before the start, in another process)" },
+	{ "FREE_STACK", "uvar stack_id, uvar zigzag(next - block)", "FREE with the caller's stack (BUFTRACE_PROBES=malloc,free-stacks)" },
+	{ "FREE_RAW_STACK", "uvar stack_id, uvar address", "FREE_RAW with the caller's stack" },
+	{ "BLOCKS", "uvar next", "the thread's next block number; first in a chunk before any other probe event, and where the thread starts a new range" },
+	{ "TIME", "uvar dts", "the chunk's clock moves on by dts ns (probe events read the clock every 64th event of a thread)" },
 };
 
 const char *bt_buffer_type_name(uint64_t type)

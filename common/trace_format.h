@@ -21,7 +21,8 @@
 
 #define BT_MAGIC "BUFTRACE"
 #define BT_MAGIC_LEN 8
-#define BT_VERSION 1
+#define BT_VERSION 2          /* 2: compact probe events (below) */
+#define BT_VERSION_MIN 1      /* oldest a reader still reads */
 /* Largest payload a reader accepts: anything bigger is damage, not data. */
 #define BT_MAX_RECORD (64u << 20)
 
@@ -48,6 +49,41 @@ enum {
 	BT_EV_UNKNOWN = 1 << 2,  /* name matched but argument layout unknown: no payload */
 	BT_EV_PYSTACK = 1 << 3,  /* a Python stack id follows the native one */
 	BT_EV_ENTRY_ONLY = 1 << 4, /* matched by name: no exit event will follow */
+	/* reader side only, never on disk: args[0] is a block number (compact
+	 * probe events), not an address */
+	BT_EV_BLOCK = 1 << 6,
+};
+
+/* Compact probe events (version 2).  An event inside an EVENTS chunk whose
+ * first varint is one of these opcodes, instead of a hook id, is a libc
+ * allocation probe event in a short form.  They carry no sequence number:
+ * each allocation gets a block number instead, and a free names the block
+ * it releases, so that matching frees to allocations needs no order across
+ * threads.  State is per chunk and starts empty: the first probe event of
+ * a chunk is preceded by BT_OP_BLOCKS.
+ *
+ *   BT_OP_MALLOC       stack, size     block = next++
+ *   BT_OP_MALLOC_SAME  size            stack = this chunk's previous malloc's
+ *   BT_OP_FREE         zigzag(next - block)
+ *   BT_OP_FREE_RAW     address         a block the recorder never saw allocated
+ *   BT_OP_FREE_STACK   stack, zigzag(next - block)    (free-stacks)
+ *   BT_OP_FREE_RAW_STACK stack, address
+ *   BT_OP_BLOCKS       next            the thread's next block number
+ *   BT_OP_TIME         dts             the chunk's clock moves on
+ *
+ * Hook ids stay below BT_OP_FIRST (a reader treats an id in the opcode
+ * range as an opcode). */
+enum bt_op {
+	BT_OP_FIRST = 0x60,
+	BT_OP_MALLOC = BT_OP_FIRST,
+	BT_OP_MALLOC_SAME,
+	BT_OP_FREE,
+	BT_OP_FREE_RAW,
+	BT_OP_FREE_STACK,
+	BT_OP_FREE_RAW_STACK,
+	BT_OP_BLOCKS,
+	BT_OP_TIME,
+	BT_OP_END_
 };
 
 /* Hook flags (HOOK_INFO). */
@@ -82,6 +118,14 @@ extern const struct bt_record_desc bt_records[BT_REC_KIND_MAX];
 
 /* The fields of one event inside an EVENTS chunk, in order. */
 extern const struct bt_field_desc bt_event_fields[];
+
+/* The compact probe opcodes, indexed by op - BT_OP_FIRST: name and layout. */
+struct bt_op_desc {
+	const char *name;
+	const char *fields;
+	const char *doc;
+};
+extern const struct bt_op_desc bt_ops[BT_OP_END_ - BT_OP_FIRST];
 
 /* Buffer types as tt-metal numbers them. */
 const char *bt_buffer_type_name(uint64_t type);

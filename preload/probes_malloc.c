@@ -8,12 +8,14 @@
  * dlsym bootstrap: a call that arrives before our constructor (the
  * loader, other constructors) or while the recorder itself allocates
  * (bt_thread_enter returns NULL when re-entered or starting) just goes
- * through.  Events:
- *   malloc  (BT_HOOK_MALLOC, exit): ptr, size; with the caller's stack
- *   free    (BT_HOOK_FREE, entry):  ptr; written before the block is given
- *           back, so its sequence number precedes that of any later
- *           malloc returning the same address in another thread.  No
- *           stack unless BUFTRACE_PROBES also names "free-stacks".
+ * through.  Events (compact probe events, trace_format.h):
+ *   malloc  (BT_HOOK_MALLOC, exit): size, with the caller's stack; the
+ *           block gets a number, mapped from its address (blocks.c)
+ *   free    (BT_HOOK_FREE, entry):  the number of the block it releases,
+ *           taken from the map before the block is given back, so that a
+ *           malloc returning the same address in another thread finds the
+ *           address free in the map.  No stack unless BUFTRACE_PROBES also
+ *           names "free-stacks".
  *   realloc = free(old) + malloc(new), calloc size = n * m. */
 #include <errno.h>
 #include <malloc.h>
@@ -54,8 +56,7 @@ __attribute__((noinline)) static void rec_alloc(void *p, size_t n)
 {
 	struct bt_thread *t = bt_thread_enter();
 	if (t) {
-		uint64_t a[2] = { (uint64_t)(uintptr_t)p, (uint64_t)n };
-		bt_emit_event(t, BT_HOOK_MALLOC, BT_EV_EXIT, bt_stack_capture(), 0, a, 2);
+		bt_emit_malloc(t, bt_stack_capture(), (uint64_t)(uintptr_t)p, (uint64_t)n);
 		bt_thread_leave(t);
 	}
 }
@@ -64,8 +65,7 @@ __attribute__((noinline)) static void rec_free(void *p)
 {
 	struct bt_thread *t = bt_thread_enter();
 	if (t) {
-		uint64_t a[1] = { (uint64_t)(uintptr_t)p };
-		bt_emit_event(t, BT_HOOK_FREE, 0, free_stacks ? bt_stack_capture() : 0, 0, a, 1);
+		bt_emit_free(t, free_stacks ? bt_stack_capture() : 0, (uint64_t)(uintptr_t)p);
 		bt_thread_leave(t);
 	}
 }

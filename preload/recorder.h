@@ -6,6 +6,7 @@
  *   writer.c    the zstd stream, records, the flusher thread
  *   thread.c    per-thread event chunks (the hot path)
  *   stacks.c    native backtraces and their interning
+ *   blocks.c    address -> block number for the malloc probes
  *   modules.c   the module map, dlopen/dlclose, ELF dynamic tables
  *   resolve.c   finding the real functions; name matching; slot patching
  *   hooks_ttmetal.c  the exported tt-metal entry points
@@ -73,6 +74,8 @@ struct bt_chunk {
 	uint32_t tid;
 	uint64_t first_seq, first_ts, last_seq, last_ts;
 	size_t len;
+	int probe_started;        /* compact probe events: BLOCKS written */
+	uint32_t malloc_stack;    /* stack of the chunk's last compact MALLOC */
 	uint8_t data[BT_CHUNK_SIZE];
 };
 struct bt_thread {
@@ -82,6 +85,9 @@ struct bt_thread {
 	uint32_t tid;
 	struct bt_chunk *chunk;
 	uint64_t counts[BT_HOOK_COUNT];
+	uint64_t block_next, block_end; /* malloc probes: this thread's block numbers */
+	int block_jump;           /* a new range: BLOCKS before the next probe event */
+	unsigned probe_clock;     /* probe events since the last clock reading */
 	struct bt_thread *next;   /* all threads, for the flusher */
 	atomic_int exited;
 };
@@ -92,6 +98,11 @@ int bt_thread_reentered(void);           /* inside the recorder already (signal 
 void bt_thread_never_record(void);       /* the calling thread, for good */
 void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, uint32_t stack,
 		   uint32_t pystack, const uint64_t *args, int nargs);
+/* The malloc probes' compact events (trace_format.h): an allocation gets
+ * the next block number, which is mapped from its address until the free
+ * that names it.  Both take the calling thread's state from bt_thread_enter. */
+void bt_emit_malloc(struct bt_thread *t, uint32_t stack, uint64_t addr, uint64_t size);
+void bt_emit_free(struct bt_thread *t, uint32_t stack, uint64_t addr);
 struct bt_chunk *bt_chunk_get(void);
 void bt_chunk_put(struct bt_chunk *c);
 void bt_chunk_queue(struct bt_chunk *c);       /* hand a filled chunk to the writer */
@@ -104,6 +115,12 @@ extern struct bt_thread *_Atomic bt_all_threads;
 /* stacks.c */
 uint32_t bt_stack_capture(void);     /* capture + intern; 0 when none */
 void bt_stacks_reset(void);
+
+/* blocks.c: address -> block number of the live blocks (malloc probes) */
+int bt_blocks_put(uint64_t addr, uint64_t block);  /* -1: out of memory */
+int bt_blocks_take(uint64_t addr, uint64_t *block); /* 1 and removed, or 0 */
+void bt_blocks_reset(void);                         /* after fork */
+extern atomic_uint_least64_t bt_block_ranges;       /* next unused range */
 
 /* modules.c */
 struct bt_module {

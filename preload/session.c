@@ -299,6 +299,7 @@ static void fork_child(void)
 	bt_modules_reset();
 	bt_resolve_reset();
 	bt_pystack_reset();
+	bt_blocks_reset();
 	atomic_store(&bt_seq, 0); /* the child's file numbers its own events */
 	atomic_store(&said_give_up, 0);
 	if (atomic_load(&bt_state) != BT_IDLE && !bt_cfg.disabled)

@@ -1,9 +1,11 @@
 /* thread.c - per-thread event chunks: the hot path.
  *
- * An event costs one atomic increment (the global sequence number that
- * orders events across threads), one clock read, and a varint encoding
- * into this thread's chunk under this thread's own lock, which only the
- * flusher ever contends for. */
+ * A runtime event costs one atomic increment (the global sequence number
+ * that orders events across threads), one clock read, and a varint
+ * encoding into this thread's chunk under this thread's own lock, which
+ * only the flusher ever contends for.  A malloc probe event is shorter
+ * still (see "compact probe events" below). */
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -151,51 +153,48 @@ void bt_thread_leave(struct bt_thread *t)
 }
 
 #define EVENT_MAX ((7 + 10) * BT_UVAR_MAX)
-#define PROBE_TS_EVERY 16
-static BT_TLS uint64_t last_clock;   /* this thread's last clock reading */
-static BT_TLS unsigned probe_ts_left; /* probe events that may still reuse it */
 
-void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, uint32_t stack,
-		   uint32_t pystack, const uint64_t *args, int nargs)
+/* The thread's chunk with room for one more event, under t->lock; NULL
+ * when no memory is left (the event is dropped). */
+static struct bt_chunk *chunk_for_event(struct bt_thread *t, uint64_t seq, uint64_t ts)
 {
-	uint64_t seq = atomic_fetch_add_explicit(&bt_seq, 1, memory_order_relaxed);
-	uint64_t ts;
-	struct bt_chunk *c;
-	uint8_t *p;
-
-	/* Probe events (malloc, free: millions a second) read the clock at
-	 * every PROBE_TS_EVERY-th event of the thread and otherwise repeat
-	 * the thread's last reading: a cheaper event and a zero dts that
-	 * compresses away.  Order is the sequence number's job. */
-	if (hook >= BT_HOOK_RUNTIME_COUNT && probe_ts_left) {
-		probe_ts_left--;
-		ts = last_clock;
-	} else {
-		ts = last_clock = bt_now_ns();
-		probe_ts_left = PROBE_TS_EVERY - 1;
-	}
-
-	t->counts[hook]++;
-	lock(t);
-	c = t->chunk;
+	struct bt_chunk *c = t->chunk;
 	if (c && c->len + EVENT_MAX > BT_CHUNK_SIZE) {
 		detach_locked(t);
 		c = NULL;
 	}
 	if (!c) {
 		c = t->chunk = bt_chunk_get();
-		if (!c) {
-			unlock(t);
-			return;
-		}
+		if (!c)
+			return NULL;
 	}
 	if (c->len == 0) {
 		c->tid = t->tid;
 		c->first_seq = c->last_seq = seq;
 		c->first_ts = c->last_ts = ts;
-	} else if (ts < c->last_ts) {
-		ts = c->last_ts;
+		c->probe_started = 0;
+		c->malloc_stack = 0;
 	}
+	return c;
+}
+
+void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, uint32_t stack,
+		   uint32_t pystack, const uint64_t *args, int nargs)
+{
+	uint64_t seq = atomic_fetch_add_explicit(&bt_seq, 1, memory_order_relaxed);
+	uint64_t ts = bt_now_ns();
+	struct bt_chunk *c;
+	uint8_t *p;
+
+	t->counts[hook]++;
+	lock(t);
+	c = chunk_for_event(t, seq, ts);
+	if (!c) {
+		unlock(t);
+		return;
+	}
+	if (ts < c->last_ts)
+		ts = c->last_ts;
 	/* seq and ts only grow within one thread, so the deltas are unsigned. */
 	p = c->data + c->len;
 	p = bt_put_uvar(p, hook);
@@ -211,6 +210,105 @@ void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, ui
 	c->len = (size_t)(p - c->data);
 	c->last_seq = seq;
 	c->last_ts = ts;
+	unlock(t);
+}
+
+/* --- compact probe events -------------------------------------------------
+ *
+ * Millions a second: no sequence number (block numbers make the order of
+ * threads irrelevant), the clock read at every PROBE_CLOCK_EVERY-th event,
+ * the stack id left out when it repeats the chunk's previous malloc's. */
+
+#define PROBE_CLOCK_EVERY 64
+#define BLOCK_RANGE (1u << 16)
+atomic_uint_least64_t bt_block_ranges = 1; /* block 0 means none */
+
+/* The chunk and the prefix every compact event needs: BLOCKS at the start
+ * of a chunk and at a new range, TIME now and then.  Under t->lock. */
+static uint8_t *probe_begin(struct bt_thread *t, struct bt_chunk **cp)
+{
+	struct bt_chunk *c = t->chunk;
+	uint8_t *p;
+	int clock = ++t->probe_clock >= PROBE_CLOCK_EVERY;
+	if (!c || c->len == 0 || c->len + EVENT_MAX > BT_CHUNK_SIZE || clock) {
+		uint64_t now = bt_now_ns();
+		t->probe_clock = 0;
+		c = chunk_for_event(t, atomic_load_explicit(&bt_seq, memory_order_relaxed), now);
+		if (!c)
+			return NULL;
+		if (now > c->last_ts) {
+			p = c->data + c->len;
+			*p++ = BT_OP_TIME;
+			p = bt_put_uvar(p, now - c->last_ts);
+			c->len = (size_t)(p - c->data);
+			c->last_ts = now;
+		}
+	}
+	p = c->data + c->len;
+	if (!c->probe_started || t->block_jump) {
+		*p++ = BT_OP_BLOCKS;
+		p = bt_put_uvar(p, t->block_next);
+		c->probe_started = 1;
+		t->block_jump = 0;
+	}
+	*cp = c;
+	return p;
+}
+
+void bt_emit_malloc(struct bt_thread *t, uint32_t stack, uint64_t addr, uint64_t size)
+{
+	struct bt_chunk *c;
+	uint8_t *p;
+	uint64_t block;
+
+	if (t->block_next == t->block_end) {
+		t->block_next = atomic_fetch_add_explicit(&bt_block_ranges, BLOCK_RANGE, memory_order_relaxed);
+		t->block_end = t->block_next + BLOCK_RANGE;
+		t->block_jump = 1;
+	}
+	block = t->block_next;
+	if (bt_blocks_put(addr, block)) {
+		bt_give_up("no memory for the malloc probes' block map; writing", ENOMEM);
+		return;
+	}
+	t->counts[BT_HOOK_MALLOC]++;
+	lock(t);
+	p = probe_begin(t, &c);
+	if (p) {
+		if (stack == c->malloc_stack && stack) {
+			*p++ = BT_OP_MALLOC_SAME;
+		} else {
+			*p++ = BT_OP_MALLOC;
+			p = bt_put_uvar(p, stack);
+			c->malloc_stack = stack;
+		}
+		p = bt_put_uvar(p, size);
+		c->len = (size_t)(p - c->data);
+	}
+	/* numbered whether or not the event made it: the next chunk's
+	 * BLOCKS says where numbering stands */
+	t->block_next = block + 1;
+	unlock(t);
+}
+
+void bt_emit_free(struct bt_thread *t, uint32_t stack, uint64_t addr)
+{
+	struct bt_chunk *c;
+	uint8_t *p;
+	uint64_t block;
+	int known = bt_blocks_take(addr, &block);
+
+	t->counts[BT_HOOK_FREE]++;
+	lock(t);
+	p = probe_begin(t, &c);
+	if (p) {
+		*p++ = (uint8_t)(known ? (stack ? BT_OP_FREE_STACK : BT_OP_FREE)
+				       : (stack ? BT_OP_FREE_RAW_STACK : BT_OP_FREE_RAW));
+		if (stack)
+			p = bt_put_uvar(p, stack);
+		p = bt_put_uvar(p, known ? bt_zigzag((int64_t)(t->block_next - block)) : addr);
+		c->len = (size_t)(p - c->data);
+	}
 	unlock(t);
 }
 

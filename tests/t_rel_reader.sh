@@ -11,6 +11,14 @@ mkdir -p "$WORK/out" "$WORK/bad"
 "$BUFTRACE" record -o "$WORK/out" --depth 3 -- "$FIX/gnu/host_linked" --devices 1 --iterations 0 >/dev/null 2>&1 || fail "record failed"
 trace=$(only_trace)
 python3 "$TESTLIB/badinput.py" "$BUFTRACE" "$trace" "$WORK/bad" || exit 1
+# the same on a trace of compact malloc probe events
+if ! sanitized; then
+	mkdir -p "$WORK/pout" "$WORK/pbad"
+	"$BUFTRACE" record -o "$WORK/pout" --depth 3 --probes malloc -- "$FIX/gnu/host_linked" --devices 1 --iterations 0 >/dev/null 2>&1 ||
+		fail "record --probes malloc failed"
+	ptrace=$(ls "$WORK"/pout/buftrace.*.zst | head -1)
+	python3 "$TESTLIB/badinput.py" "$BUFTRACE" "$ptrace" "$WORK/pbad" || exit 1
+fi
 # crashers found by the fuzzer (tests/fuzz/) stay fixed
 # (an input that is not a zstd file is a record stream: compressed first,
 # as the fuzz target does)

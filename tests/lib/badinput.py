@@ -117,7 +117,8 @@ if raw is not None:
     # 4. named damage
     cases = {
         "wrong magic": b"BUFTRACX" + raw[8:],
-        "newer version": raw[:8] + bytes([2, 0, 0, 0]) + raw[12:],
+        "newer version": raw[:8] + bytes([3, 0, 0, 0]) + raw[12:],
+        "older version": raw[:8] + bytes([0, 0, 0, 0]) + raw[12:],
         "huge version": raw[:8] + bytes([255, 255, 255, 255]) + raw[12:],
         "magic only": raw[:8],
         "no records": head,
@@ -138,6 +139,11 @@ if raw is not None:
         "empty HEADER": head + rec(1, b""),
         "EVENTS before HEADER": head + rec(7, uvar(1) + uvar(0) + uvar(0) + uvar(0) + uvar(0) + uvar(0) + uvar(0) + uvar(0)),
         "truncated varint at end": raw + bytes([9, 0x80]),
+        "probe MALLOC before BLOCKS": raw + rec(7, uvar(1) + uvar(0) + uvar(0) + bytes([0x60]) + uvar(1) + uvar(16)),
+        "probe FREE before BLOCKS": raw + rec(7, uvar(1) + uvar(0) + uvar(0) + bytes([0x62]) + uvar(2)),
+        "probe opcode truncated": raw + rec(7, uvar(1) + uvar(0) + uvar(0) + bytes([0x66]) + uvar(5) + bytes([0x60, 0x81])),
+        "unknown probe opcode": raw + rec(7, uvar(1) + uvar(0) + uvar(0) + bytes([0x66]) + uvar(5) + bytes([0x6f])),
+        "absurd probe stack id": raw + rec(7, uvar(1) + uvar(0) + uvar(0) + bytes([0x66]) + uvar(5) + bytes([0x60]) + uvar(1 << 40) + uvar(1)),
     }
     for what, content in cases.items():
         path = zst("case.zst", content)
@@ -145,11 +151,11 @@ if raw is not None:
         ok = what in ("MODULE_UNLOAD of nothing", "EVENTS absurd hook id", "absurd HOOK_INFO id",
                       "absurd HOOK_STATS count", "no records", "EVENTS before HEADER", "absurd MODULE_LOAD id")
         p = check("dump", path, what, allow_ok=ok)
-        if p is not None and p.returncode == 1 and what not in ("wrong magic", "newer version", "huge version", "magic only") \
+        if p is not None and p.returncode == 1 and what not in ("wrong magic", "newer version", "older version", "huge version", "magic only") \
                 and not full.startswith(p.stdout) and not p.stdout.startswith(full[:full.find(b"EVENT")]):
             bad(f"dump {what}: the records before the damage are not shown")
         check("report", path, what, allow_ok=ok)
-    for what, pat in (("wrong magic", "magic"), ("newer version", "version 2"), ("absurd record length", "absurd")):
+    for what, pat in (("wrong magic", "magic"), ("newer version", "version 3"), ("older version", "version 0"), ("absurd record length", "absurd")):
         p = run("dump", zst("case.zst", cases[what]))
         if pat not in p.stderr.decode():
             bad(f"dump {what}: message does not say what is wrong: {p.stderr!r}")
