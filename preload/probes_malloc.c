@@ -23,6 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <dlfcn.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
 #include "recorder.h"
 
 extern void *__libc_malloc(size_t);
@@ -52,13 +54,24 @@ __attribute__((constructor)) static void probes_init(void)
 	armed = bt_cfg.probe_malloc && !bt_cfg.disabled;
 }
 
-__attribute__((noinline)) static void rec_alloc(void *p, size_t n)
+/* Called as a tail call from the wrappers, so the stack is walked from
+ * the frame that replaced the wrapper's: as many frames to unwind as a
+ * bare unw_backtrace in malloc would have. */
+__attribute__((noinline)) static void *rec_alloc(void *p, size_t n)
 {
 	struct bt_thread *t = bt_thread_enter();
 	if (t) {
-		bt_emit_malloc(t, bt_stack_capture(), (uint64_t)(uintptr_t)p, (uint64_t)n);
+		void *ips[BT_WALK_MAX];
+		uint32_t stack = 0;
+		if (bt_stack_walk_ok()) {
+			int depth = bt_cfg.depth + 16;
+			stack = bt_stack_intern(ips, bt_cfg.unwind_global ? bt_stack_walk_step(ips, depth)
+									 : unw_backtrace(ips, depth));
+		}
+		bt_emit_malloc(t, stack, (uint64_t)(uintptr_t)p, (uint64_t)n);
 		bt_thread_leave(t);
 	}
+	return p;
 }
 
 __attribute__((noinline)) static void rec_free(void *p)
@@ -73,7 +86,7 @@ __attribute__((noinline)) static void rec_free(void *p)
 static inline void *on_alloc(void *p, size_t n)
 {
 	if (UNLIKELY(armed) && LIKELY(p != NULL))
-		rec_alloc(p, n);
+		return rec_alloc(p, n);
 	return p;
 }
 
@@ -116,8 +129,8 @@ BT_EXPORT void *realloc(void *old, size_t n)
 		rec_free(old);
 		p = __libc_realloc(old, n);
 		if (p)
-			rec_alloc(p, n);
-		else if (n)
+			return rec_alloc(p, n);
+		if (n)
 			rec_alloc(old, oldn); /* failed: the old block lives on */
 		return p;
 	}

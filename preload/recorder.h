@@ -79,7 +79,8 @@ struct bt_chunk {
 	uint8_t data[BT_CHUNK_SIZE];
 };
 struct bt_thread {
-	atomic_int lock;          /* owner vs. flusher */
+	atomic_int active;        /* the owner is writing an event (thread.c) */
+	atomic_int steal;         /* the flusher wants the chunk (thread.c) */
 	int in_hook;              /* re-entrancy guard */
 	int registered;
 	uint32_t tid;
@@ -88,11 +89,14 @@ struct bt_thread {
 	uint64_t block_next, block_end; /* malloc probes: this thread's block numbers */
 	int block_jump;           /* a new range: BLOCKS before the next probe event */
 	unsigned probe_clock;     /* probe events since the last clock reading */
+	void *recent_stacks;      /* stacks.c: the thread's last stacks */
 	struct bt_thread *next;   /* all threads, for the flusher */
 	atomic_int exited;
 };
+void bt_threads_init(void);              /* at start, before the state is ON */
 struct bt_thread *bt_thread_enter(void); /* NULL: do not record here */
 void bt_thread_leave(struct bt_thread *t);
+struct bt_thread *bt_thread_current(void); /* registered state or NULL */
 void bt_thread_busy(int delta);          /* +1/-1 around recorder work outside a hook */
 int bt_thread_reentered(void);           /* inside the recorder already (signal handler) */
 void bt_thread_never_record(void);       /* the calling thread, for good */
@@ -114,6 +118,13 @@ extern struct bt_thread *_Atomic bt_all_threads;
 
 /* stacks.c */
 uint32_t bt_stack_capture(void);     /* capture + intern; 0 when none */
+/* The parts of bt_stack_capture, for a caller that walks the stack from
+ * its own frame (one frame fewer to unwind; probes_malloc.c):
+ *   if (bt_stack_walk_ok()) id = bt_stack_intern(ips, WALK(ips, BT_WALK_MAX)) */
+#define BT_WALK_MAX (BT_MAX_DEPTH + 16)
+int bt_stack_walk_ok(void);                  /* 0: take no stack now */
+int bt_stack_walk_step(void **ips, int max); /* BUFTRACE_UNWIND_CACHE=global */
+uint32_t bt_stack_intern(void **ips, int n); /* own frames cut, interned */
 void bt_stacks_reset(void);
 
 /* blocks.c: address -> block number of the live blocks (malloc probes) */

@@ -218,6 +218,7 @@ int bt_start(void)
 			bt_modules_scan();
 			bt_resolve_report();
 			install_signal_handlers();
+			bt_threads_init();
 			if (bt_cfg.debug)
 				bt_log("buftrace: pid %d tracing to %s", (int)getpid(), trace_path);
 			/* ON before the flusher starts: it runs while the state is ON,

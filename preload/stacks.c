@@ -29,6 +29,43 @@ static pthread_mutex_t insert_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t next_id = 1, count;
 static int caching_set;
 
+/* In front of the table, each thread remembers its last few stacks: an
+ * allocation in a loop repeats the stack of the one before, and one
+ * compare of the frames is cheaper than hashing them.  An entry is valid
+ * for one generation of the table (a fork child starts a new one). */
+#define RECENT 4
+#define RECENT_DEPTH 96
+struct recent {
+	uint32_t gen, id, n;
+	void *ips[RECENT_DEPTH];
+};
+static uint32_t generation = 1;
+
+/* Kept with the thread's state (reused by later threads: the ids stay
+ * right), not in TLS: a dlopen'ed recorder has little static TLS. */
+static struct recent *recent_of_thread(void)
+{
+	struct bt_thread *t = bt_thread_current();
+	if (!t)
+		return NULL;
+	if (!t->recent_stacks) {
+		void *m = mmap(NULL, sizeof(struct recent) * RECENT, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return NULL;
+		t->recent_stacks = m;
+	}
+	return t->recent_stacks;
+}
+
+/* ips[0] is our own frame; the caller's is the next */
+static inline unsigned recent_slot(void *const *ips, int n)
+{
+	uint64_t k = (uint64_t)(uintptr_t)ips[n > 1] ^ ((uint64_t)(uintptr_t)ips[n - 1] << 7) ^ (uint64_t)n;
+	k *= 0x9e3779b97f4a7c15ull;
+	return (unsigned)(k >> 62) & (RECENT - 1);
+}
+
 /* Two 64-bit lanes over the frames.  Each frame's term depends only on
  * the frame and its position, so the multiplies run in parallel instead
  * of as one long dependency chain (this is on every event's path); a final
@@ -130,7 +167,7 @@ static uint32_t intern(void *const *ips, int n)
 /* The plain unw_step walk: slower than unw_backtrace, but without its
  * per-thread trace cache, whose thread-exit destructor runs after a
  * ThreadSanitizer runtime has already finished the thread. */
-static int backtrace_step(void **ips, int max)
+int bt_stack_walk_step(void **ips, int max)
 {
 	unw_context_t ctx;
 	unw_cursor_t cur;
@@ -146,11 +183,8 @@ static int backtrace_step(void **ips, int max)
 	return n;
 }
 
-uint32_t bt_stack_capture(void)
+int bt_stack_walk_ok(void)
 {
-	void *ips[BT_MAX_DEPTH + 16];
-	int n, skip = 0;
-
 	/* A hooked call from a signal handler that interrupted dlclose while
 	 * it unmaps: the unwinder would read objects that are gone. */
 	if (bt_cfg.depth <= 0 || bt_modules_unmapping())
@@ -162,24 +196,64 @@ uint32_t bt_stack_capture(void)
 				       bt_cfg.unwind_global ? UNW_CACHE_GLOBAL : UNW_CACHE_PER_THREAD);
 		caching_set = 1;
 	}
-	if (bt_cfg.unwind_global)
-		n = backtrace_step(ips, bt_cfg.depth + 16);
-	else
-		n = unw_backtrace(ips, bt_cfg.depth + 16);
+	return 1;
+}
+
+static uint32_t filter_and_intern(void **ips, int n)
+{
+	int skip = 0;
 	/* Cut our own frames, whatever inlining made of them: the leading
 	 * ones, and those of outer hooked calls still in progress (a
 	 * Buffer::create inside MeshDevice::create runs under two of our
 	 * wrappers). */
-	for (int i = 0; i < n; i++)
-		if (!bt_is_self_fast((uint64_t)(uintptr_t)ips[i]))
-			ips[skip++] = ips[i];
+	if (bt_self_span) {
+		uint64_t base = bt_self_base, span = bt_self_span;
+		for (int i = 0; i < n; i++)
+			if ((uint64_t)(uintptr_t)ips[i] - base >= span)
+				ips[skip++] = ips[i];
+	} else {
+		for (int i = 0; i < n; i++)
+			if (!bt_module_is_self((uint64_t)(uintptr_t)ips[i]))
+				ips[skip++] = ips[i];
+	}
 	n = skip;
-	skip = 0;
 	if (n > bt_cfg.depth)
 		n = bt_cfg.depth;
 	if (n <= 0)
 		return 0;
-	return intern(ips + skip, n);
+	return intern(ips, n);
+}
+
+/* The recent-stacks cache holds the frames as walked, our own included:
+ * a hit costs one compare, no filtering. */
+uint32_t bt_stack_intern(void **ips, int n)
+{
+	struct recent *r = recent_of_thread();
+	uint32_t id;
+	if (n <= 0 || n > RECENT_DEPTH || !r)
+		return filter_and_intern(ips, n);
+	r += recent_slot(ips, n);
+	if (r->gen == generation && r->n == (uint32_t)n && !memcmp(r->ips, ips, (size_t)n * sizeof *ips))
+		return r->id;
+	memcpy(r->ips, ips, (size_t)n * sizeof *ips);
+	id = filter_and_intern(ips, n);
+	r->gen = generation;
+	r->id = id;
+	r->n = (uint32_t)n;
+	return id;
+}
+
+uint32_t bt_stack_capture(void)
+{
+	void *ips[BT_WALK_MAX];
+	int n;
+	if (!bt_stack_walk_ok())
+		return 0;
+	if (bt_cfg.unwind_global)
+		n = bt_stack_walk_step(ips, bt_cfg.depth + 16);
+	else
+		n = unw_backtrace(ips, bt_cfg.depth + 16);
+	return bt_stack_intern(ips, n);
 }
 
 void bt_stacks_reset(void)
@@ -192,4 +266,5 @@ void bt_stacks_reset(void)
 	table = NULL;
 	count = 0;
 	next_id = 1;
+	generation++;
 }

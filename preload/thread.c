@@ -9,7 +9,10 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/membarrier.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "recorder.h"
 #include "varint.h"
@@ -22,18 +25,105 @@ static BT_TLS int exit_rounds;
 static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
-static void lock(struct bt_thread *t)
+/* --- who may touch a thread's chunk ---------------------------------------
+ *
+ * The owner writes every event into its chunk; the flusher takes a partial
+ * chunk from threads that are between events.  A lock per event would
+ * cost an atomic read-modify-write on every malloc.  Instead the owner
+ * marks itself `active` with a plain store and then reads `steal`; the
+ * flusher sets `steal`, then reads `active`.  That is Dekker's pattern,
+ * which needs a full fence on both sides; the owner's side is made free
+ * by membarrier(2): the flusher's one system call per batch runs a fence
+ * on every thread of the process at once.  Where membarrier is missing
+ * (an old kernel, a sandbox, ThreadSanitizer which cannot see it) the
+ * owner pays for a real fence.
+ *
+ * steal: 0 none; 1 the flusher asks for the chunk; 2 the flusher is taking
+ * it.  The owner that finds 1 hands the chunk over itself (queues it); one
+ * that finds 2 waits until the flusher is done. */
+
+enum { STEAL_NONE, STEAL_ASKED, STEAL_TAKING };
+static int use_membarrier;
+
+#if defined(__SANITIZE_THREAD__)
+#define BT_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define BT_TSAN 1
+#endif
+#endif
+
+static long membarrier(int cmd)
 {
-	while (atomic_exchange_explicit(&t->lock, 1, memory_order_acquire))
+	return syscall(__NR_membarrier, cmd, 0, 0);
+}
+
+void bt_threads_init(void)
+{
+	const char *e = getenv("BUFTRACE_MEMBARRIER");
+	use_membarrier = 0;
+#ifndef BT_TSAN
+	if (!(e && !strcmp(e, "0")) && membarrier(MEMBARRIER_CMD_QUERY) > 0 &&
+	    (membarrier(MEMBARRIER_CMD_QUERY) & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	    membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0)
+		use_membarrier = 1;
+#else
+	(void)e;
+#endif
+	if (bt_cfg.debug)
+		bt_log("buftrace: event ownership by %s", use_membarrier ? "membarrier" : "fences");
+}
+
+static void detach_locked(struct bt_thread *t);
+
+static void owner_yield(struct bt_thread *t)
+{
+	for (;;) {
+		int s = atomic_load_explicit(&t->steal, memory_order_acquire);
+		if (s == STEAL_NONE)
+			return;
+		if (s == STEAL_ASKED) {
+			if (atomic_compare_exchange_strong_explicit(&t->steal, &s, STEAL_NONE, memory_order_acq_rel,
+								    memory_order_acquire)) {
+				detach_locked(t);
+				return;
+			}
+			continue;
+		}
 		__builtin_ia32_pause();
+	}
 }
 
-static void unlock(struct bt_thread *t)
+static inline void lock(struct bt_thread *t)
 {
-	atomic_store_explicit(&t->lock, 0, memory_order_release);
+	atomic_store_explicit(&t->active, 1, memory_order_relaxed);
+	if (use_membarrier)
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
+	if (__builtin_expect(atomic_load_explicit(&t->steal, memory_order_acquire) != STEAL_NONE, 0))
+		owner_yield(t);
 }
 
-/* Queue the thread's chunk (if it holds events); caller holds t->lock. */
+static inline void unlock(struct bt_thread *t)
+{
+	atomic_store_explicit(&t->active, 0, memory_order_release);
+}
+
+/* 0 when the owners' side of the pattern cannot be trusted this round */
+static int flusher_fence(void)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (use_membarrier && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) {
+		/* never seen after a registration that worked; owners fence
+		 * for themselves from their next event on */
+		use_membarrier = 0;
+		return 0;
+	}
+	return 1;
+}
+
+/* Queue the thread's chunk (if it holds events); caller owns the chunk. */
 static void detach_locked(struct bt_thread *t)
 {
 	if (t->chunk && t->chunk->len) {
@@ -145,6 +235,11 @@ struct bt_thread *bt_thread_enter(void)
 	if (t)
 		t->in_hook = 1;
 	return t;
+}
+
+struct bt_thread *bt_thread_current(void)
+{
+	return self;
 }
 
 void bt_thread_leave(struct bt_thread *t)
@@ -312,22 +407,33 @@ void bt_emit_free(struct bt_thread *t, uint32_t stack, uint64_t addr)
 	unlock(t);
 }
 
+/* Queue the partial chunks of the threads between events; a thread in an
+ * event is asked to hand its chunk over at its next one.  force: wait for
+ * threads in an event to finish it (the final flush); else (the signal
+ * path, where the interrupted code may be an event of this very thread)
+ * give up on them after a bounded wait. */
 void bt_threads_detach_chunks(int force)
 {
 	for (struct bt_thread *t = atomic_load(&bt_all_threads); t; t = t->next) {
-		if (force) {
-			lock(t);
-		} else {
-			/* signal path: a thread interrupted inside its own lock is skipped */
-			int tries = 0;
-			while (atomic_exchange_explicit(&t->lock, 1, memory_order_acquire))
-				if (++tries > 100000)
-					break;
-			if (tries > 100000)
-				continue;
+		int none = STEAL_NONE;
+		atomic_compare_exchange_strong(&t->steal, &none, STEAL_ASKED);
+	}
+	if (!flusher_fence())
+		return; /* asked: each owner hands its chunk over at its next event */
+	for (struct bt_thread *t = atomic_load(&bt_all_threads); t; t = t->next) {
+		int asked = STEAL_ASKED;
+		long tries = 0;
+		while (atomic_load_explicit(&t->active, memory_order_acquire)) {
+			if (!force || t == self || ++tries > 100000000)
+				break;
+			__builtin_ia32_pause();
 		}
+		if (atomic_load_explicit(&t->active, memory_order_acquire))
+			continue; /* it hands the chunk over at its next event */
+		if (!atomic_compare_exchange_strong(&t->steal, &asked, STEAL_TAKING))
+			continue; /* handed over by the owner already */
 		detach_locked(t);
-		unlock(t);
+		atomic_store_explicit(&t->steal, STEAL_NONE, memory_order_release);
 	}
 }
 
@@ -344,7 +450,8 @@ void bt_threads_sum_counts(uint64_t *out)
 void bt_threads_reset_after_fork(void)
 {
 	for (struct bt_thread *t = atomic_load(&bt_all_threads); t; t = t->next) {
-		atomic_store(&t->lock, 0);
+		atomic_store(&t->active, 0);
+		atomic_store(&t->steal, STEAL_NONE);
 		if (t->chunk)
 			t->chunk->len = 0;
 		memset(t->counts, 0, sizeof t->counts);
