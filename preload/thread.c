@@ -96,12 +96,18 @@ static void owner_yield(struct bt_thread *t)
 
 static inline void lock(struct bt_thread *t)
 {
-	atomic_store_explicit(&t->active, 1, memory_order_relaxed);
-	if (use_membarrier)
+	int s;
+	if (use_membarrier) {
+		atomic_store_explicit(&t->active, 1, memory_order_relaxed);
 		atomic_signal_fence(memory_order_seq_cst);
-	else
-		atomic_thread_fence(memory_order_seq_cst);
-	if (__builtin_expect(atomic_load_explicit(&t->steal, memory_order_acquire) != STEAL_NONE, 0))
+		s = atomic_load_explicit(&t->steal, memory_order_acquire);
+	} else {
+		/* both sequentially consistent: their single total order is
+		 * the fence (one locked instruction on x86) */
+		atomic_store_explicit(&t->active, 1, memory_order_seq_cst);
+		s = atomic_load_explicit(&t->steal, memory_order_seq_cst);
+	}
+	if (__builtin_expect(s != STEAL_NONE, 0))
 		owner_yield(t);
 }
 
@@ -110,10 +116,11 @@ static inline void unlock(struct bt_thread *t)
 	atomic_store_explicit(&t->active, 0, memory_order_release);
 }
 
-/* 0 when the owners' side of the pattern cannot be trusted this round */
+/* 0 when the owners' side of the pattern cannot be trusted this round.
+ * Without membarrier nothing to do: the flusher's stores of `steal` and
+ * loads of `active` are sequentially consistent, like the owners'. */
 static int flusher_fence(void)
 {
-	atomic_thread_fence(memory_order_seq_cst);
 	if (use_membarrier && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) {
 		/* never seen after a registration that worked; owners fence
 		 * for themselves from their next event on */
@@ -423,12 +430,12 @@ void bt_threads_detach_chunks(int force)
 	for (struct bt_thread *t = atomic_load(&bt_all_threads); t; t = t->next) {
 		int asked = STEAL_ASKED;
 		long tries = 0;
-		while (atomic_load_explicit(&t->active, memory_order_acquire)) {
+		while (atomic_load(&t->active)) {
 			if (!force || t == self || ++tries > 100000000)
 				break;
 			__builtin_ia32_pause();
 		}
-		if (atomic_load_explicit(&t->active, memory_order_acquire))
+		if (atomic_load(&t->active))
 			continue; /* it hands the chunk over at its next event */
 		if (!atomic_compare_exchange_strong(&t->steal, &asked, STEAL_TAKING))
 			continue; /* handed over by the owner already */
