@@ -78,6 +78,13 @@ struct bt_chunk {
 	uint32_t malloc_stack;    /* stack of the chunk's last compact MALLOC */
 	uint8_t data[BT_CHUNK_SIZE];
 };
+/* blocks.c: the live blocks a thread allocated, address -> block number */
+struct bt_blockmap {
+	atomic_int lock;
+	uint32_t used, mask; /* mask: capacity - 1, 0 before the first block */
+	struct bt_block_slot *slots;
+};
+
 struct bt_thread {
 	atomic_int active;        /* the owner is writing an event (thread.c) */
 	atomic_int steal;         /* the flusher wants the chunk (thread.c) */
@@ -90,6 +97,8 @@ struct bt_thread {
 	int block_jump;           /* a new range: BLOCKS before the next probe event */
 	unsigned probe_clock;     /* probe events since the last clock reading */
 	void *recent_stacks;      /* stacks.c: the thread's last stacks */
+	struct bt_blockmap blocks __attribute__((aligned(64))); /* blocks.c */
+	struct bt_thread *free_hint; /* blocks.c: where the last foreign free was found */
 	struct bt_thread *next;   /* all threads, for the flusher */
 	atomic_int exited;
 };
@@ -128,8 +137,9 @@ uint32_t bt_stack_intern(void **ips, int n); /* own frames cut, interned */
 void bt_stacks_reset(void);
 
 /* blocks.c: address -> block number of the live blocks (malloc probes) */
-int bt_blocks_put(uint64_t addr, uint64_t block);  /* -1: out of memory */
-int bt_blocks_take(uint64_t addr, uint64_t *block); /* 1 and removed, or 0 */
+int bt_blocks_put(struct bt_blockmap *m, uint64_t addr, uint64_t block); /* -1: no memory */
+/* 1 and removed from whichever thread's map holds it, or 0 */
+int bt_blocks_take(struct bt_thread *self, uint64_t addr, uint64_t *block);
 void bt_blocks_reset(void);                         /* after fork */
 extern atomic_uint_least64_t bt_block_ranges;       /* next unused range */
 

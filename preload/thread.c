@@ -369,7 +369,7 @@ void bt_emit_malloc(struct bt_thread *t, uint32_t stack, uint64_t addr, uint64_t
 		t->block_jump = 1;
 	}
 	block = t->block_next;
-	if (bt_blocks_put(addr, block)) {
+	if (bt_blocks_put(&t->blocks, addr, block)) {
 		bt_give_up("no memory for the malloc probes' block map; writing", ENOMEM);
 		return;
 	}
@@ -398,7 +398,7 @@ void bt_emit_free(struct bt_thread *t, uint32_t stack, uint64_t addr)
 	struct bt_chunk *c;
 	uint8_t *p;
 	uint64_t block;
-	int known = bt_blocks_take(addr, &block);
+	int known = bt_blocks_take(t, addr, &block);
 
 	t->counts[BT_HOOK_FREE]++;
 	lock(t);
@@ -414,29 +414,32 @@ void bt_emit_free(struct bt_thread *t, uint32_t stack, uint64_t addr)
 	unlock(t);
 }
 
-/* Queue the partial chunks of the threads between events; a thread in an
- * event is asked to hand its chunk over at its next one.  force: wait for
- * threads in an event to finish it (the final flush); else (the signal
- * path, where the interrupted code may be an event of this very thread)
- * give up on them after a bounded wait. */
+/* Queue the partial chunks of the threads between events.  A thread in
+ * an event is left alone: it is producing, and its chunk will fill and
+ * be queued soon.  (Asking it to hand the chunk over at its next event
+ * made every batch queue a handful of tiny chunks, which woke the flusher
+ * for the next batch at once.)  force: wait for threads in an event to
+ * finish it (the final flush); else (the signal path, where the
+ * interrupted code may be an event of this very thread) skip them. */
 void bt_threads_detach_chunks(int force)
 {
 	for (struct bt_thread *t = atomic_load(&bt_all_threads); t; t = t->next) {
 		int none = STEAL_NONE;
 		atomic_compare_exchange_strong(&t->steal, &none, STEAL_ASKED);
 	}
-	if (!flusher_fence())
-		return; /* asked: each owner hands its chunk over at its next event */
+	/* untrusted: the owners' side of the pattern cannot be counted on this
+	 * round, so nothing is taken */
+	int trusted = flusher_fence();
 	for (struct bt_thread *t = atomic_load(&bt_all_threads); t; t = t->next) {
 		int asked = STEAL_ASKED;
 		long tries = 0;
-		while (atomic_load(&t->active)) {
-			if (!force || t == self || ++tries > 100000000)
-				break;
+		while (trusted && force && atomic_load(&t->active) && t != self && ++tries < 100000000)
 			__builtin_ia32_pause();
+		if (!trusted || atomic_load(&t->active)) {
+			/* withdraw the request, unless the owner took it up already */
+			atomic_compare_exchange_strong(&t->steal, &asked, STEAL_NONE);
+			continue;
 		}
-		if (atomic_load(&t->active))
-			continue; /* it hands the chunk over at its next event */
 		if (!atomic_compare_exchange_strong(&t->steal, &asked, STEAL_TAKING))
 			continue; /* handed over by the owner already */
 		detach_locked(t);

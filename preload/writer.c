@@ -262,13 +262,18 @@ static void drain_queue_locked_w(void)
 	}
 }
 
-void bt_writer_flush(int end_frame)
+static void flush_with(int force, int end_frame)
 {
-	bt_threads_detach_chunks(1);
+	bt_threads_detach_chunks(force);
 	wlock_take();
 	drain_queue_locked_w();
 	compress_locked(NULL, 0, end_frame ? ZSTD_e_end : ZSTD_e_flush);
 	wlock_drop();
+}
+
+void bt_writer_flush(int end_frame)
+{
+	flush_with(1, end_frame);
 }
 
 /* Fatal signal: the interrupted code may hold any of our locks.  Try each
@@ -310,8 +315,10 @@ static void *flusher_main(void *arg)
 			pthread_mutex_lock(&qlock);
 			break;
 		}
+		/* threads in the middle of an event are not waited for: their
+		 * chunks come with the next batch */
 		if (rc == ETIMEDOUT) {
-			bt_writer_flush(0);
+			flush_with(0, 0);
 		} else {
 			/* Take the other threads' partial chunks along with the full
 			 * ones: an idle thread's few old events would otherwise reach
@@ -319,7 +326,7 @@ static void *flusher_main(void *arg)
 			 * have to hold everything written meanwhile to put events
 			 * back in order.  This keeps the file ordered to within about
 			 * a chunk per thread. */
-			bt_threads_detach_chunks(1);
+			bt_threads_detach_chunks(0);
 			wlock_take();
 			drain_queue_locked_w();
 			wlock_drop();
