@@ -6,8 +6,8 @@
  * addresses out of process), and matching a free to its allocation needs
  * no order across threads.
  *
- * Each thread keeps the blocks it allocated, in a linear-probing table
- * of its own under its own spinlock: that lock and that table stay in the
+ * Each thread keeps the blocks it allocated, in a front array and a
+ * linear-probing table behind it, of its own under its own spinlock: that lock and that table stay in the
  * owner's cache, where a map shared by all threads had every allocation
  * pull cache lines from the other cores (on two cores with four threads
  * that doubled the recorder's cost).  A free looks in its own thread's
@@ -20,7 +20,8 @@
 #include <sys/mman.h>
 #include "recorder.h"
 
-#define FIRST_CAP 1024 /* slots at first */
+#define FIRST_CAP 1024 /* slots of the table at first */
+#define FRONT 4096     /* slots of the front, direct-mapped */
 
 struct bt_block_slot {
 	uint64_t addr; /* 0 = empty */
@@ -86,17 +87,35 @@ static int grow(struct bt_blockmap *s)
 	return 0;
 }
 
+/* A block goes to the front slot of its address; the block there before
+ * it, still live, moves to the table.  Most blocks die young, in the
+ * front: a churn of allocations touches a small, cached array instead of
+ * a table the size of every live block (on workload A of `make bench`
+ * that was 45 ns an allocation, in cache misses). */
 int bt_blocks_put(struct bt_blockmap *s, uint64_t addr, uint64_t block)
 {
+	struct bt_block_slot *f;
 	int rc = 0;
 	take(s);
-	/* at most half full: short probe runs, and a miss ends soon */
-	if ((s->used + 1) * 2 > s->mask + 1 && grow(s))
-		rc = -1;
-	else
-		/* an address still mapped is one whose free we did not see (a
-		 * free while the recorder was busy): the new block replaces it */
-		place(s, addr, block);
+	if (!s->front) {
+		s->front = map_slots(FRONT);
+		if (!s->front) {
+			drop(s);
+			return -1;
+		}
+	}
+	f = &s->front[mix(addr) & (FRONT - 1)];
+	if (f->addr) {
+		/* at most half full: short probe runs, and a miss ends soon */
+		if ((s->used + 1) * 2 > s->mask + 1 && grow(s))
+			rc = -1;
+		else
+			place(s, f->addr, f->block);
+	}
+	/* an address mapped already is one whose free was not seen (a free
+	 * while the recorder was busy): the new block is the one found */
+	f->addr = addr;
+	f->block = block;
 	drop(s);
 	return rc;
 }
@@ -104,9 +123,20 @@ int bt_blocks_put(struct bt_blockmap *s, uint64_t addr, uint64_t block)
 /* 1 and the entry removed if addr is in s */
 static int take_from(struct bt_blockmap *s, uint64_t addr, uint64_t *block)
 {
-	struct bt_block_slot *sl;
+	struct bt_block_slot *sl, *f;
 	uint32_t i, j;
 	take(s);
+	if (!s->front) {
+		drop(s);
+		return 0;
+	}
+	f = &s->front[mix(addr) & (FRONT - 1)];
+	if (f->addr == addr) {
+		*block = f->block;
+		f->addr = 0;
+		drop(s);
+		return 1;
+	}
 	sl = s->slots;
 	if (!s->mask) {
 		drop(s);
@@ -159,6 +189,8 @@ void bt_blocks_reset(void)
 		struct bt_blockmap *s = &t->blocks;
 		if (s->slots)
 			munmap(s->slots, (size_t)(s->mask + 1) * sizeof(struct bt_block_slot));
+		if (s->front)
+			munmap(s->front, FRONT * sizeof(struct bt_block_slot));
 		memset(s, 0, sizeof *s);
 		t->free_hint = NULL;
 	}

@@ -83,6 +83,7 @@ struct bt_blockmap {
 	atomic_int lock;
 	uint32_t used, mask; /* mask: capacity - 1, 0 before the first block */
 	struct bt_block_slot *slots;
+	struct bt_block_slot *front; /* the young blocks, direct-mapped */
 };
 
 struct bt_thread {
