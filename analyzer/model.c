@@ -804,6 +804,9 @@ static int on_record(struct model *m, const struct tr_record *rec, const struct 
  * about the time of the slower half instead of the sum. */
 
 #define PIPE_MAX 16 /* records in flight: bounds memory to a few chunks */
+/* and decoded events in flight (a chunk of compact probe events holds
+ * 20,000 of them, 1.6 MB decoded): about 5 MB */
+#define PIPE_EVENTS_MAX (64u << 10)
 
 struct item {
 	struct item *next;
@@ -821,6 +824,7 @@ struct pipe {
 	struct item *head, *tail;
 	struct item *spare;     /* used items, buffers kept: no page faults per record */
 	int count, done, stop;
+	size_t events;          /* decoded events in the queue */
 	struct trace_reader *r;
 	const char *path;
 	int progress;
@@ -902,7 +906,7 @@ static void *reader_main(void *arg)
 					(int)(total ? done * 100 / total : 0));
 		}
 		pthread_mutex_lock(&pp->mu);
-		while (pp->count >= PIPE_MAX && !pp->stop)
+		while ((pp->count >= PIPE_MAX || (pp->count && pp->events + it->nev > PIPE_EVENTS_MAX)) && !pp->stop)
 			pthread_cond_wait(&pp->cv_put, &pp->mu);
 		if (pp->stop) {
 			pthread_mutex_unlock(&pp->mu);
@@ -915,6 +919,7 @@ static void *reader_main(void *arg)
 			pp->head = it;
 		pp->tail = it;
 		pp->count++;
+		pp->events += it->nev;
 		pthread_cond_signal(&pp->cv_get);
 		pthread_mutex_unlock(&pp->mu);
 		if (rec.partial)
@@ -939,6 +944,7 @@ static struct item *pipe_get(struct pipe *pp)
 		if (!pp->head)
 			pp->tail = NULL;
 		pp->count--;
+		pp->events -= it->nev;
 		pthread_cond_signal(&pp->cv_put);
 	}
 	pthread_mutex_unlock(&pp->mu);
