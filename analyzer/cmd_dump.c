@@ -448,11 +448,14 @@ static void print_spec(void)
 	for (const struct bt_field_desc *f = bt_event_fields; f->name; f++)
 		printf("| `%s` | %s | %s |\n", f->name, type_name(f->type), f->doc);
 	printf("\n### Compact probe event (inside EVENTS, version 2)\n\n"
-	       "An event whose first uvar is an opcode (0x%02x to 0x%02x) instead of a hook id.\n\n"
+	       "An event whose first uvar is an opcode (0x%02x to 0x%02x) instead of a hook id; "
+	       "0x%02x to 0x%02x are unused.\n\n"
 	       "| opcode | name | fields after the opcode | meaning |\n|---|---|---|---|\n",
-	       BT_OP_FIRST, BT_OP_END_ - 1);
+	       BT_OP_FIRST, BT_OP_END_ - 1, BT_OP_TIME + 1, BT_OP_FREE_NEAR - 1);
 	for (int i = 0; i < BT_OP_END_ - BT_OP_FIRST; i++)
-		printf("| 0x%02x | `%s` | %s | %s |\n", BT_OP_FIRST + i, bt_ops[i].name, bt_ops[i].fields, bt_ops[i].doc);
+		if (bt_ops[i].name)
+			printf("| 0x%02x | `%s` | %s | %s |\n", BT_OP_FIRST + i, bt_ops[i].name, bt_ops[i].fields,
+			       bt_ops[i].doc);
 }
 
 int cmd_dump(int argc, char **argv)

@@ -339,6 +339,25 @@ static int compact_event(struct tr_events *it, const uint8_t **pp, uint64_t op, 
 		ev->nargs = 1;
 		break;
 	default:
+		if (op >= BT_OP_MALLOC_SMALL || (op >= BT_OP_FREE_NEAR && op < BT_OP_FREE_NEAR + 8)) {
+			if (p >= end || !it->have_blocks)
+				return -1;
+			a = (op & (op >= BT_OP_MALLOC_SMALL ? 15 : 7)) << 8 | *p++;
+			if (op >= BT_OP_MALLOC_SMALL) {
+				ev->hook = BT_TR_PROBE_HOOK + BT_HOOK_MALLOC;
+				ev->flags = BT_EV_EXIT | BT_EV_BLOCK;
+				ev->stack = it->malloc_stack;
+				ev->args[0] = it->next_block++;
+				ev->args[1] = a;
+				ev->nargs = 2;
+			} else {
+				ev->hook = BT_TR_PROBE_HOOK + BT_HOOK_FREE;
+				ev->flags = BT_EV_BLOCK;
+				ev->args[0] = it->next_block - a - 1;
+				ev->nargs = 1;
+			}
+			break;
+		}
 		return -1;
 	}
 	ev->tid = it->tid;

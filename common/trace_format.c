@@ -133,6 +133,8 @@ const struct bt_op_desc bt_ops[BT_OP_END_ - BT_OP_FIRST] = {
 	{ "FREE_RAW_STACK", "uvar stack_id, uvar address", "FREE_RAW with the caller's stack" },
 	{ "BLOCKS", "uvar next", "the thread's next block number; first in a chunk before any other probe event, and where the thread starts a new range" },
 	{ "TIME", "uvar dts", "the chunk's clock moves on by dts ns (probe events read the clock every 64th event of a thread)" },
+	[BT_OP_FREE_NEAR - BT_OP_FIRST] = { "FREE_NEAR", "opcode 0x68 + h (h < 8), one byte l", "FREE of block next - (h * 256 + l) - 1: one of the chunk's 2048 newest, in 2 bytes" },
+	[BT_OP_MALLOC_SMALL - BT_OP_FIRST] = { "MALLOC_SMALL", "opcode 0x70 + h (h < 16), one byte l", "MALLOC_SAME of size h * 256 + l (under 4096), in 2 bytes" },
 };
 
 const char *bt_buffer_type_name(uint64_t type)

@@ -70,6 +70,10 @@ enum {
  *   BT_OP_FREE_RAW_STACK stack, address
  *   BT_OP_BLOCKS       next            the thread's next block number
  *   BT_OP_TIME         dts             the chunk's clock moves on
+ *   BT_OP_FREE_NEAR + h, one byte l     FREE of block next - (h << 8 | l) - 1
+ *                                      (the 2048 newest blocks: 2 bytes)
+ *   BT_OP_MALLOC_SMALL + h, one byte l  MALLOC_SAME of size h << 8 | l
+ *                                      (under 4 KiB: 2 bytes)
  *
  * Hook ids stay below BT_OP_FIRST (a reader treats an id in the opcode
  * range as an opcode). */
@@ -83,7 +87,9 @@ enum bt_op {
 	BT_OP_FREE_RAW_STACK,
 	BT_OP_BLOCKS,
 	BT_OP_TIME,
-	BT_OP_END_
+	BT_OP_FREE_NEAR = 0x68,    /* 8 opcodes: 0x68..0x6f */
+	BT_OP_MALLOC_SMALL = 0x70, /* 16 opcodes: 0x70..0x7f */
+	BT_OP_END_ = 0x80
 };
 
 /* Hook flags (HOOK_INFO). */
@@ -125,7 +131,7 @@ struct bt_op_desc {
 	const char *fields;
 	const char *doc;
 };
-extern const struct bt_op_desc bt_ops[BT_OP_END_ - BT_OP_FIRST];
+extern const struct bt_op_desc bt_ops[BT_OP_END_ - BT_OP_FIRST]; /* names NULL: not in use */
 
 /* Buffer types as tt-metal numbers them. */
 const char *bt_buffer_type_name(uint64_t type);

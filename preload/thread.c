@@ -377,14 +377,20 @@ void bt_emit_malloc(struct bt_thread *t, uint32_t stack, uint64_t addr, uint64_t
 	lock(t);
 	p = probe_begin(t, &c);
 	if (p) {
-		if (stack == c->malloc_stack && stack) {
-			*p++ = BT_OP_MALLOC_SAME;
+		if (stack == c->malloc_stack && stack && size < 4096) {
+			/* the common case in two bytes */
+			*p++ = (uint8_t)(BT_OP_MALLOC_SMALL + (size >> 8));
+			*p++ = (uint8_t)size;
 		} else {
-			*p++ = BT_OP_MALLOC;
-			p = bt_put_uvar(p, stack);
-			c->malloc_stack = stack;
+			if (stack == c->malloc_stack && stack) {
+				*p++ = BT_OP_MALLOC_SAME;
+			} else {
+				*p++ = BT_OP_MALLOC;
+				p = bt_put_uvar(p, stack);
+				c->malloc_stack = stack;
+			}
+			p = bt_put_uvar(p, size);
 		}
-		p = bt_put_uvar(p, size);
 		c->len = (size_t)(p - c->data);
 	}
 	/* numbered whether or not the event made it: the next chunk's
@@ -404,11 +410,18 @@ void bt_emit_free(struct bt_thread *t, uint32_t stack, uint64_t addr)
 	lock(t);
 	p = probe_begin(t, &c);
 	if (p) {
-		*p++ = (uint8_t)(known ? (stack ? BT_OP_FREE_STACK : BT_OP_FREE)
-				       : (stack ? BT_OP_FREE_RAW_STACK : BT_OP_FREE_RAW));
-		if (stack)
-			p = bt_put_uvar(p, stack);
-		p = bt_put_uvar(p, known ? bt_zigzag((int64_t)(t->block_next - block)) : addr);
+		uint64_t back = t->block_next - block - 1; /* 0: the newest block */
+		if (known && !stack && block < t->block_next && back < 2048) {
+			/* the common case in two bytes */
+			*p++ = (uint8_t)(BT_OP_FREE_NEAR + (back >> 8));
+			*p++ = (uint8_t)back;
+		} else {
+			*p++ = (uint8_t)(known ? (stack ? BT_OP_FREE_STACK : BT_OP_FREE)
+					       : (stack ? BT_OP_FREE_RAW_STACK : BT_OP_FREE_RAW));
+			if (stack)
+				p = bt_put_uvar(p, stack);
+			p = bt_put_uvar(p, known ? bt_zigzag((int64_t)(t->block_next - block)) : addr);
+		}
 		c->len = (size_t)(p - c->data);
 	}
 	unlock(t);

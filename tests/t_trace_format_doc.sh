@@ -39,6 +39,19 @@ while i < len(data):
         nxt, mstack = None, 0
         while k < len(p):
             hook, k = uvar(p, k)
+            if 0x68 <= hook <= 0x7f:                       # FREE_NEAR, MALLOC_SMALL: 2 bytes
+                lo = p[k]; k += 1
+                if nxt is None: die("probe event before BLOCKS")
+                if hook >= 0x70:
+                    size = (hook - 0x70) * 256 + lo
+                    if nxt in freed_early: freed_early.discard(nxt)
+                    else: live[nxt] = size
+                    nxt += 1
+                else:
+                    blk = nxt - ((hook - 0x68) * 256 + lo) - 1
+                    if live.pop(blk, None) is None: freed_early.add(blk)
+                events += 1
+                continue
             if 0x60 <= hook <= 0x67:                       # compact probe event
                 if hook == 0x66: nxt, k = uvar(p, k); continue       # BLOCKS
                 if hook == 0x67: _, k = uvar(p, k); continue         # TIME

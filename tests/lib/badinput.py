@@ -143,6 +143,8 @@ if raw is not None:
         "probe FREE before BLOCKS": raw + rec(7, uvar(1) + uvar(0) + uvar(0) + bytes([0x62]) + uvar(2)),
         "probe opcode truncated": raw + rec(7, uvar(1) + uvar(0) + uvar(0) + bytes([0x66]) + uvar(5) + bytes([0x60, 0x81])),
         "unknown probe opcode": raw + rec(7, uvar(1) + uvar(0) + uvar(0) + bytes([0x66]) + uvar(5) + bytes([0x6f])),
+        "short probe form cut": raw + rec(7, uvar(1) + uvar(0) + uvar(0) + bytes([0x66]) + uvar(5) + bytes([0x70])),
+        "short probe form before BLOCKS": raw + rec(7, uvar(1) + uvar(0) + uvar(0) + bytes([0x68, 0x01])),
         "absurd probe stack id": raw + rec(7, uvar(1) + uvar(0) + uvar(0) + bytes([0x66]) + uvar(5) + bytes([0x60]) + uvar(1 << 40) + uvar(1)),
     }
     for what, content in cases.items():
