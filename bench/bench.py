@@ -5,6 +5,7 @@ BUILD, WORK = sys.argv[1], sys.argv[2]
 N = int(os.environ.get("BENCH_N", "2000000"))
 RUNS = max(1, int(os.environ.get("BENCH_RUNS", "5")))
 B_PAIRS = int(os.environ.get("BENCH_B_PAIRS", "110000"))
+BIG = int(os.environ.get("BENCH_BIG", "0"))  # pairs of the no-leak RSS run beside N/4 (0: N)
 BT = f"{BUILD}/bin/buftrace"
 RU = f"{BUILD}/bench/rusage"
 WA = f"{BUILD}/bench/workload_a"
@@ -107,11 +108,17 @@ def ratio(a, b):
 a1 = workload(f"A 1 thread", "a1", [WA, str(N), "1"])
 workload(f"A 4 threads", "a4", [WA, str(N), "4"])
 workload(f"B churn", "b", [HOST, "--churn", str(B_PAIRS), "--threads", "4"])
-# the report's memory must not grow with the number of events
-small = fresh(f"{WORK}/small")
-run([BT, "record", "--quiet", "-o", small, "--probes", "malloc", "--", WA, str(N // 4), "1"])
-small_trace = [f"{small}/{f}" for f in os.listdir(small) if f.endswith(".zst")][0]
-rss_small = max(run([BT, "report", small_trace])[1] for _ in range(2))
+# the report's memory must not grow with the number of events: workload A
+# without its leaks (a live set of 256 blocks), N/4 pairs against BIG
+def rss_of(pairs):
+    d = fresh(f"{WORK}/rss{pairs}")
+    run([BT, "record", "--quiet", "-o", d, "--probes", "malloc", "--", WA, str(pairs), "1", "0"])
+    t = [f"{d}/{f}" for f in os.listdir(d) if f.endswith(".zst")][0]
+    got = [run([BT, "report", t]) for _ in range(2)]
+    ev = trace_events(t)
+    subprocess.run(["rm", "-rf", d])
+    return ev, min(x[0] for x in got), max(x[1] for x in got)
+rss_runs = [rss_of(N // 4), rss_of(BIG or N)]
 
 print(f"buftrace bench: BENCH_N={N} BENCH_RUNS={RUNS} BENCH_B_PAIRS={B_PAIRS}, "
       f"{os.cpu_count()} CPUs, medians; xht = ratio to heaptrack in the same run")
@@ -130,6 +137,6 @@ for r in rows:
     print(f"{r['label']:<13} | {r['rep_t']:7.3f} {r['rep_rss'] / 1024:9.1f} | {r['htp_t']:7.3f} {r['htp_rss'] / 1024:9.1f} | "
           f"{ratio(r['rep_t'], r['htp_t']):>6} {ratio(r['rep_rss'], r['htp_rss']):>6}")
 print()
-print(f"buftrace report peak RSS: {rss_small / 1024:.1f} MiB at N={N // 4}, {rows[0]['rep_rss'] / 1024:.1f} MiB at N={N} "
-      f"(A 1 thread)")
+print("buftrace report peak RSS, A 1 thread without leaks: " +
+      ", ".join(f"{rss / 1024:.1f} MiB ({t:.2f} s) at {ev} events" for ev, t, rss in rss_runs))
 print("B: heaptrack events = 2 x its allocation calls; buftrace events = tt-metal hook events; no floor.")

@@ -1,8 +1,9 @@
 /* Workload A of `make bench`: N malloc/free pairs from a 12-deep call
  * chain (noinline frames, no sibling calls), sizes 16..4096, each thread
  * keeping a ring of 256 live blocks; about 1% of the blocks are never
- * freed.  Usage: workload_a N THREADS.  Prints "events E" (mallocs +
- * frees performed) on stdout. */
+ * freed.  Usage: workload_a N THREADS [LEAKS], LEAKS 0: every block is
+ * freed (the live set stays 256 blocks a thread however long it runs).
+ * Prints "events E" (mallocs + frees performed) on stdout. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #define ESCAPE(p) __asm__ volatile("" : : "r"(p) : "memory")
 
 static long per_thread;
+static int leaks = 1;
 
 typedef void *(*level_fn)(size_t);
 NOINL static void *l1(size_t n) { void *p = malloc(n); ESCAPE(p); return p; }
@@ -32,7 +34,7 @@ static void *run(void *arg)
 		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
 		size_t n = 16 + (size_t)(x % 4081);
 		if (ring[slot]) {
-			if (x >> 57 != 0) { /* 127 of 128: freed (about 1% leak) */
+			if (x >> 57 != 0 || !leaks) { /* 127 of 128: freed (about 1% leak) */
 				free(ring[slot]);
 				r->frees++;
 			}
@@ -52,6 +54,7 @@ int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 2000000;
 	int threads = argc > 2 ? atoi(argv[2]) : 1;
+	leaks = argc > 3 ? atoi(argv[3]) != 0 : 1;
 	pthread_t t[64];
 	struct result res[64] = { { 0, 0, 0 } };
 	long ev = 0;
