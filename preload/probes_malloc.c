@@ -65,7 +65,7 @@ __attribute__((noinline)) static void *rec_alloc(void *p, size_t n)
 		uint32_t stack = 0;
 		if (bt_stack_walk_ok()) {
 			int depth = bt_cfg.depth + 16;
-			stack = bt_stack_intern(ips, bt_cfg.unwind_global ? bt_stack_walk_step(ips, depth)
+			stack = bt_stack_intern_t(t, ips, bt_cfg.unwind_global ? bt_stack_walk_step(ips, depth)
 									 : unw_backtrace(ips, depth));
 		}
 		bt_emit_malloc(t, stack, (uint64_t)(uintptr_t)p, (uint64_t)n);

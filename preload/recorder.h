@@ -135,6 +135,8 @@ uint32_t bt_stack_capture(void);     /* capture + intern; 0 when none */
 int bt_stack_walk_ok(void);                  /* 0: take no stack now */
 int bt_stack_walk_step(void **ips, int max); /* BUFTRACE_UNWIND_CACHE=global */
 uint32_t bt_stack_intern(void **ips, int n); /* own frames cut, interned */
+struct bt_thread;
+uint32_t bt_stack_intern_t(struct bt_thread *t, void **ips, int n); /* t: the caller's */
 void bt_stacks_reset(void);
 
 /* blocks.c: address -> block number of the live blocks (malloc probes) */

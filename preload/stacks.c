@@ -43,9 +43,8 @@ static uint32_t generation = 1;
 
 /* Kept with the thread's state (reused by later threads: the ids stay
  * right), not in TLS: a dlopen'ed recorder has little static TLS. */
-static struct recent *recent_of_thread(void)
+static struct recent *recent_of_thread(struct bt_thread *t)
 {
-	struct bt_thread *t = bt_thread_current();
 	if (!t)
 		return NULL;
 	if (!t->recent_stacks) {
@@ -226,14 +225,23 @@ static uint32_t filter_and_intern(void **ips, int n)
 
 /* The recent-stacks cache holds the frames as walked, our own included:
  * a hit costs one compare, no filtering. */
-uint32_t bt_stack_intern(void **ips, int n)
+static inline int same_frames(void *const *a, void *const *b, int n)
 {
-	struct recent *r = recent_of_thread();
+	/* innermost first: where two stacks of one thread differ */
+	for (int i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+uint32_t bt_stack_intern_t(struct bt_thread *t, void **ips, int n)
+{
+	struct recent *r = recent_of_thread(t);
 	uint32_t id;
 	if (n <= 0 || n > RECENT_DEPTH || !r)
 		return filter_and_intern(ips, n);
 	r += recent_slot(ips, n);
-	if (r->gen == generation && r->n == (uint32_t)n && !memcmp(r->ips, ips, (size_t)n * sizeof *ips))
+	if (r->gen == generation && r->n == (uint32_t)n && same_frames(r->ips, ips, n))
 		return r->id;
 	memcpy(r->ips, ips, (size_t)n * sizeof *ips);
 	id = filter_and_intern(ips, n);
@@ -241,6 +249,11 @@ uint32_t bt_stack_intern(void **ips, int n)
 	r->id = id;
 	r->n = (uint32_t)n;
 	return id;
+}
+
+uint32_t bt_stack_intern(void **ips, int n)
+{
+	return bt_stack_intern_t(bt_thread_current(), ips, n);
 }
 
 uint32_t bt_stack_capture(void)

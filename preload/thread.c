@@ -327,7 +327,7 @@ atomic_uint_least64_t bt_block_ranges = 1; /* block 0 means none */
 
 /* The chunk and the prefix every compact event needs: BLOCKS at the start
  * of a chunk and at a new range, TIME now and then.  Under t->lock. */
-static uint8_t *probe_begin(struct bt_thread *t, struct bt_chunk **cp)
+static inline uint8_t *probe_begin(struct bt_thread *t, struct bt_chunk **cp)
 {
 	struct bt_chunk *c = t->chunk;
 	uint8_t *p;
