@@ -280,6 +280,25 @@ int tr_events_begin(struct tr_events *it, const struct tr_record *rec)
 /* A compact probe event (trace_format.h); its first varint, the opcode,
  * is read.  BLOCKS and TIME change the chunk's state and deliver nothing:
  * the caller reads on. */
+static void probe_malloc(struct tr_events *it, struct tr_event *ev, uint64_t size)
+{
+	ev->hook = BT_TR_PROBE_HOOK + BT_HOOK_MALLOC;
+	ev->flags = BT_EV_EXIT | BT_EV_BLOCK;
+	ev->stack = it->malloc_stack;
+	ev->args[0] = it->next_block++;
+	ev->args[1] = size;
+	ev->nargs = 2;
+}
+
+/* flags: BT_EV_BLOCK when what is a block number, 0 for an address */
+static void probe_free(struct tr_event *ev, uint64_t what, unsigned flags)
+{
+	ev->hook = BT_TR_PROBE_HOOK + BT_HOOK_FREE;
+	ev->flags = flags;
+	ev->args[0] = what;
+	ev->nargs = 1;
+}
+
 static int compact_event(struct tr_events *it, const uint8_t **pp, uint64_t op, struct tr_event *ev)
 {
 	const uint8_t *p = *pp, *end = it->end;
@@ -309,12 +328,7 @@ static int compact_event(struct tr_events *it, const uint8_t **pp, uint64_t op, 
 		EV_UVAR(p, end, b);
 		if (!it->have_blocks)
 			return -1;
-		ev->hook = BT_TR_PROBE_HOOK + BT_HOOK_MALLOC;
-		ev->flags = BT_EV_EXIT | BT_EV_BLOCK;
-		ev->stack = it->malloc_stack;
-		ev->args[0] = it->next_block++;
-		ev->args[1] = b;
-		ev->nargs = 2;
+		probe_malloc(it, ev, b);
 		break;
 	case BT_OP_FREE_STACK:
 	case BT_OP_FREE_RAW_STACK:
@@ -328,34 +342,20 @@ static int compact_event(struct tr_events *it, const uint8_t **pp, uint64_t op, 
 		EV_UVAR(p, end, b);
 		if (!it->have_blocks)
 			return -1;
-		ev->hook = BT_TR_PROBE_HOOK + BT_HOOK_FREE;
-		if (op == BT_OP_FREE || op == BT_OP_FREE_STACK) {
-			ev->flags = BT_EV_BLOCK;
-			ev->args[0] = it->next_block - (uint64_t)bt_unzigzag(b);
-		} else {
-			ev->flags = 0;
-			ev->args[0] = b;
-		}
-		ev->nargs = 1;
+		if (op == BT_OP_FREE || op == BT_OP_FREE_STACK)
+			probe_free(ev, it->next_block - (uint64_t)bt_unzigzag(b), BT_EV_BLOCK);
+		else
+			probe_free(ev, b, 0);
 		break;
 	default:
 		if (op >= BT_OP_MALLOC_SMALL || (op >= BT_OP_FREE_NEAR && op < BT_OP_FREE_NEAR + 8)) {
 			if (p >= end || !it->have_blocks)
 				return -1;
 			a = (op & (op >= BT_OP_MALLOC_SMALL ? 15 : 7)) << 8 | *p++;
-			if (op >= BT_OP_MALLOC_SMALL) {
-				ev->hook = BT_TR_PROBE_HOOK + BT_HOOK_MALLOC;
-				ev->flags = BT_EV_EXIT | BT_EV_BLOCK;
-				ev->stack = it->malloc_stack;
-				ev->args[0] = it->next_block++;
-				ev->args[1] = a;
-				ev->nargs = 2;
-			} else {
-				ev->hook = BT_TR_PROBE_HOOK + BT_HOOK_FREE;
-				ev->flags = BT_EV_BLOCK;
-				ev->args[0] = it->next_block - a - 1;
-				ev->nargs = 1;
-			}
+			if (op >= BT_OP_MALLOC_SMALL)
+				probe_malloc(it, ev, a);
+			else
+				probe_free(ev, it->next_block - a - 1, BT_EV_BLOCK);
 			break;
 		}
 		return -1;
