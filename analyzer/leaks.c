@@ -28,15 +28,13 @@ static size_t slot_of(uint64_t p, size_t cap)
 	return (size_t)p & (cap - 1);
 }
 
-/* 1 if key was there already (its old entry is replaced) */
-static int put(struct leak_table *t, uint64_t key, uint64_t size, uint32_t stack)
+/* a key there already has its old entry replaced */
+static void put(struct leak_table *t, uint64_t key, uint64_t size, uint32_t stack)
 {
 	size_t i = slot_of(key, t->cap);
-	int dup;
 	while (t->slots[i].key && t->slots[i].key != key)
 		i = (i + 1) & (t->cap - 1);
-	dup = t->slots[i].key != 0;
-	if (dup) {
+	if (t->slots[i].key) {
 		t->bytes -= t->slots[i].size;
 		t->live--;
 	}
@@ -45,7 +43,6 @@ static int put(struct leak_table *t, uint64_t key, uint64_t size, uint32_t stack
 	t->slots[i].stack = stack;
 	t->live++;
 	t->bytes += size;
-	return dup;
 }
 
 static void grow(struct leak_table *t)
@@ -62,11 +59,11 @@ static void grow(struct leak_table *t)
 	free(old);
 }
 
-static void add(struct leak_table *t, uint64_t key, uint64_t size, uint32_t stack, int *dup)
+static void add(struct leak_table *t, uint64_t key, uint64_t size, uint32_t stack)
 {
 	if ((t->live + 1) * 2 > t->cap)
 		grow(t);
-	*dup = put(t, key, size, stack);
+	put(t, key, size, stack);
 }
 
 /* Linear probing with backward-shift deletion: no tombstones, so a table
@@ -98,7 +95,6 @@ static int del(struct leak_table *t, uint64_t key)
 void leaks_event(struct model *m, int hook, unsigned flags, uint32_t stack, const uint64_t *args, int nargs)
 {
 	struct leaks *l = m->leaks;
-	int dup;
 	if (!l)
 		l = m->leaks = xcalloc(1, sizeof *l);
 	if (hook == BT_HOOK_MALLOC && nargs >= 2 && args[0]) {
@@ -108,14 +104,14 @@ void leaks_event(struct model *m, int hook, unsigned flags, uint32_t stack, cons
 		 * threads' chunks reached the file in the other order. */
 		if ((flags & BT_EV_BLOCK) && del(&l->pending, key))
 			return;
-		add(&l->live, key, args[1], stack, &dup);
+		add(&l->live, key, args[1], stack);
 		if (l->live.live > l->peak_live)
 			l->peak_live = l->live.live;
 	} else if (hook == BT_HOOK_FREE && nargs >= 1 && args[0]) {
 		l->frees++;
 		if (flags & BT_EV_BLOCK) {
 			if (!del(&l->live, BLOCK_KEY(args[0])))
-				add(&l->pending, BLOCK_KEY(args[0]), 0, 0, &dup);
+				add(&l->pending, BLOCK_KEY(args[0]), 0, 0);
 		} else if (!del(&l->live, args[0])) {
 			l->unknown_frees++;
 		}

@@ -130,13 +130,12 @@ extern struct bt_thread *_Atomic bt_all_threads;
 uint32_t bt_stack_capture(void);     /* capture + intern; 0 when none */
 /* The parts of bt_stack_capture, for a caller that walks the stack from
  * its own frame (one frame fewer to unwind; probes_malloc.c):
- *   if (bt_stack_walk_ok()) id = bt_stack_intern(ips, WALK(ips, BT_WALK_MAX)) */
+ *   if (bt_stack_walk_ok()) id = bt_stack_intern_t(t, ips, WALK(ips, BT_WALK_MAX)) */
 #define BT_WALK_MAX (BT_MAX_DEPTH + 16)
 int bt_stack_walk_ok(void);                  /* 0: take no stack now */
 int bt_stack_walk_step(void **ips, int max); /* BUFTRACE_UNWIND_CACHE=global */
-uint32_t bt_stack_intern(void **ips, int n); /* own frames cut, interned */
-struct bt_thread;
-uint32_t bt_stack_intern_t(struct bt_thread *t, void **ips, int n); /* t: the caller's */
+/* own frames cut, interned; t: the calling thread's state (or NULL) */
+uint32_t bt_stack_intern_t(struct bt_thread *t, void **ips, int n);
 void bt_stacks_reset(void);
 
 /* blocks.c: address -> block number of the live blocks (malloc probes) */

@@ -251,11 +251,6 @@ uint32_t bt_stack_intern_t(struct bt_thread *t, void **ips, int n)
 	return id;
 }
 
-uint32_t bt_stack_intern(void **ips, int n)
-{
-	return bt_stack_intern_t(bt_thread_current(), ips, n);
-}
-
 uint32_t bt_stack_capture(void)
 {
 	void *ips[BT_WALK_MAX];
@@ -266,7 +261,7 @@ uint32_t bt_stack_capture(void)
 		n = bt_stack_walk_step(ips, bt_cfg.depth + 16);
 	else
 		n = unw_backtrace(ips, bt_cfg.depth + 16);
-	return bt_stack_intern(ips, n);
+	return bt_stack_intern_t(bt_thread_current(), ips, n);
 }
 
 void bt_stacks_reset(void)

@@ -2,9 +2,9 @@
  *
  * A runtime event costs one atomic increment (the global sequence number
  * that orders events across threads), one clock read, and a varint
- * encoding into this thread's chunk under this thread's own lock, which
- * only the flusher ever contends for.  A malloc probe event is shorter
- * still (see "compact probe events" below). */
+ * encoding into this thread's own chunk, which only the flusher ever
+ * takes from it (see "who may touch a thread's chunk").  A malloc probe
+ * event is shorter still (see "compact probe events" below). */
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
@@ -63,8 +63,8 @@ void bt_threads_init(void)
 	const char *e = getenv("BUFTRACE_MEMBARRIER");
 	use_membarrier = 0;
 #ifndef BT_TSAN
-	if (!(e && !strcmp(e, "0")) && membarrier(MEMBARRIER_CMD_QUERY) > 0 &&
-	    (membarrier(MEMBARRIER_CMD_QUERY) & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	long cmds = e && !strcmp(e, "0") ? 0 : membarrier(MEMBARRIER_CMD_QUERY);
+	if (cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
 	    membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0)
 		use_membarrier = 1;
 #else
@@ -256,7 +256,7 @@ void bt_thread_leave(struct bt_thread *t)
 
 #define EVENT_MAX ((7 + 10) * BT_UVAR_MAX)
 
-/* The thread's chunk with room for one more event, under t->lock; NULL
+/* The thread's chunk with room for one more event, the owner active; NULL
  * when no memory is left (the event is dropped). */
 static struct bt_chunk *chunk_for_event(struct bt_thread *t, uint64_t seq, uint64_t ts)
 {
@@ -326,7 +326,7 @@ void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, ui
 atomic_uint_least64_t bt_block_ranges = 1; /* block 0 means none */
 
 /* The chunk and the prefix every compact event needs: BLOCKS at the start
- * of a chunk and at a new range, TIME now and then.  Under t->lock. */
+ * of a chunk and at a new range, TIME now and then.  The owner active. */
 static inline uint8_t *probe_begin(struct bt_thread *t, struct bt_chunk **cp)
 {
 	struct bt_chunk *c = t->chunk;
