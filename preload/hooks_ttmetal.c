@@ -124,7 +124,7 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[10])
 		bt_modules_scan();
 		bt_resolve_report();
 	}
-	p.stack = bt_stack_capture();
+	p.stack = bt_stack_capture_t(t);
 	p.pystack = bt_pystack_capture();
 	if (!(hflags & BT_HOOK_AT_EXIT))
 		emit(t, tg, a, p.stack, p.pystack, 0);

@@ -23,8 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <dlfcn.h>
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 #include "recorder.h"
 
 extern void *__libc_malloc(size_t);
@@ -61,14 +59,7 @@ __attribute__((noinline)) static void *rec_alloc(void *p, size_t n)
 {
 	struct bt_thread *t = bt_thread_enter();
 	if (t) {
-		void *ips[BT_WALK_MAX];
-		uint32_t stack = 0;
-		if (bt_stack_walk_ok()) {
-			int depth = bt_cfg.depth + 16;
-			stack = bt_stack_intern_t(t, ips, bt_cfg.unwind_global ? bt_stack_walk_step(ips, depth)
-									 : unw_backtrace(ips, depth));
-		}
-		bt_emit_malloc(t, stack, (uint64_t)(uintptr_t)p, (uint64_t)n);
+		bt_emit_malloc(t, bt_stack_capture_t(t), (uint64_t)(uintptr_t)p, (uint64_t)n);
 		bt_thread_leave(t);
 	}
 	return p;
@@ -78,7 +69,7 @@ __attribute__((noinline)) static void rec_free(void *p)
 {
 	struct bt_thread *t = bt_thread_enter();
 	if (t) {
-		bt_emit_free(t, free_stacks ? bt_stack_capture() : 0, (uint64_t)(uintptr_t)p);
+		bt_emit_free(t, free_stacks ? bt_stack_capture_t(t) : 0, (uint64_t)(uintptr_t)p);
 		bt_thread_leave(t);
 	}
 }

@@ -6,6 +6,7 @@
  *   writer.c    the zstd stream, records, the flusher thread
  *   thread.c    per-thread event chunks (the hot path)
  *   stacks.c    native backtraces and their interning
+ *   unwind.c    the stack walker (contract: unwind.h), libunwind behind it
  *   blocks.c    address -> block number for the malloc probes
  *   modules.c   the module map, dlopen/dlclose, ELF dynamic tables
  *   resolve.c   finding the real functions; name matching; slot patching
@@ -39,6 +40,7 @@ struct bt_config {
 	int disabled;            /* BUFTRACE_DISABLE, secure-exec */
 	int debug;               /* BUFTRACE_DEBUG: say what happens */
 	int unwind_global;       /* BUFTRACE_UNWIND_CACHE=global */
+	int unwind_libunwind;    /* BUFTRACE_UNWIND=libunwind: not our walker */
 	unsigned char hook_off[BT_HOOK_COUNT]; /* BUFTRACE_HOOKS_OFF: pass through unrecorded */
 };
 extern struct bt_config bt_cfg;
@@ -98,6 +100,8 @@ struct bt_thread {
 	int block_jump;           /* a new range: BLOCKS before the next probe event */
 	unsigned probe_clock;     /* probe events since the last clock reading */
 	void *recent_stacks;      /* stacks.c: the thread's last stacks */
+	struct bt_unwinder *unwinder; /* stacks.c: the walker's state (unwind.h) */
+	uint32_t walk_stack, walk_gen; /* stacks.c: the id of its last walk, and when */
 	struct bt_blockmap blocks __attribute__((aligned(64))); /* blocks.c */
 	struct bt_thread *free_hint; /* blocks.c: where the last foreign free was found */
 	struct bt_thread *next;   /* all threads, for the flusher */
@@ -106,7 +110,6 @@ struct bt_thread {
 void bt_threads_init(void);              /* at start, before the state is ON */
 struct bt_thread *bt_thread_enter(void); /* NULL: do not record here */
 void bt_thread_leave(struct bt_thread *t);
-struct bt_thread *bt_thread_current(void); /* registered state or NULL */
 void bt_thread_busy(int delta);          /* +1/-1 around recorder work outside a hook */
 int bt_thread_reentered(void);           /* inside the recorder already (signal handler) */
 void bt_thread_never_record(void);       /* the calling thread, for good */
@@ -127,13 +130,11 @@ void bt_threads_reset_after_fork(void);
 extern struct bt_thread *_Atomic bt_all_threads;
 
 /* stacks.c */
-uint32_t bt_stack_capture(void);     /* capture + intern; 0 when none */
-/* The parts of bt_stack_capture, for a caller that walks the stack from
- * its own frame (one frame fewer to unwind; probes_malloc.c):
- *   if (bt_stack_walk_ok()) id = bt_stack_intern_t(t, ips, WALK(ips, BT_WALK_MAX)) */
+/* The caller's stack, own frames cut, interned; 0 when none.  t: the
+ * calling thread's state, inside the re-entrancy guard (bt_thread_enter):
+ * the walker keeps per-thread state in it. */
+uint32_t bt_stack_capture_t(struct bt_thread *t);
 #define BT_WALK_MAX (BT_MAX_DEPTH + 16)
-int bt_stack_walk_ok(void);                  /* 0: take no stack now */
-int bt_stack_walk_step(void **ips, int max); /* BUFTRACE_UNWIND_CACHE=global */
 /* own frames cut, interned; t: the calling thread's state (or NULL) */
 uint32_t bt_stack_intern_t(struct bt_thread *t, void **ips, int n);
 void bt_stacks_reset(void);

@@ -164,7 +164,7 @@ __attribute__((visibility("hidden"), used)) void *bt_tramp_enter(uint64_t idx, c
 			break;
 		default: flags |= BT_EV_UNKNOWN; break;
 		}
-		bt_emit_event(t, p->hook, flags, bt_stack_capture(), bt_pystack_capture(), args, nargs);
+		bt_emit_event(t, p->hook, flags, bt_stack_capture_t(t), bt_pystack_capture(), args, nargs);
 		bt_thread_leave(t);
 	}
 	return p->real;

@@ -12,6 +12,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include "recorder.h"
+#include "unwind.h"
 #include "varint.h"
 
 #define TABLE_BITS 20
@@ -166,7 +167,7 @@ static uint32_t intern(void *const *ips, int n)
 /* The plain unw_step walk: slower than unw_backtrace, but without its
  * per-thread trace cache, whose thread-exit destructor runs after a
  * ThreadSanitizer runtime has already finished the thread. */
-int bt_stack_walk_step(void **ips, int max)
+static int walk_step(void **ips, int max)
 {
 	unw_context_t ctx;
 	unw_cursor_t cur;
@@ -182,7 +183,7 @@ int bt_stack_walk_step(void **ips, int max)
 	return n;
 }
 
-int bt_stack_walk_ok(void)
+static int walk_ok(void)
 {
 	/* A hooked call from a signal handler that interrupted dlclose while
 	 * it unmaps: the unwinder would read objects that are gone. */
@@ -251,17 +252,39 @@ uint32_t bt_stack_intern_t(struct bt_thread *t, void **ips, int n)
 	return id;
 }
 
-uint32_t bt_stack_capture(void)
+static struct bt_unwinder *unwinder_of(struct bt_thread *t)
+{
+	if (!t || bt_cfg.unwind_libunwind)
+		return NULL;
+	if (!t->unwinder)
+		t->unwinder = bt_unwinder_new();
+	return t->unwinder;
+}
+
+/* Our walker first (unwind.h); libunwind where it gives up.  A walk that
+ * is frame for frame the thread's previous one has its id already. */
+uint32_t bt_stack_capture_t(struct bt_thread *t)
 {
 	void *ips[BT_WALK_MAX];
-	int n;
-	if (!bt_stack_walk_ok())
+	struct bt_unwinder *u;
+	int n, same, max = bt_cfg.depth + 16;
+	uint32_t id;
+	if (!walk_ok())
 		return 0;
-	if (bt_cfg.unwind_global)
-		n = bt_stack_walk_step(ips, bt_cfg.depth + 16);
-	else
-		n = unw_backtrace(ips, bt_cfg.depth + 16);
-	return bt_stack_intern_t(bt_thread_current(), ips, n);
+	u = unwinder_of(t);
+	if (u) {
+		n = bt_unwind(u, ips, max, &same);
+		if (n >= 0) {
+			if (same && t->walk_gen == generation)
+				return t->walk_stack;
+			id = bt_stack_intern_t(t, ips, n);
+			t->walk_stack = id;
+			t->walk_gen = generation;
+			return id;
+		}
+	}
+	n = bt_cfg.unwind_global ? walk_step(ips, max) : unw_backtrace(ips, max);
+	return bt_stack_intern_t(t, ips, n);
 }
 
 void bt_stacks_reset(void)

@@ -244,11 +244,6 @@ struct bt_thread *bt_thread_enter(void)
 	return t;
 }
 
-struct bt_thread *bt_thread_current(void)
-{
-	return self;
-}
-
 void bt_thread_leave(struct bt_thread *t)
 {
 	t->in_hook = 0;

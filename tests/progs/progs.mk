@@ -1,5 +1,5 @@
 # Small programs that tests drive (not fixtures of the runtime).
-TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(wildcard tests/progs/*.c))
+TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(filter-out tests/progs/unwind_cmp.c,$(wildcard tests/progs/*.c)))
 $(BUILD)/tests/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O1 -g $(CWARN) $(SAN) $< -o $@ -ldl -lpthread $(PROG_LIBS)
@@ -22,4 +22,26 @@ $(BUILD)/tests/libbtdtor.so: private PROG_LIBS = -L$(BUILD)/tests -lbtfake
 # An application with its own use of libunwind.
 $(BUILD)/tests/unwind_user: private PROG_LIBS = -lunwind
 
-test-progs: $(TEST_PROGS) $(TEST_CXX_LIBS) $(TEST_CXX_PROGS)
+# The recorder's stack walker against unw_backtrace (t_unwind_walker), on
+# code built four ways: the frames' unwind rules differ with each.
+UNWIND_CMP_SRCS := tests/progs/unwind_cmp.c preload/unwind.c
+UNWIND_CMP_DEPS := $(UNWIND_CMP_SRCS) preload/unwind.h preload/recorder.h
+UNWIND_CMP_FLAGS := -std=c11 -D_GNU_SOURCE -g $(CWARN) -Icommon -Ipreload
+UNWIND_CMP := $(BUILD)/tests/unwind_cmp $(BUILD)/tests/unwind_cmp_O0 $(BUILD)/tests/unwind_cmp_fp
+$(BUILD)/tests/unwind_cmp: $(UNWIND_CMP_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNWIND_CMP_FLAGS) -O2 $(SAN) $(UNWIND_CMP_SRCS) -o $@ -lunwind -lpthread
+$(BUILD)/tests/unwind_cmp_O0: $(UNWIND_CMP_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNWIND_CMP_FLAGS) -O0 $(SAN) $(UNWIND_CMP_SRCS) -o $@ -lunwind -lpthread
+$(BUILD)/tests/unwind_cmp_fp: $(UNWIND_CMP_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNWIND_CMP_FLAGS) -O2 -fno-omit-frame-pointer $(SAN) $(UNWIND_CMP_SRCS) -o $@ -lunwind -lpthread
+ifneq ($(shell command -v clang 2>/dev/null),)
+UNWIND_CMP += $(BUILD)/tests/unwind_cmp_clang
+$(BUILD)/tests/unwind_cmp_clang: $(UNWIND_CMP_DEPS)
+	@mkdir -p $(dir $@)
+	clang $(UNWIND_CMP_FLAGS) -O2 $(UNWIND_CMP_SRCS) -o $@ -lunwind -lpthread
+endif
+
+test-progs: $(TEST_PROGS) $(TEST_CXX_LIBS) $(TEST_CXX_PROGS) $(UNWIND_CMP)

@@ -1,0 +1,649 @@
+/* unwind.c - the recorder's own x86-64 stack walker (contract: unwind.h).
+ *
+ * Three parts: the rule of a return address, read from the object's
+ * .eh_frame through its .eh_frame_hdr search table (found with glibc's
+ * lock-free _dl_find_object); a per-thread direct-mapped cache of those
+ * rules; and the walk, which reuses the previous walk's outer frames when
+ * the words it read are unchanged.  Anything unusual makes the walk give
+ * up (-1) rather than guess: libunwind then does the whole walk. */
+#include <dlfcn.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "recorder.h"
+#include "unwind.h"
+
+/* --- rules ---------------------------------------------------------------
+ * One 64-bit word per return address: flags, the CFA offset (bits 32-63)
+ * and where RBP was saved relative to the CFA (bits 16-31). */
+#define R_SET 1u        /* a cache entry (0 = empty) */
+#define R_GIVE_UP 2u    /* a frame this walker does not model */
+#define R_LAST 4u       /* return address undefined: the outermost frame */
+#define R_CFA_RBP 8u    /* CFA = RBP + offset (else RSP + offset) */
+#define R_RBP_SAVED 16u /* RBP restored from CFA + offset (else kept) */
+
+static inline int32_t r_cfa_off(uint64_t r)
+{
+	return (int32_t)(uint32_t)(r >> 32);
+}
+static inline int16_t r_rbp_off(uint64_t r)
+{
+	return (int16_t)(uint16_t)(r >> 16);
+}
+
+/* DWARF register numbers on x86-64 */
+enum { REG_RBP = 6, REG_RSP = 7, REG_RA = 16 };
+enum how { H_SAME, H_OFFSET, H_UNDEF, H_OTHER };
+
+struct cfi_row {
+	int cfa_reg, cfa_expr;
+	int64_t cfa_off;
+	enum how rbp, rsp, ra;
+	int64_t rbp_off, ra_off;
+};
+
+struct cie {
+	uint8_t fde_enc;
+	int aug_z, signal;
+	uint64_t code_align;
+	int64_t data_align;
+	const uint8_t *insn, *end;
+};
+
+/* Bounded readers: a malformed table makes the rule R_GIVE_UP, never a
+ * read past the record. */
+struct rd {
+	const uint8_t *p, *end;
+	int bad;
+};
+
+static uint64_t rd_uleb(struct rd *r)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; r->p < r->end; shift += 7) {
+		uint8_t b = *r->p++;
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	r->bad = 1;
+	return 0;
+}
+
+static int64_t rd_sleb(struct rd *r)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+	while (r->p < r->end) {
+		uint8_t b = *r->p++;
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+		if (!(b & 0x80)) {
+			if (shift < 64 && (b & 0x40))
+				v |= ~0ull << shift;
+			return (int64_t)v;
+		}
+	}
+	r->bad = 1;
+	return 0;
+}
+
+static uint64_t rd_fixed(struct rd *r, size_t n)
+{
+	uint64_t v = 0;
+	if ((size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		return 0;
+	}
+	memcpy(&v, r->p, n); /* little-endian */
+	r->p += n;
+	return v;
+}
+
+/* A DW_EH_PE-encoded pointer: absolute or pc-relative, not indirect
+ * (only personality routines are, and those are skipped). */
+static uint64_t rd_encoded(struct rd *r, uint8_t enc)
+{
+	uint64_t base = (enc & 0x70) == 0x10 ? (uint64_t)(uintptr_t)r->p : 0, v;
+	if ((enc & 0x70) != 0x00 && (enc & 0x70) != 0x10) {
+		r->bad = 1;
+		return 0;
+	}
+	switch (enc & 0x0f) {
+	case 0x00: case 0x04: case 0x0c: v = rd_fixed(r, 8); break;
+	case 0x01: v = rd_uleb(r); break;
+	case 0x09: v = (uint64_t)rd_sleb(r); break;
+	case 0x02: v = rd_fixed(r, 2); break;
+	case 0x0a: v = (uint64_t)(int64_t)(int16_t)rd_fixed(r, 2); break;
+	case 0x03: v = rd_fixed(r, 4); break;
+	case 0x0b: v = (uint64_t)(int64_t)(int32_t)rd_fixed(r, 4); break;
+	default: r->bad = 1; return 0;
+	}
+	return base + v;
+}
+
+/* One length-prefixed .eh_frame record: its body between p and end. */
+static int record_at(const uint8_t *at, struct rd *body)
+{
+	uint64_t len;
+	memcpy(&len, at, 4);
+	len &= 0xffffffffu;
+	at += 4;
+	if (len == 0xffffffffu) {
+		memcpy(&len, at, 8);
+		at += 8;
+	}
+	if (!len || len > (1u << 30))
+		return -1;
+	body->p = at;
+	body->end = at + len;
+	body->bad = 0;
+	return 0;
+}
+
+static int parse_cie(const uint8_t *at, struct cie *c)
+{
+	struct rd r;
+	const char *aug;
+	if (record_at(at, &r) || rd_fixed(&r, 4) != 0) /* CIE id */
+		return -1;
+	uint8_t version = (uint8_t)rd_fixed(&r, 1);
+	aug = (const char *)r.p;
+	while (r.p < r.end && *r.p)
+		r.p++;
+	if (r.p++ >= r.end || (version != 1 && version != 3 && version != 4))
+		return -1;
+	if (version == 4 && rd_fixed(&r, 2) != 8) /* address size, segment size */
+		return -1;
+	c->code_align = rd_uleb(&r);
+	c->data_align = rd_sleb(&r);
+	if ((version == 1 ? rd_fixed(&r, 1) : rd_uleb(&r)) != REG_RA)
+		return -1;
+	c->fde_enc = 0;
+	c->signal = 0;
+	c->aug_z = aug[0] == 'z';
+	if (c->aug_z) {
+		uint64_t n = rd_uleb(&r);
+		struct rd a = { r.p, r.p + n, 0 };
+		if (n > (uint64_t)(r.end - r.p))
+			return -1;
+		for (const char *s = aug + 1; *s; s++) {
+			if (*s == 'R')
+				c->fde_enc = (uint8_t)rd_fixed(&a, 1);
+			else if (*s == 'L')
+				rd_fixed(&a, 1);
+			else if (*s == 'P')
+				rd_encoded(&a, (uint8_t)rd_fixed(&a, 1) & 0x7f);
+			else if (*s == 'S')
+				c->signal = 1;
+			else if (*s != 'B' && *s != 'G')
+				return -1;
+		}
+		if (a.bad)
+			return -1;
+		r.p += n;
+	} else if (aug[0]) {
+		return -1;
+	}
+	c->insn = r.p;
+	c->end = r.end;
+	return r.bad ? -1 : 0;
+}
+
+static void set_reg(struct cfi_row *row, uint64_t reg, enum how how, int64_t off)
+{
+	if (reg == REG_RBP) {
+		row->rbp = how;
+		row->rbp_off = off;
+	} else if (reg == REG_RSP) {
+		row->rsp = how;
+	} else if (reg == REG_RA) {
+		row->ra = how;
+		row->ra_off = off;
+	}
+}
+
+static void restore_reg(struct cfi_row *row, const struct cfi_row *init, uint64_t reg)
+{
+	if (reg == REG_RBP)
+		set_reg(row, reg, init->rbp, init->rbp_off);
+	else if (reg == REG_RSP)
+		set_reg(row, reg, init->rsp, 0);
+	else if (reg == REG_RA)
+		set_reg(row, reg, init->ra, init->ra_off);
+}
+
+/* Runs a CFA program up to the row that covers target (loc is where it
+ * starts); init is the CIE's row, for DW_CFA_restore.  -1: not modelled. */
+static int run_cfa(struct rd *r, const struct cie *c, uint64_t loc, uint64_t target, struct cfi_row *row,
+		   const struct cfi_row *init)
+{
+	struct cfi_row saved[8];
+	int nsaved = 0;
+	while (r->p < r->end && !r->bad) {
+		uint8_t op = *r->p++;
+		uint64_t reg, delta = 0;
+		int advance = 0;
+		switch (op >> 6) {
+		case 1:
+			delta = (op & 0x3f) * c->code_align;
+			advance = 1;
+			break;
+		case 2:
+			set_reg(row, op & 0x3f, H_OFFSET, (int64_t)rd_uleb(r) * c->data_align);
+			continue;
+		case 3:
+			restore_reg(row, init, op & 0x3f);
+			continue;
+		}
+		if (!advance) {
+			switch (op) {
+			case 0x00: /* nop */
+				break;
+			case 0x01: /* set_loc */
+				loc = rd_encoded(r, c->fde_enc);
+				if (loc > target)
+					return r->bad ? -1 : 0;
+				break;
+			case 0x02: delta = rd_fixed(r, 1) * c->code_align; advance = 1; break;
+			case 0x03: delta = rd_fixed(r, 2) * c->code_align; advance = 1; break;
+			case 0x04: delta = rd_fixed(r, 4) * c->code_align; advance = 1; break;
+			case 0x05: /* offset_extended */
+				reg = rd_uleb(r);
+				set_reg(row, reg, H_OFFSET, (int64_t)rd_uleb(r) * c->data_align);
+				break;
+			case 0x06: /* restore_extended */
+				restore_reg(row, init, rd_uleb(r));
+				break;
+			case 0x07: /* undefined */
+				set_reg(row, rd_uleb(r), H_UNDEF, 0);
+				break;
+			case 0x08: /* same_value */
+				set_reg(row, rd_uleb(r), H_SAME, 0);
+				break;
+			case 0x09: /* register */
+				reg = rd_uleb(r);
+				rd_uleb(r);
+				set_reg(row, reg, H_OTHER, 0);
+				break;
+			case 0x0a: /* remember_state */
+				if (nsaved == 8)
+					return -1;
+				saved[nsaved++] = *row;
+				break;
+			case 0x0b: /* restore_state */
+				if (!nsaved)
+					return -1;
+				*row = saved[--nsaved];
+				break;
+			case 0x0c: /* def_cfa */
+				row->cfa_reg = (int)rd_uleb(r);
+				row->cfa_off = (int64_t)rd_uleb(r);
+				row->cfa_expr = 0;
+				break;
+			case 0x0d: /* def_cfa_register */
+				row->cfa_reg = (int)rd_uleb(r);
+				break;
+			case 0x0e: /* def_cfa_offset */
+				row->cfa_off = (int64_t)rd_uleb(r);
+				break;
+			case 0x0f: /* def_cfa_expression */
+				r->p += rd_uleb(r);
+				row->cfa_expr = 1;
+				break;
+			case 0x10: /* expression */
+			case 0x16: /* val_expression */
+				reg = rd_uleb(r);
+				r->p += rd_uleb(r);
+				set_reg(row, reg, H_OTHER, 0);
+				break;
+			case 0x11: /* offset_extended_sf */
+				reg = rd_uleb(r);
+				set_reg(row, reg, H_OFFSET, rd_sleb(r) * c->data_align);
+				break;
+			case 0x12: /* def_cfa_sf */
+				row->cfa_reg = (int)rd_uleb(r);
+				row->cfa_off = rd_sleb(r) * c->data_align;
+				row->cfa_expr = 0;
+				break;
+			case 0x13: /* def_cfa_offset_sf */
+				row->cfa_off = rd_sleb(r) * c->data_align;
+				break;
+			case 0x14: /* val_offset */
+				reg = rd_uleb(r);
+				rd_uleb(r);
+				set_reg(row, reg, H_OTHER, 0);
+				break;
+			case 0x15: /* val_offset_sf */
+				reg = rd_uleb(r);
+				rd_sleb(r);
+				set_reg(row, reg, H_OTHER, 0);
+				break;
+			case 0x2e: /* GNU_args_size */
+				rd_uleb(r);
+				break;
+			case 0x2f: /* GNU_negative_offset_extended */
+				reg = rd_uleb(r);
+				set_reg(row, reg, H_OFFSET, -(int64_t)rd_uleb(r) * c->data_align);
+				break;
+			default:
+				return -1;
+			}
+			if (r->p > r->end)
+				r->bad = 1;
+		}
+		if (advance) {
+			if (loc + delta > target)
+				break;
+			loc += delta;
+		}
+	}
+	return r->bad ? -1 : 0;
+}
+
+/* The FDE whose range holds pc, by the binary search table of
+ * .eh_frame_hdr (the form GNU ld and lld write: datarel sdata4 pairs). */
+static const uint8_t *find_fde(uint64_t pc)
+{
+	struct dl_find_object obj;
+	const uint8_t *hdr;
+	struct rd r;
+	uint64_t count;
+	if (_dl_find_object((void *)(uintptr_t)pc, &obj) != 0 || !obj.dlfo_eh_frame)
+		return NULL;
+	hdr = obj.dlfo_eh_frame;
+	if (hdr[0] != 1 || hdr[3] != 0x3b || hdr[2] == 0xff)
+		return NULL;
+	r.p = hdr + 4;
+	r.end = hdr + 4 + 32;
+	r.bad = 0;
+	rd_encoded(&r, hdr[1]);
+	count = rd_encoded(&r, hdr[2]);
+	if (r.bad || !count)
+		return NULL;
+	const int32_t *tab = (const int32_t *)(const void *)r.p;
+	size_t lo = 0, hi = count;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((uint64_t)(uintptr_t)(hdr + tab[2 * mid]) <= pc)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if ((uint64_t)(uintptr_t)(hdr + tab[2 * lo]) > pc)
+		return NULL;
+	return hdr + tab[2 * lo + 1];
+}
+
+/* The rule of the frame whose return address is ra: the row that covers
+ * the call instruction, ra - 1. */
+static uint64_t compute_rule(uint64_t ra)
+{
+	const uint64_t give_up = R_SET | R_GIVE_UP, target = ra - 1;
+	const uint8_t *fde = find_fde(target);
+	struct rd r;
+	struct cie c;
+	struct cfi_row row = { .cfa_reg = -1 }, init;
+	uint64_t begin, range, rule;
+	uint32_t cie_off;
+
+	if (!fde || record_at(fde, &r))
+		return give_up;
+	cie_off = (uint32_t)rd_fixed(&r, 4);
+	if (!cie_off || parse_cie(r.p - 4 - cie_off, &c) || c.signal)
+		return give_up;
+	begin = rd_encoded(&r, c.fde_enc);
+	range = rd_encoded(&r, c.fde_enc & 0x0f);
+	if (r.bad || target < begin || target - begin >= range)
+		return give_up;
+	if (c.aug_z)
+		r.p += rd_uleb(&r);
+	struct rd ci = { c.insn, c.end, 0 };
+	if (run_cfa(&ci, &c, begin, UINT64_MAX, &row, &row))
+		return give_up;
+	init = row;
+	if (r.p > r.end || run_cfa(&r, &c, begin, target, &row, &init))
+		return give_up;
+
+	/* the forms of libunwind's fast trace, which unw_backtrace uses */
+	if (row.ra == H_UNDEF)
+		return R_SET | R_LAST;
+	if (row.ra != H_OFFSET || row.ra_off != -8 || row.cfa_expr || row.rsp == H_OTHER)
+		return give_up;
+	if (row.cfa_reg == REG_RSP) {
+		if (row.cfa_off < 8 || row.cfa_off >= (1 << 29))
+			return give_up;
+		rule = R_SET;
+	} else if (row.cfa_reg == REG_RBP) {
+		if (row.cfa_off < INT32_MIN || row.cfa_off > INT32_MAX)
+			return give_up;
+		rule = R_SET | R_CFA_RBP;
+	} else {
+		return give_up;
+	}
+	if (row.rbp == H_OTHER)
+		return give_up;
+	if (row.rbp == H_OFFSET) {
+		if (row.rbp_off <= -(1 << 14) || row.rbp_off >= (1 << 14))
+			return give_up;
+		rule |= R_RBP_SAVED | (uint64_t)(uint16_t)(int16_t)row.rbp_off << 16;
+	}
+	return rule | (uint64_t)(uint32_t)(int32_t)row.cfa_off << 32;
+}
+
+/* --- the per-thread state ------------------------------------------------ */
+#define RULES 4096
+#define FRAMES (BT_WALK_MAX + 1)
+
+struct rule_slot {
+	uint64_t ra, rule;
+};
+/* A frame as the walk reached it, and the words read to step out of it
+ * (address 0: nothing read). */
+struct frame {
+	uint64_t pc, sp, bp, rule;
+};
+struct reads {
+	uint64_t ra_at, ra, bp_at, bp;
+};
+
+struct bt_unwinder {
+	unsigned epoch;
+	int valid, n, max, truncated;
+	/* the previous walk, by height: [0] is the outermost frame, so that a
+	 * walk that reuses the outer part rewrites only the inner one */
+	struct frame f[FRAMES];
+	struct reads rd[FRAMES];
+	uint8_t live[FRAMES]; /* the walk from this frame on uses its RBP */
+	/* this walk's new frames, innermost first */
+	struct frame nf[FRAMES];
+	struct reads nrd[FRAMES];
+	struct rule_slot rules[RULES];
+};
+
+struct bt_unwinder *bt_unwinder_new(void)
+{
+	void *m = mmap(NULL, sizeof(struct bt_unwinder), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+void bt_unwinder_forget(struct bt_unwinder *u)
+{
+	u->valid = 0;
+}
+
+static inline uint64_t rule_of(struct bt_unwinder *u, uint64_t ra)
+{
+	struct rule_slot *s = &u->rules[((ra * 0x9e3779b97f4a7c15ull) >> 52) & (RULES - 1)];
+	if (__builtin_expect(s->ra == ra && s->rule, 1))
+		return s->rule;
+	s->rule = compute_rule(ra);
+	s->ra = ra;
+	return s->rule;
+}
+
+/* Stack words, read as the fresh walk would read them: not through
+ * AddressSanitizer's checks (libunwind's reads are not either). */
+__attribute__((no_sanitize("address"))) static inline uint64_t word(uint64_t addr)
+{
+	return *(const uint64_t *)(uintptr_t)addr;
+}
+
+/* Do the words the previous walk read from height h down still hold?  A
+ * saved RBP counts only where the frame above uses it: a function that
+ * keeps a pointer in RBP (the malloc probe's, for one) saves a new value
+ * in each call, which no rule above it reads. */
+__attribute__((no_sanitize("address"))) static int still_read(const struct bt_unwinder *u, int h)
+{
+	for (; h >= 0; h--) {
+		const struct reads *r = &u->rd[h];
+		if (r->ra_at && word(r->ra_at) != r->ra)
+			return 0;
+		if (r->bp_at && (h ? u->live[h - 1] : u->truncated) && word(r->bp_at) != r->bp)
+			return 0;
+	}
+	return 1;
+}
+
+static inline int uses_rbp(uint64_t rule, int above)
+{
+	if (rule & R_LAST)
+		return 0;
+	return (rule & R_CFA_RBP) || (!(rule & R_RBP_SAVED) && above);
+}
+
+/* The new frames 0..k-1 go on top of the kept heights 0..base-1; live
+ * (of frame k) is the liveness above them. */
+static void keep_new(struct bt_unwinder *u, int k, int base, int live)
+{
+	int n = base + k;
+	for (int i = k - 1; i >= 0; i--) {
+		int h = n - 1 - i;
+		u->f[h] = u->nf[i];
+		u->rd[h] = u->nrd[i];
+		live = uses_rbp(u->nf[i].rule, live);
+		u->live[h] = (uint8_t)live;
+	}
+	u->n = n;
+}
+
+/* As unw_backtrace (libunwind 1.6): the return addresses themselves. */
+static void put_ips(const struct bt_unwinder *u, void **ips, int n)
+{
+	for (int i = 0; i < n; i++)
+		ips[i] = (void *)(uintptr_t)u->f[n - 1 - i].pc;
+}
+
+__attribute__((no_sanitize("address"), used, visibility("hidden"))) int
+bt_unwind_from(struct bt_unwinder *u, void **ips, int max, int *same, const uint64_t *regs)
+{
+	uint64_t pc = regs[0], sp = regs[1], bp = regs[2];
+	unsigned epoch = atomic_load_explicit(&bt_dl_epoch, memory_order_relaxed);
+	int k = 0, j = 0, pn, reuse, truncated = 0;
+
+	*same = 0;
+	if (max > FRAMES - 1)
+		max = FRAMES - 1;
+	if (u->epoch != epoch) {
+		/* objects came or went: their rules and old frames may be stale */
+		memset(u->rules, 0, sizeof u->rules);
+		u->epoch = epoch;
+		u->valid = 0;
+	}
+	pn = u->n;
+	reuse = u->valid && u->max == max;
+	for (;;) {
+		if (reuse) {
+			/* the previous walk's frames by ascending SP: innermost is height pn-1 */
+			while (j < pn && u->f[pn - 1 - j].sp < sp)
+				j++;
+			if (j >= pn) {
+				reuse = 0;
+			} else {
+				const struct frame *o = &u->f[pn - 1 - j];
+				if (o->sp == sp && o->pc == pc && (!u->live[pn - 1 - j] || o->bp == bp)) {
+					int n = k + pn - j;
+					reuse = 0; /* one try a walk: a failed compare costs up to a walk */
+					if (n <= max && (!u->truncated || k == j) && still_read(u, pn - 1 - j)) {
+						if (k == j) {
+							int i = 0;
+							while (i < k && u->nf[i].pc == u->f[pn - 1 - i].pc)
+								i++;
+							*same = i == k;
+						}
+						u->f[pn - 1 - j].bp = bp;
+						keep_new(u, k, pn - j, u->live[pn - 1 - j]);
+						if (!*same)
+							put_ips(u, ips, n);
+						return n;
+					}
+				}
+			}
+		}
+		if (k == max) {
+			truncated = 1;
+			break;
+		}
+		uint64_t rule = rule_of(u, pc);
+		if (rule & R_GIVE_UP)
+			goto give_up;
+		struct frame *f = &u->nf[k];
+		struct reads *r = &u->nrd[k];
+		f->pc = pc;
+		f->sp = sp;
+		f->bp = bp;
+		f->rule = rule;
+		k++;
+		r->ra_at = r->bp_at = 0;
+		if (rule & R_LAST)
+			break;
+		uint64_t cfa = ((rule & R_CFA_RBP) ? bp : sp) + (uint64_t)(int64_t)r_cfa_off(rule);
+		if (cfa <= sp || cfa - sp > (1u << 30))
+			goto give_up;
+		r->ra_at = cfa - 8;
+		r->ra = pc = word(cfa - 8);
+		if (rule & R_RBP_SAVED) {
+			r->bp_at = cfa + (uint64_t)(int64_t)r_rbp_off(rule);
+			r->bp = bp = word(r->bp_at);
+		}
+		sp = cfa;
+		if (pc < 0x4000)
+			break;
+	}
+	/* a whole walk: it becomes the one to reuse.  Above its last frame
+	 * there is nothing, unless it was cut short: then RBP may matter. */
+	u->max = max;
+	u->truncated = truncated;
+	u->valid = 1;
+	keep_new(u, k, 0, truncated);
+	put_ips(u, ips, k);
+	return k;
+give_up:
+	u->valid = 0;
+	return -1;
+}
+
+/* Entry: the caller's PC (our return address), SP (just above it) and RBP
+ * (untouched) are the state of frame 0. */
+__asm__(".text\n"
+	".globl bt_unwind\n"
+	".hidden bt_unwind\n"
+	".type bt_unwind, @function\n"
+	"bt_unwind:\n"
+	"\t.cfi_startproc\n"
+	"\tmovq (%rsp), %r10\n"
+	"\tleaq 8(%rsp), %r11\n"
+	"\tsubq $24, %rsp\n"
+	"\t.cfi_adjust_cfa_offset 24\n"
+	"\tmovq %r10, (%rsp)\n"
+	"\tmovq %r11, 8(%rsp)\n"
+	"\tmovq %rbp, 16(%rsp)\n"
+	"\tmovq %rsp, %r8\n"
+	"\tcall bt_unwind_from\n"
+	"\taddq $24, %rsp\n"
+	"\t.cfi_adjust_cfa_offset -24\n"
+	"\tret\n"
+	"\t.cfi_endproc\n"
+	".size bt_unwind, .-bt_unwind\n");

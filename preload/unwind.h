@@ -1,0 +1,40 @@
+/* unwind.h - the recorder's own x86-64 stack walker.
+ *
+ * Contract: bt_unwind(u, ips, max, &same) stores in ips[] the frames of
+ * its caller's stack, innermost first (ips[0] is in the caller itself),
+ * with the same values, the same first and the same last frame as
+ * libunwind's unw_backtrace(ips, max) called from that place would.  It
+ * returns how many, or -1 when a frame is beyond what it models (a signal
+ * frame, a CFA or register rule given as a DWARF expression, code without
+ * .eh_frame, an implausible stack pointer): the caller then walks with
+ * libunwind, which handles those.  When it returns n >= 0 with *same set,
+ * the frames are exactly those of u's previous walk and ips[] was not
+ * written.
+ *
+ * Why not only unw_backtrace: it was a third of all the recorder's CPU.
+ * Two things make this cheaper.  (1) The unwind rule of each return
+ * address (CFA = RSP or RBP + offset, return address at CFA - 8, RBP kept
+ * or saved at CFA + offset: the only forms taken, as in libunwind's own
+ * fast trace) is computed once from .eh_frame and kept in a per-thread
+ * cache, no locks.  (2) The previous walk of the thread is kept with every
+ * stack word it read.  A walk is a pure function of the registers it
+ * starts from (PC, SP and, where a later rule uses it, RBP) and of those
+ * words; so once the new walk reaches a frame whose PC, SP (and live RBP)
+ * equal a frame of the previous walk, and each word the previous walk read
+ * from there on still holds the value it read, the rest of the stack is
+ * the previous one's: a compare per word instead of a rule per frame.
+ * The words are compared in the order a fresh walk would read them, so
+ * nothing is read that the fresh walk would not read.
+ *
+ * The caches hold for one set of loaded objects: a dlopen or dlclose
+ * (bt_dl_epoch) clears them.  u is the calling thread's own and is used
+ * only inside the recorder's re-entrancy guard. */
+#ifndef BT_UNWIND_H
+#define BT_UNWIND_H
+
+struct bt_unwinder;
+struct bt_unwinder *bt_unwinder_new(void); /* NULL when out of memory */
+int bt_unwind(struct bt_unwinder *u, void **ips, int max, int *same);
+void bt_unwinder_forget(struct bt_unwinder *u); /* the next walk is a fresh one */
+
+#endif

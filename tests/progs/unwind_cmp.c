@@ -1,0 +1,199 @@
+/* unwind_cmp: the recorder's stack walker (preload/unwind.c) against
+ * libunwind's unw_backtrace, frame for frame, on call trees that change
+ * between walks the ways real programs do: other call sites at the same
+ * depth, deeper and shallower stacks, frames with a frame pointer and
+ * dynamic stack (alloca), walks cut at the depth limit, threads, signal
+ * handlers, a stack switch (swapcontext).  Every walk of both is compared;
+ * the walker may give up (-1) but never differ, and in plain code (not
+ * on a signal handler's or makecontext's stack) it may not give up.
+ * Usage: unwind_cmp [ROUNDS]; prints the counts of each phase, exits 1 on
+ * a difference or a walk given up in plain code. */
+#include <alloca.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucontext.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include "unwind.h"
+
+atomic_uint bt_dl_epoch; /* the recorder's; nothing is loaded here */
+
+#define MAXW 80
+static _Thread_local struct bt_unwinder *uw;
+static _Thread_local unsigned long seed;
+static _Thread_local void *last[MAXW];
+static _Thread_local int last_n = -1;
+static atomic_long walks, gave_up, reused_same, bad;
+static volatile int sink;
+
+static unsigned rnd(void)
+{
+	seed ^= seed << 13;
+	seed ^= seed >> 7;
+	seed ^= seed << 17;
+	return (unsigned)seed;
+}
+
+static void report(const char *what, void **a, int na, void **b, int nb)
+{
+	if (atomic_fetch_add(&bad, 1) > 3)
+		return;
+	fprintf(stderr, "unwind_cmp: %s: unw_backtrace %d frames, bt_unwind %d\n", what, na, nb);
+	for (int i = 0; i < na || i < nb; i++)
+		fprintf(stderr, "  %2d %18p %18p%s\n", i, i < na ? a[i] : NULL, i < nb ? b[i] : NULL,
+			i < na && i < nb && a[i] == b[i] ? "" : "  <--");
+}
+
+/* Both walks from this one frame; their frame 0 differs (two call sites). */
+__attribute__((noinline)) static void check(int max)
+{
+	void *a[MAXW], *b[MAXW];
+	int same = 0, na, nb;
+	na = unw_backtrace(a, max);
+	nb = bt_unwind(uw, b, max, &same);
+	atomic_fetch_add(&walks, 1);
+	if (nb < 0) {
+		atomic_fetch_add(&gave_up, 1);
+		last_n = -1;
+		return;
+	}
+	if (same) {
+		atomic_fetch_add(&reused_same, 1);
+		if (last_n < 0) {
+			report("'same' after no walk", a, na, b, 0);
+			return;
+		}
+		memcpy(b, last, sizeof(void *) * (size_t)last_n);
+		nb = last_n;
+	}
+	if (na != nb || (na > 1 && memcmp(a + 1, b + 1, sizeof(void *) * (size_t)(na - 1)))) {
+		report(same ? "differs (same)" : "differs", a, na, b, nb);
+		last_n = -1;
+		return;
+	}
+	memcpy(last, b, sizeof(void *) * (size_t)nb);
+	last_n = nb;
+}
+
+static void tree(int depth, int max);
+
+/* frames with a frame pointer: the CFA is RBP-based past the alloca */
+__attribute__((noinline)) static void with_alloca(int depth, int max)
+{
+	volatile char *p = alloca(16 + (rnd() & 255));
+	p[0] = 1;
+	tree(depth, max);
+	sink += p[0];
+}
+
+__attribute__((noinline)) static void site_a(int depth, int max)
+{
+	tree(depth, max);
+	sink++;
+}
+
+__attribute__((noinline)) static void site_b(int depth, int max)
+{
+	volatile int pad[8];
+	pad[0] = depth;
+	tree(depth, max);
+	tree(depth + (rnd() & 1), max);
+	sink += pad[0];
+}
+
+static void tree(int depth, int max)
+{
+	if (depth <= 0) {
+		for (int r = 1 + (int)(rnd() & 1); r > 0; r--)
+			check(max); /* at times the same stack again */
+		return;
+	}
+	switch (rnd() % 5) {
+	case 0: with_alloca(depth - 1, max); break;
+	case 1: site_b(depth - 1, max); break;
+	case 2: site_a(depth - 2, max); break;
+	default: site_a(depth - 1, max); break;
+	}
+	sink++;
+}
+
+static void rounds(long n)
+{
+	for (long i = 0; i < n; i++) {
+		int max = (rnd() & 7) ? MAXW : 4 + (int)(rnd() % 20); /* some walks cut short */
+		tree((int)(rnd() % 24), max);
+	}
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	tree(3, MAXW);
+}
+
+static void *thread_main(void *arg)
+{
+	uw = bt_unwinder_new();
+	seed = (unsigned long)(uintptr_t)arg * 2654435761u + 1;
+	rounds(4000);
+	return NULL;
+}
+
+static ucontext_t main_ctx, side_ctx;
+static void side(void)
+{
+	rounds(500);
+}
+
+static long phase_walks, phase_gave_up;
+static void phase(const char *name)
+{
+	long w = (long)walks - phase_walks, g = (long)gave_up - phase_gave_up;
+	printf("%s: walks %ld gave_up %ld\n", name, w, g);
+	phase_walks = (long)walks;
+	phase_gave_up = (long)gave_up;
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? atol(argv[1]) : 20000, plain_gave_up;
+	pthread_t th[3];
+	static char side_stack[1 << 18];
+
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	uw = bt_unwinder_new();
+	seed = 88172645463325252ull;
+	rounds(n);
+	phase("main");
+	for (int i = 0; i < 3; i++)
+		pthread_create(&th[i], NULL, thread_main, (void *)(uintptr_t)(i + 1));
+	for (int i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	phase("threads");
+	plain_gave_up = (long)gave_up;
+	/* a signal handler's walks go through the kernel's signal frame */
+	signal(SIGUSR1, on_signal);
+	for (int i = 0; i < 50; i++) {
+		raise(SIGUSR1);
+		rounds(10);
+	}
+	phase("signals");
+	/* another stack: the previous walk's frames are elsewhere */
+	getcontext(&side_ctx);
+	side_ctx.uc_stack.ss_sp = side_stack;
+	side_ctx.uc_stack.ss_size = sizeof side_stack;
+	side_ctx.uc_link = &main_ctx;
+	makecontext(&side_ctx, side, 0);
+	swapcontext(&main_ctx, &side_ctx);
+	rounds(100);
+	phase("makecontext");
+	printf("walks %ld gave_up %ld same %ld differences %ld\n", (long)walks, (long)gave_up, (long)reused_same,
+	       (long)bad);
+	if (plain_gave_up)
+		fprintf(stderr, "unwind_cmp: %ld walks of plain code given up\n", plain_gave_up);
+	return bad || plain_gave_up ? 1 : 0;
+}

@@ -1,0 +1,79 @@
+#!/bin/sh
+# The recorder's own stack walker (preload/unwind.c) takes the same stacks
+# as libunwind's unw_backtrace, which it replaces on the hot path:
+#  1. tests/progs/unwind_cmp, built four ways (gcc -O2, -O0, frame
+#     pointers, clang), compares both walkers at every walk of changing
+#     call trees, threads, signal handlers and a makecontext stack: no
+#     difference, no walk of plain code given up, and walks that repeat
+#     the previous stack are recognised as such (the reuse path runs).
+#  2. End to end: the same programs recorded with the walker and with
+#     BUFTRACE_UNWIND=libunwind, address randomisation off, give every
+#     event the same stack: the runtime fixture (4 threads of churn, the
+#     field scenario), the Python host, and the malloc probes (leaker,
+#     handoff between threads).
+. "$TESTLIB/common.sh"
+for v in unwind_cmp unwind_cmp_O0 unwind_cmp_fp unwind_cmp_clang; do
+	p=$BUILD/tests/$v
+	if [ ! -x "$p" ]; then
+		[ $v = unwind_cmp_clang ] && ! command -v clang > /dev/null && continue
+		fail "$p not built (make test-progs)"
+	fi
+	"$p" 20000 > "$WORK/$v.out" 2> "$WORK/$v.err" || fail "$v: $(cat "$WORK/$v.err" "$WORK/$v.out" | head -20)"
+	same=$(sed -n 's/.* same \([0-9]*\) .*/\1/p' "$WORK/$v.out")
+	echo "$v: $(tail -n 1 "$WORK/$v.out")"
+	case $v in unwind_cmp_O0 | unwind_cmp_clang) [ "${same:-0}" -gt 10000 ] ||
+		fail "$v: only ${same:-0} walks found the previous stack unchanged" ;; esac
+done
+
+command -v setarch > /dev/null || skip "no setarch: cannot turn address randomisation off"
+setarch -R true 2> /dev/null || skip "setarch -R not permitted here"
+# stacks WALKER NAME CMD...: the events' stacks of one recorded run, as
+# "hook phase ips" lines, sorted (threads interleave differently each run)
+stacks() {
+	w=$1 name=$2
+	shift 2
+	d=$WORK/$name.$w
+	mkdir -p "$d"
+	if [ $w = libunwind ]; then
+		BUFTRACE_UNWIND=libunwind setarch -R "$BUFTRACE" record --quiet -o "$d" "$@" > /dev/null 2> "$d.err"
+	else
+		BUFTRACE_UNWIND=ours setarch -R "$BUFTRACE" record --quiet -o "$d" "$@" > /dev/null 2> "$d.err"
+	fi || fail "$name ($w): record failed: $(cat "$d.err")"
+	for t in "$d"/buftrace.*.zst; do
+		"$BUFTRACE" dump --json "$t" || fail "$name ($w): dump failed"
+	done | python3 -c '
+import json, sys
+stacks, out = {}, []
+for line in sys.stdin:
+    r = json.loads(line)
+    if r["record"] == "STACK":
+        stacks[r["stack_id"]] = " ".join(r["ips"])
+    elif r["record"] == "EVENT":
+        out.append("%s %s %s" % (r["hook"], r["phase"], stacks.get(r["stack"], "-") if r.get("stack") else "-"))
+print("\n".join(sorted(out)))
+' > "$d.stacks" || fail "$name ($w): bad dump"
+}
+compare() {
+	name=$1
+	shift
+	stacks ours "$name" "$@"
+	stacks libunwind "$name" "$@"
+	n=$(grep -c ' 0x' "$WORK/$name.ours.stacks")
+	[ "$n" -gt 0 ] || fail "$name: no event has a stack"
+	cmp -s "$WORK/$name.ours.stacks" "$WORK/$name.libunwind.stacks" || {
+		diff "$WORK/$name.ours.stacks" "$WORK/$name.libunwind.stacks" | head -10
+		fail "$name: the walker's stacks differ from libunwind's"
+	}
+	echo "$name: $n events with a stack, the same with both walkers"
+}
+need_fixture gnu
+compare churn -- "$FIX/gnu/host_dlopen" --churn 3000 --threads 4
+compare scenario -- "$FIX/gnu/host_linked"
+if command -v python3 > /dev/null; then
+	compare python -- python3 "$TOP/tests/fixtures/host.py" "$FIX/gnu"
+fi
+if ! sanitized; then
+	compare leaker --probes malloc -- "$BUILD/tests/leaker"
+	compare handoff --probes malloc -- "$BUILD/tests/handoff" 2 2 20000
+fi
+echo "stack walker OK"
