@@ -9,7 +9,8 @@
 #  2. End to end: the same programs recorded with the walker and with
 #     BUFTRACE_UNWIND=libunwind, address randomisation off, give every
 #     event the same stack: the runtime fixture (4 threads of churn, the
-#     field scenario), the Python host, and the malloc probes (leaker,
+#     field scenario, name-matched hooks entered through trampolines, the
+#     clang/libc++ build), the Python host, and the malloc probes (leaker,
 #     handoff between threads).
 . "$TESTLIB/common.sh"
 for v in unwind_cmp unwind_cmp_O0 unwind_cmp_fp unwind_cmp_clang; do
@@ -69,6 +70,12 @@ compare() {
 need_fixture gnu
 compare churn -- "$FIX/gnu/host_dlopen" --churn 3000 --threads 4
 compare scenario -- "$FIX/gnu/host_linked"
+# name-matched hooks: calls come through the recorder's entry trampolines
+[ -x "$FIX/next/host_dlopen" ] && compare next -- "$FIX/next/host_dlopen" --churn 300
+# clang and libc++ code, LLVM's libunwind.so.1 loaded beside ours
+if ! sanitized && [ -x "$FIX/libcxx/host_dlopen" ]; then
+	compare libcxx -- "$FIX/libcxx/host_dlopen" --churn 300
+fi
 if command -v python3 > /dev/null; then
 	compare python -- python3 "$TOP/tests/fixtures/host.py" "$FIX/gnu"
 fi
