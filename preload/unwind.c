@@ -440,14 +440,18 @@ static uint64_t compute_rule(uint64_t ra)
 struct rule_slot {
 	uint64_t ra, rule;
 };
-/* A frame as the walk reached it, and the words read to step out of it
- * (address 0: nothing read). */
+/* A frame as the walk reached it, and the words read to step out of it.
+ * A word not read (the outermost frame's, an RBP kept) or one that no
+ * rule above uses is recorded as a read of `nothing`, which holds 0: the
+ * compares then run without a branch per kind of word. */
 struct frame {
 	uint64_t pc, sp, bp, rule;
 };
 struct reads {
 	uint64_t ra_at, ra, bp_at, bp;
 };
+static const uint64_t nothing;
+#define NOTHING ((uint64_t)(uintptr_t)&nothing)
 
 struct bt_unwinder {
 	unsigned epoch;
@@ -491,17 +495,14 @@ __attribute__((no_sanitize("address"))) static inline uint64_t word(uint64_t add
 	return *(const uint64_t *)(uintptr_t)addr;
 }
 
-/* Do the words the previous walk read from height h down still hold?  A
- * saved RBP counts only where the frame above uses it: a function that
- * keeps a pointer in RBP (the malloc probe's, for one) saves a new value
- * in each call, which no rule above it reads. */
+/* Do the words the previous walk read from height h down still hold?
+ * (Both words of a frame are compared at once: the fresh walk reads both
+ * once the frames below are the same.) */
 __attribute__((no_sanitize("address"))) static int still_read(const struct bt_unwinder *u, int h)
 {
 	for (; h >= 0; h--) {
 		const struct reads *r = &u->rd[h];
-		if (r->ra_at && word(r->ra_at) != r->ra)
-			return 0;
-		if (r->bp_at && (h ? u->live[h - 1] : u->truncated) && word(r->bp_at) != r->bp)
+		if ((word(r->ra_at) ^ r->ra) | (word(r->bp_at) ^ r->bp))
 			return 0;
 	}
 	return 1;
@@ -515,7 +516,9 @@ static inline int uses_rbp(uint64_t rule, int above)
 }
 
 /* The new frames 0..k-1 go on top of the kept heights 0..base-1; live
- * (of frame k) is the liveness above them. */
+ * (of frame k) is the liveness above them.  A saved RBP that no rule
+ * above uses is not compared: a function that keeps a pointer in RBP
+ * (the malloc probe's, for one) saves a new value in each call. */
 static void keep_new(struct bt_unwinder *u, int k, int base, int live)
 {
 	int n = base + k;
@@ -523,6 +526,10 @@ static void keep_new(struct bt_unwinder *u, int k, int base, int live)
 		int h = n - 1 - i;
 		u->f[h] = u->nf[i];
 		u->rd[h] = u->nrd[i];
+		if (!live) {
+			u->rd[h].bp_at = NOTHING;
+			u->rd[h].bp = 0;
+		}
 		live = uses_rbp(u->nf[i].rule, live);
 		u->live[h] = (uint8_t)live;
 	}
@@ -596,7 +603,8 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, int *same, const uint
 		f->bp = bp;
 		f->rule = rule;
 		k++;
-		r->ra_at = r->bp_at = 0;
+		r->ra_at = r->bp_at = NOTHING;
+		r->ra = r->bp = 0;
 		if (rule & R_LAST)
 			break;
 		uint64_t cfa = ((rule & R_CFA_RBP) ? bp : sp) + (uint64_t)(int64_t)r_cfa_off(rule);
