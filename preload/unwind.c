@@ -102,6 +102,14 @@ static uint64_t rd_fixed(struct rd *r, size_t n)
 	return v;
 }
 
+static void rd_skip(struct rd *r, uint64_t n)
+{
+	if (n > (uint64_t)(r->end - r->p))
+		r->bad = 1;
+	else
+		r->p += n;
+}
+
 /* A DW_EH_PE-encoded pointer: absolute or pc-relative, not indirect
  * (only personality routines are, and those are skipped). */
 static uint64_t rd_encoded(struct rd *r, uint8_t enc)
@@ -264,6 +272,7 @@ static int run_cfa(struct rd *r, const struct cie *c, uint64_t loc, uint64_t tar
 				set_reg(row, rd_uleb(r), H_SAME, 0);
 				break;
 			case 0x09: /* register */
+			case 0x14: /* val_offset */
 				reg = rd_uleb(r);
 				rd_uleb(r);
 				set_reg(row, reg, H_OTHER, 0);
@@ -290,13 +299,13 @@ static int run_cfa(struct rd *r, const struct cie *c, uint64_t loc, uint64_t tar
 				row->cfa_off = (int64_t)rd_uleb(r);
 				break;
 			case 0x0f: /* def_cfa_expression */
-				r->p += rd_uleb(r);
+				rd_skip(r, rd_uleb(r));
 				row->cfa_expr = 1;
 				break;
 			case 0x10: /* expression */
 			case 0x16: /* val_expression */
 				reg = rd_uleb(r);
-				r->p += rd_uleb(r);
+				rd_skip(r, rd_uleb(r));
 				set_reg(row, reg, H_OTHER, 0);
 				break;
 			case 0x11: /* offset_extended_sf */
@@ -310,11 +319,6 @@ static int run_cfa(struct rd *r, const struct cie *c, uint64_t loc, uint64_t tar
 				break;
 			case 0x13: /* def_cfa_offset_sf */
 				row->cfa_off = rd_sleb(r) * c->data_align;
-				break;
-			case 0x14: /* val_offset */
-				reg = rd_uleb(r);
-				rd_uleb(r);
-				set_reg(row, reg, H_OTHER, 0);
 				break;
 			case 0x15: /* val_offset_sf */
 				reg = rd_uleb(r);
@@ -331,8 +335,6 @@ static int run_cfa(struct rd *r, const struct cie *c, uint64_t loc, uint64_t tar
 			default:
 				return -1;
 			}
-			if (r->p > r->end)
-				r->bad = 1;
 		}
 		if (advance) {
 			if (loc + delta > target)
@@ -399,12 +401,12 @@ static uint64_t compute_rule(uint64_t ra)
 	if (r.bad || target < begin || target - begin >= range)
 		return give_up;
 	if (c.aug_z)
-		r.p += rd_uleb(&r);
+		rd_skip(&r, rd_uleb(&r));
 	struct rd ci = { c.insn, c.end, 0 };
 	if (run_cfa(&ci, &c, begin, UINT64_MAX, &row, &row))
 		return give_up;
 	init = row;
-	if (r.p > r.end || run_cfa(&r, &c, begin, target, &row, &init))
+	if (r.bad || run_cfa(&r, &c, begin, target, &row, &init))
 		return give_up;
 
 	/* the forms of libunwind's fast trace, which unw_backtrace uses */
@@ -471,11 +473,6 @@ struct bt_unwinder *bt_unwinder_new(void)
 {
 	void *m = mmap(NULL, sizeof(struct bt_unwinder), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return m == MAP_FAILED ? NULL : m;
-}
-
-void bt_unwinder_forget(struct bt_unwinder *u)
-{
-	u->valid = 0;
 }
 
 static inline uint64_t rule_of(struct bt_unwinder *u, uint64_t ra)

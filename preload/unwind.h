@@ -35,6 +35,5 @@
 struct bt_unwinder;
 struct bt_unwinder *bt_unwinder_new(void); /* NULL when out of memory */
 int bt_unwind(struct bt_unwinder *u, void **ips, int max, int *same);
-void bt_unwinder_forget(struct bt_unwinder *u); /* the next walk is a fresh one */
 
 #endif
