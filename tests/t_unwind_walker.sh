@@ -12,6 +12,8 @@
 #     field scenario, name-matched hooks entered through trampolines, the
 #     clang/libc++ build), the Python host, and the malloc probes (leaker,
 #     handoff between threads).
+#  3. A library unloaded and another mapped at its address with the same
+#     code and another frame size: the stack through it is still right.
 . "$TESTLIB/common.sh"
 for v in unwind_cmp unwind_cmp_O0 unwind_cmp_fp unwind_cmp_clang; do
 	p=$BUILD/tests/$v
@@ -82,5 +84,25 @@ fi
 if ! sanitized; then
 	compare leaker --probes malloc -- "$BUILD/tests/leaker"
 	compare handoff --probes malloc -- "$BUILD/tests/handoff" 2 2 20000
+
+	# 3. A library dlclose'd and another loaded at its address, the same
+	# code with another frame size: its frame must be stepped with the new
+	# library's rule (the walker's caches are cleared at dlclose).
+	mkdir -p "$WORK/reload"
+	"$BUFTRACE" record --quiet -o "$WORK/reload" --probes malloc -- "$BUILD/tests/dlreload" "$BUILD/tests" \
+		> "$WORK/reload.out" 2> "$WORK/reload.err" || fail "dlreload: $(cat "$WORK/reload.err")"
+	"$BUFTRACE" report --format json "$WORK"/reload/buftrace.*.zst > "$WORK/reload.json" || fail "dlreload: no report"
+	python3 - "$WORK/reload.json" "$(cat "$WORK/reload.out")" <<'PY' || exit 1
+import json, sys
+r = json.load(open(sys.argv[1]))
+kept = [[f["function"] for f in g["stack"]] for g in r["leaks"] if g["stack"] and g["stack"][0]["function"] == "keep_block"]
+want = ["keep_block", "pass", "round_of", "main"]
+if len(kept) != 2 or any(k[:4] != want for k in kept):
+    sys.exit("FAIL: dlreload: the blocks' stacks are %s, expected both to start %s" % (kept, want))
+a = sys.argv[2].split()
+same = len(a) == 3 and a[1] == a[2]
+print("dlreload: both stacks right%s" % ("; the second library was at the first's address" if same else
+      " (note: the second library was loaded elsewhere, %s)" % sys.argv[2]))
+PY
 fi
 echo "stack walker OK"

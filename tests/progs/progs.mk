@@ -1,5 +1,5 @@
 # Small programs that tests drive (not fixtures of the runtime).
-TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(filter-out tests/progs/unwind_cmp.c,$(wildcard tests/progs/*.c)))
+TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(filter-out tests/progs/unwind_cmp.c tests/progs/reload_lib.c,$(wildcard tests/progs/*.c)))
 $(BUILD)/tests/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O1 -g $(CWARN) $(SAN) $< -o $@ -ldl -lpthread $(PROG_LIBS)
@@ -44,4 +44,10 @@ $(BUILD)/tests/unwind_cmp_clang: $(UNWIND_CMP_DEPS)
 	clang $(UNWIND_CMP_FLAGS) -O2 $(UNWIND_CMP_SRCS) -o $@ -lunwind -lpthread
 endif
 
-test-progs: $(TEST_PROGS) $(TEST_CXX_LIBS) $(TEST_CXX_PROGS) $(UNWIND_CMP)
+# One library twice, with a different frame in the same code (dlreload).
+RELOAD_LIBS := $(BUILD)/tests/libreload1.so $(BUILD)/tests/libreload2.so
+$(BUILD)/tests/libreload%.so: tests/progs/reload_lib.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -g -fPIC -shared -fno-stack-protector -DFRAME=$$(( $* * 3000 - 2000 )) $(CWARN) $< -o $@
+
+test-progs: $(TEST_PROGS) $(TEST_CXX_LIBS) $(TEST_CXX_PROGS) $(UNWIND_CMP) $(RELOAD_LIBS)
