@@ -18,6 +18,7 @@
 #include "recorder.h"
 
 atomic_uint bt_dl_epoch __attribute__((visibility("hidden")));
+atomic_uint bt_dl_unloads __attribute__((visibility("hidden")));
 unsigned bt_unload_epoch;
 static pthread_mutex_t mod_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Readers (lookups, ip tests) take no lock: a signal handler's hooked call
@@ -332,6 +333,7 @@ BT_EXPORT int dlclose(void *handle)
 	in_dlclose++;
 	r = real(handle);
 	in_dlclose--;
+	atomic_fetch_add(&bt_dl_unloads, 1);
 	atomic_fetch_add(&bt_dl_epoch, 1);
 	/* Record the unload now: later frames at these addresses may belong
 	 * to something else.  A signal handler's hooked call while we hold

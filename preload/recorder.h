@@ -170,6 +170,7 @@ static inline int bt_is_self_fast(uint64_t ip)
 int bt_modules_unmapping(void);     /* this thread is in dlclose, objects half gone */
 void bt_modules_reset(void);
 extern atomic_uint bt_dl_epoch;      /* bumped by dlopen/dlclose */
+extern atomic_uint bt_dl_unloads;    /* bumped by dlclose */
 extern unsigned bt_unload_epoch;
 /* Iterate the alive modules under the module lock. */
 void bt_modules_foreach(void (*fn)(struct bt_module *, void *), void *arg);

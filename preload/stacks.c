@@ -252,6 +252,25 @@ uint32_t bt_stack_intern_t(struct bt_thread *t, void **ips, int n)
 	return id;
 }
 
+/* libunwind's walk, where ours gives up.  unw_backtrace keeps what it
+ * learnt of each address in a per-thread cache that nothing flushes: once
+ * a library was unloaded, another mapped at its address would be walked
+ * with the old one's rules (t_unwind_walker, dlreload).  So after the
+ * first dlclose, the plain unw_step walk, whose caches unw_flush_cache
+ * does empty. */
+static int walk_libunwind(void **ips, int max)
+{
+	static atomic_uint flushed;
+	unsigned unloads = atomic_load_explicit(&bt_dl_unloads, memory_order_relaxed);
+	if (!unloads && !bt_cfg.unwind_global)
+		return unw_backtrace(ips, max);
+	if (atomic_load_explicit(&flushed, memory_order_relaxed) != unloads) {
+		atomic_store_explicit(&flushed, unloads, memory_order_relaxed);
+		unw_flush_cache(unw_local_addr_space, 0, 0);
+	}
+	return walk_step(ips, max);
+}
+
 static struct bt_unwinder *unwinder_of(struct bt_thread *t)
 {
 	if (!t || bt_cfg.unwind_libunwind)
@@ -283,7 +302,7 @@ uint32_t bt_stack_capture_t(struct bt_thread *t)
 			return id;
 		}
 	}
-	n = bt_cfg.unwind_global ? walk_step(ips, max) : unw_backtrace(ips, max);
+	n = walk_libunwind(ips, max);
 	return bt_stack_intern_t(t, ips, n);
 }
 
