@@ -286,15 +286,17 @@ uint32_t bt_stack_capture_t(struct bt_thread *t)
 {
 	void *ips[BT_WALK_MAX];
 	struct bt_unwinder *u;
-	int n, same, max = bt_cfg.depth + 16;
+	int n, same = 0, max = bt_cfg.depth + 16;
 	uint32_t id;
 	if (!walk_ok())
 		return 0;
 	u = unwinder_of(t);
 	if (u) {
-		n = bt_unwind(u, ips, max, &same);
+		/* the previous walk's id is of this generation of the table
+		 * (a fork child starts a new one): else the frames are needed */
+		n = bt_unwind(u, ips, max, t->walk_gen == generation ? &same : NULL);
 		if (n >= 0) {
-			if (same && t->walk_gen == generation)
+			if (same)
 				return t->walk_stack;
 			id = bt_stack_intern_t(t, ips, n);
 			t->walk_stack = id;

@@ -438,18 +438,22 @@ static uint64_t compute_rule(uint64_t ra)
 /* --- the per-thread state ------------------------------------------------ */
 #define RULES 4096
 #define FRAMES (BT_WALK_MAX + 1)
+#define R_CHECK_RBP 32u /* in a kept walk: a rule above uses the RBP this frame restored */
 
 struct rule_slot {
 	uint64_t ra, rule;
 };
-/* A frame as the walk reached it, and the words read to step out of it.
- * A word not read (the outermost frame's, an RBP kept) or one that no
- * rule above uses is recorded as a read of `nothing`, which holds 0: the
- * compares then run without a branch per kind of word. */
+/* A frame as the walk reached it.  The words read to step out of frame h
+ * follow from the frame above it (h - 1 in a kept walk): the return
+ * address at its SP - 8 (its SP is h's CFA) holds its PC, and a saved RBP
+ * at its SP + the offset in h's rule holds its RBP. */
 struct frame {
 	uint64_t pc, sp, bp, rule;
 };
-struct reads {
+/* The words read to step out of the outermost frame kept (a return
+ * address below 0x4000 ended the walk, or the depth limit did).  A word
+ * not read is a read of `nothing`, which holds 0. */
+struct end_reads {
 	uint64_t ra_at, ra, bp_at, bp;
 };
 static const uint64_t nothing;
@@ -461,11 +465,10 @@ struct bt_unwinder {
 	/* the previous walk, by height: [0] is the outermost frame, so that a
 	 * walk that reuses the outer part rewrites only the inner one */
 	struct frame f[FRAMES];
-	struct reads rd[FRAMES];
 	uint8_t live[FRAMES]; /* the walk from this frame on uses its RBP */
+	struct end_reads end;
 	/* this walk's new frames, innermost first */
 	struct frame nf[FRAMES];
-	struct reads nrd[FRAMES];
 	struct rule_slot rules[RULES];
 };
 
@@ -497,12 +500,15 @@ __attribute__((no_sanitize("address"))) static inline uint64_t word(uint64_t add
  * once the frames below are the same.) */
 __attribute__((no_sanitize("address"))) static int still_read(const struct bt_unwinder *u, int h)
 {
-	for (; h >= 0; h--) {
-		const struct reads *r = &u->rd[h];
-		if ((word(r->ra_at) ^ r->ra) | (word(r->bp_at) ^ r->bp))
+	for (; h > 0; h--) {
+		const struct frame *up = &u->f[h - 1];
+		uint64_t rule = u->f[h].rule, d = word(up->sp - 8) ^ up->pc;
+		if (rule & R_CHECK_RBP)
+			d |= word(up->sp + (uint64_t)(int64_t)r_rbp_off(rule)) ^ up->bp;
+		if (d)
 			return 0;
 	}
-	return 1;
+	return !((word(u->end.ra_at) ^ u->end.ra) | (word(u->end.bp_at) ^ u->end.bp));
 }
 
 static inline int uses_rbp(uint64_t rule, int above)
@@ -521,13 +527,11 @@ static void keep_new(struct bt_unwinder *u, int k, int base, int live)
 	int n = base + k;
 	for (int i = k - 1; i >= 0; i--) {
 		int h = n - 1 - i;
+		uint64_t rule = u->nf[i].rule;
 		u->f[h] = u->nf[i];
-		u->rd[h] = u->nrd[i];
-		if (!live) {
-			u->rd[h].bp_at = NOTHING;
-			u->rd[h].bp = 0;
-		}
-		live = uses_rbp(u->nf[i].rule, live);
+		if (live && (rule & R_RBP_SAVED))
+			u->f[h].rule = rule | R_CHECK_RBP;
+		live = uses_rbp(rule, live);
 		u->live[h] = (uint8_t)live;
 	}
 	u->n = n;
@@ -545,9 +549,13 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, int *same, const uint
 {
 	uint64_t pc = regs[0], sp = regs[1], bp = regs[2];
 	unsigned epoch = atomic_load_explicit(&bt_dl_epoch, memory_order_relaxed);
-	int k = 0, j = 0, pn, reuse, truncated = 0;
+	int k = 0, j = 0, pn, reuse, truncated = 0, not_wanted;
+	struct end_reads end = { NOTHING, 0, NOTHING, 0 };
 
-	*same = 0;
+	if (same)
+		*same = 0;
+	else
+		same = &not_wanted;
 	if (max > FRAMES - 1)
 		max = FRAMES - 1;
 	if (u->epoch != epoch) {
@@ -575,7 +583,7 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, int *same, const uint
 							int i = 0;
 							while (i < k && u->nf[i].pc == u->f[pn - 1 - i].pc)
 								i++;
-							*same = i == k;
+							*same = i == k && same != &not_wanted;
 						}
 						u->f[pn - 1 - j].bp = bp;
 						keep_new(u, k, pn - j, u->live[pn - 1 - j]);
@@ -593,25 +601,29 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, int *same, const uint
 		uint64_t rule = rule_of(u, pc);
 		if (rule & R_GIVE_UP)
 			goto give_up;
-		struct frame *f = &u->nf[k];
-		struct reads *r = &u->nrd[k];
+		struct frame *f = &u->nf[k++];
 		f->pc = pc;
 		f->sp = sp;
 		f->bp = bp;
 		f->rule = rule;
-		k++;
-		r->ra_at = r->bp_at = NOTHING;
-		r->ra = r->bp = 0;
-		if (rule & R_LAST)
+		if (rule & R_LAST) {
+			end.ra_at = NOTHING;
+			end.ra = 0;
+			end.bp_at = NOTHING;
+			end.bp = 0;
 			break;
+		}
 		uint64_t cfa = ((rule & R_CFA_RBP) ? bp : sp) + (uint64_t)(int64_t)r_cfa_off(rule);
 		if (cfa <= sp || cfa - sp > (1u << 30))
 			goto give_up;
-		r->ra_at = cfa - 8;
-		r->ra = pc = word(cfa - 8);
+		end.ra_at = cfa - 8;
+		end.ra = pc = word(cfa - 8);
 		if (rule & R_RBP_SAVED) {
-			r->bp_at = cfa + (uint64_t)(int64_t)r_rbp_off(rule);
-			r->bp = bp = word(r->bp_at);
+			end.bp_at = cfa + (uint64_t)(int64_t)r_rbp_off(rule);
+			end.bp = bp = word(end.bp_at);
+		} else {
+			end.bp_at = NOTHING;
+			end.bp = 0;
 		}
 		sp = cfa;
 		if (pc < 0x4000)
@@ -622,6 +634,11 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, int *same, const uint
 	u->max = max;
 	u->truncated = truncated;
 	u->valid = 1;
+	if (!truncated) {
+		end.bp_at = NOTHING;
+		end.bp = 0;
+	}
+	u->end = end;
 	keep_new(u, k, 0, truncated);
 	put_ips(u, ips, k);
 	return k;

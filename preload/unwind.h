@@ -9,7 +9,7 @@
  * .eh_frame, an implausible stack pointer): the caller then walks with
  * libunwind, which handles those.  When it returns n >= 0 with *same set,
  * the frames are exactly those of u's previous walk and ips[] was not
- * written.
+ * written; with same NULL, ips[] is always written.
  *
  * Why not only unw_backtrace: it was a third of all the recorder's CPU.
  * Two things make this cheaper.  (1) The unwind rule of each return

@@ -14,6 +14,7 @@
 #     handoff between threads).
 #  3. A library unloaded and another mapped at its address with the same
 #     code and another frame size: the stack through it is still right.
+#  4. A fork child's first stack, the same as its parent's last.
 . "$TESTLIB/common.sh"
 for v in unwind_cmp unwind_cmp_O0 unwind_cmp_fp unwind_cmp_clang; do
 	p=$BUILD/tests/$v
@@ -110,5 +111,25 @@ print("dlreload (%s): both stacks right%s" % (sys.argv[3], "; the second library
       " (note: the second library was loaded elsewhere, %s)" % sys.argv[2]))
 PY
 	done
+
+	# 4. A fork child whose first allocation repeats its parent's last
+	# stack exactly: the walker says "the same as the last walk", but the
+	# child's table of stacks is new, so the frames must be interned again.
+	mkdir -p "$WORK/fork"
+	"$BUFTRACE" record --quiet -o "$WORK/fork" --probes malloc -- "$BUILD/tests/forkstack" 2> "$WORK/fork.err" ||
+		fail "forkstack: $(cat "$WORK/fork.err")"
+	set -- "$WORK"/fork/buftrace.*.zst
+	[ $# = 2 ] || fail "forkstack: expected 2 traces, found $#"
+	for t in "$@"; do
+		"$BUFTRACE" report --format json "$t" > "$WORK/fork.json" || fail "forkstack: no report of $t"
+		python3 - "$WORK/fork.json" <<'PY' || exit 1
+import json, sys
+r = json.load(open(sys.argv[1]))
+got = [[f["function"] for f in g["stack"]][:2] for g in r["leaks"]]
+if not got or any(g != ["alloc_here", "main"] for g in got):
+    sys.exit("FAIL: forkstack: leak stacks %s, expected alloc_here <- main" % got)
+PY
+	done
+	echo "forkstack: parent and child stacks right"
 fi
 echo "stack walker OK"
