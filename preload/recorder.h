@@ -135,8 +135,6 @@ extern struct bt_thread *_Atomic bt_all_threads;
  * the walker keeps per-thread state in it. */
 uint32_t bt_stack_capture_t(struct bt_thread *t);
 #define BT_WALK_MAX (BT_MAX_DEPTH + 16)
-/* own frames cut, interned; t: the calling thread's state (or NULL) */
-uint32_t bt_stack_intern_t(struct bt_thread *t, void **ips, int n);
 void bt_stacks_reset(void);
 
 /* blocks.c: address -> block number of the live blocks (malloc probes) */

@@ -235,7 +235,8 @@ static inline int same_frames(void *const *a, void *const *b, int n)
 	return 1;
 }
 
-uint32_t bt_stack_intern_t(struct bt_thread *t, void **ips, int n)
+/* own frames cut, interned; t: the calling thread's state (or NULL) */
+static uint32_t intern_t(struct bt_thread *t, void **ips, int n)
 {
 	struct recent *r = recent_of_thread(t);
 	uint32_t id;
@@ -298,14 +299,14 @@ uint32_t bt_stack_capture_t(struct bt_thread *t)
 		if (n >= 0) {
 			if (same)
 				return t->walk_stack;
-			id = bt_stack_intern_t(t, ips, n);
+			id = intern_t(t, ips, n);
 			t->walk_stack = id;
 			t->walk_gen = generation;
 			return id;
 		}
 	}
 	n = walk_libunwind(ips, max);
-	return bt_stack_intern_t(t, ips, n);
+	return intern_t(t, ips, n);
 }
 
 void bt_stacks_reset(void)
