@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include "recorder.h"
 #include "unwind.h"
+#include "varint.h"
 
 /* --- rules ---------------------------------------------------------------
  * One 64-bit word per return address: flags, the CFA offset (bits 32-63)
@@ -60,15 +61,13 @@ struct rd {
 static uint64_t rd_uleb(struct rd *r)
 {
 	uint64_t v = 0;
-	for (unsigned shift = 0; r->p < r->end; shift += 7) {
-		uint8_t b = *r->p++;
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return v;
+	const uint8_t *q = bt_get_uvar(r->p, r->end, &v);
+	if (!q) {
+		r->bad = 1;
+		return 0;
 	}
-	r->bad = 1;
-	return 0;
+	r->p = q;
+	return v;
 }
 
 static int64_t rd_sleb(struct rd *r)

@@ -38,11 +38,8 @@ stacks() {
 	shift 2
 	d=$WORK/$name.$w
 	mkdir -p "$d"
-	if [ $w = libunwind ]; then
-		BUFTRACE_UNWIND=libunwind setarch -R "$BUFTRACE" record --quiet -o "$d" "$@" > /dev/null 2> "$d.err"
-	else
-		BUFTRACE_UNWIND=ours setarch -R "$BUFTRACE" record --quiet -o "$d" "$@" > /dev/null 2> "$d.err"
-	fi || fail "$name ($w): record failed: $(cat "$d.err")"
+	BUFTRACE_UNWIND=$w setarch -R "$BUFTRACE" record --quiet -o "$d" "$@" > /dev/null 2> "$d.err" ||
+		fail "$name ($w): record failed: $(cat "$d.err")"
 	for t in "$d"/buftrace.*.zst; do
 		"$BUFTRACE" dump --json "$t" || fail "$name ($w): dump failed"
 	done | python3 -c '
