@@ -4,6 +4,7 @@
  *   session.c   lazy start at the first hooked event, file creation,
  *               exit/_exit/exec/fork/fatal-signal handling
  *   writer.c    the zstd stream, records, the flusher thread
+ *   tracefd.c   the trace's descriptor: checked before each use, reopened
  *   thread.c    per-thread event chunks (the hot path)
  *   stacks.c    native backtraces and their interning
  *   unwind.c    the stack walker (contract: unwind.h), libunwind behind it
@@ -69,6 +70,11 @@ void bt_writer_flush(int end_frame);  /* drain all threads, compress, write */
 void bt_writer_emergency(void);       /* async-signal path, never blocks long */
 void bt_writer_reset_after_fork(void);
 void bt_flusher_start(void);
+
+/* tracefd.c: the trace file's descriptor, in a table the program owns */
+int bt_tracefd_adopt(int fd, const char *path); /* just created: moved high; -1 if unusable */
+int bt_tracefd_get(void);     /* still the trace file, or reopened; -1 (errno): lost */
+void bt_tracefd_release(void); /* closed if still ours, forgotten (fork child) */
 
 /* thread.c: the per-thread state */
 struct bt_chunk {

@@ -211,6 +211,8 @@ int bt_start(void)
 	pthread_mutex_lock(&start_lock);
 	if (atomic_load(&bt_state) == BT_IDLE) {
 		int fd = create_trace_file();
+		if (fd >= 0 && (fd = bt_tracefd_adopt(fd, trace_path)) < 0)
+			bt_give_up("cannot use", errno);
 		if (fd >= 0 && bt_writer_open(fd) == 0) {
 			trace_fd = fd;
 			started_pid = getpid();
@@ -227,7 +229,7 @@ int bt_start(void)
 			atomic_store(&bt_state, BT_ON);
 			bt_flusher_start();
 		} else if (fd >= 0) {
-			close(fd);
+			bt_tracefd_release();
 			bt_give_up("cannot start compression for", ENOMEM);
 		}
 	}
@@ -291,7 +293,7 @@ static void fork_child(void)
 {
 	pthread_mutex_init(&start_lock, NULL);
 	if (trace_fd >= 0)
-		close(trace_fd);
+		bt_tracefd_release(); /* its number may be the program's file now */
 	trace_fd = -1;
 	trace_path[0] = 0;
 	bt_writer_reset_after_fork();

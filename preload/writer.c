@@ -51,7 +51,14 @@ static void write_all(const uint8_t *p, size_t n)
 	sigaddset(&xfsz, SIGXFSZ);
 	pthread_sigmask(SIG_BLOCK, &xfsz, &old);
 	while (n && wfd >= 0) {
-		ssize_t w = write(wfd, p, n);
+		/* never a descriptor the program has taken over (tracefd.c) */
+		int fd = bt_tracefd_get();
+		if (fd < 0) {
+			wfd = -1;
+			bt_give_up("the program took the trace's descriptor; cannot reopen", errno);
+			break;
+		}
+		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
