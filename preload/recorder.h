@@ -128,11 +128,14 @@ void bt_emit_malloc(struct bt_thread *t, uint32_t stack, uint64_t addr, uint64_t
 void bt_emit_free(struct bt_thread *t, uint32_t stack, uint64_t addr);
 struct bt_chunk *bt_chunk_get(void);
 void bt_chunk_put(struct bt_chunk *c);
+void bt_chunk_reclaim_after_fork(struct bt_chunk *c); /* back to the pool, once */
 void bt_chunk_queue(struct bt_chunk *c);       /* hand a filled chunk to the writer */
 struct bt_chunk *bt_chunk_dequeue_all(void);  /* FIFO list */
 void bt_threads_detach_chunks(int force);     /* queue every thread's partial chunk */
 void bt_threads_sum_counts(uint64_t *out);
-void bt_threads_reset_after_fork(void);
+void bt_threads_reset_after_fork(void); /* the calling thread stays busy... */
+void bt_threads_fork_prepare(void);     /* the forking thread busy: see thread.c */
+void bt_threads_fork_done(void);        /* ...until this, in parent and child */
 extern struct bt_thread *_Atomic bt_all_threads;
 
 /* stacks.c */

@@ -283,12 +283,23 @@ void bt_finish(int clean)
 
 /* --- process boundaries ------------------------------------------------ */
 
-static void fork_prepare(void) { pthread_mutex_lock(&start_lock); }
-static void fork_parent(void) { pthread_mutex_unlock(&start_lock); }
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&start_lock);
+	bt_threads_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+	bt_threads_fork_done();
+	pthread_mutex_unlock(&start_lock);
+}
 
 /* The child has one thread: whatever locks other threads held are reset,
- * their buffered events belong to the parent's file.  The child starts a
- * file of its own at its first hooked event. */
+ * their buffered events belong to the parent's file.  Until the end of
+ * this handler the thread records nothing (thread.c, fork): what it frees
+ * here goes straight to libc.  The child starts a file of its own at its
+ * first hooked event. */
 static void fork_child(void)
 {
 	pthread_mutex_init(&start_lock, NULL);
@@ -307,6 +318,7 @@ static void fork_child(void)
 	atomic_store(&said_give_up, 0);
 	if (atomic_load(&bt_state) != BT_IDLE && !bt_cfg.disabled)
 		atomic_store(&bt_state, BT_IDLE);
+	bt_threads_fork_done();
 }
 
 __attribute__((constructor)) static void bt_init(void)

@@ -361,6 +361,20 @@ void bt_flusher_start(void)
 		pthread_setname_np(flusher, "buftrace-flush");
 }
 
+/* After fork, in the child: a chunk the thread state held.  A thread gone
+ * with the fork may have queued it without yet letting go of it (or the
+ * flusher may have been taking it): it may be in the pool already, and
+ * must not be twice.  Called after bt_writer_reset_after_fork. */
+void bt_chunk_reclaim_after_fork(struct bt_chunk *c)
+{
+	int n = 0;
+	for (struct bt_chunk *f = freelist; f && n <= allocated; f = f->next, n++)
+		if (f == c)
+			return;
+	c->next = freelist;
+	freelist = c;
+}
+
 void bt_writer_reset_after_fork(void)
 {
 	pthread_mutex_init(&wlock, NULL);
