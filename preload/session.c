@@ -395,16 +395,30 @@ EXEC_WRAPPER(execvpe, (const char *p, char *const a[], char *const e[]), (p, a, 
 EXEC_WRAPPER(fexecve, (int fd, char *const a[], char *const e[]), (fd, a, e),
 	     int, char *const *, char *const *)
 
-/* The execl family is variadic: collect the arguments and use execve. */
+/* The execl family is variadic: collect the arguments and use execve.
+ * Every argument, however many: counted first, then into an array on the
+ * stack, as glibc does (no malloc: a vfork child or a signal handler may
+ * call exec).  execle's environment is the pointer after the NULL. */
 extern char **environ;
 static int execl_common(const char *path, const char *arg0, va_list ap, int kind)
 {
-	char *argv[1024];
+	va_list count;
+	size_t n = 1;
 	char **envp = environ;
-	int n = 0;
-	argv[n++] = (char *)arg0;
-	while (arg0 && n < 1023 && (argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
+	va_copy(count, ap);
+	while (arg0 && va_arg(count, char *) != NULL)
+		if (++n > INT_MAX) {
+			va_end(count);
+			errno = E2BIG;
+			return -1;
+		}
+	va_end(count);
+	char *argv[n + 1];
+	argv[0] = (char *)arg0;
+	for (size_t i = 1; i < n; i++)
+		argv[i] = va_arg(ap, char *);
+	if (arg0)
+		(void)va_arg(ap, char *); /* the NULL */
 	argv[n] = NULL;
 	if (kind == 'e')
 		envp = va_arg(ap, char **);
