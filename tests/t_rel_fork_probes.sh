@@ -11,7 +11,7 @@
 prog=$BUILD/tests/forkmalloc
 [ -x "$prog" ] || fail "tests/progs not built"
 sanitized && skip "allocation probes are not used with a sanitized build (ASan replaces malloc)"
-n=30
+n=20
 for round in 1 2 3; do
 	rm -rf "$WORK/out"; mkdir -p "$WORK/out"
 	timeout 120 "$BUFTRACE" record -o "$WORK/out" --probes malloc -- "$prog" $n > "$WORK/stdout" 2> "$WORK/stderr"
