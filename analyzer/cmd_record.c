@@ -144,33 +144,40 @@ static void restore_signals(const sigset_t *mask)
 
 /* List the traces in the manifest, and leave them in DIR/buftrace.last:
  * written to a new file of our own (mkstemp: O_EXCL, so never through a
- * planted link) and renamed over the old list. */
+ * planted link) and renamed over the old list.  The manifest is gone
+ * before the first line is printed (a closed stderr's SIGPIPE must not
+ * leave it behind). */
 static void list_traces(const char *manifest, const char *absout, int quiet)
 {
 	FILE *m = fopen(manifest, "r"), *last = NULL;
 	char line[PATH_MAX + 2], lastp[PATH_MAX + 32], tmp[PATH_MAX + 40];
-	int n = 0, fd;
+	int n = 0, fd, err = 0;
+	unlink(manifest);
 	snprintf(lastp, sizeof lastp, "%s/buftrace.last", absout);
 	snprintf(tmp, sizeof tmp, "%s.XXXXXX", lastp);
 	while (m && fgets(line, sizeof line, m)) {
-		if (!quiet)
-			fprintf(stderr, "%s %s", n ? "                " : "buftrace: trace", line);
-		if (!n++ && (fd = mkstemp(tmp)) >= 0 && !(last = fdopen(fd, "w"))) {
-			close(fd);
-			unlink(tmp);
+		if (!n++ && ((fd = mkstemp(tmp)) < 0 || !(last = fdopen(fd, "w")))) {
+			err = errno;
+			if (fd >= 0) {
+				close(fd);
+				unlink(tmp);
+			}
 		}
 		if (last)
 			fputs(line, last);
+		if (!quiet)
+			fprintf(stderr, "%s %s", n > 1 ? "                " : "buftrace: trace", line);
 	}
 	if (!n && !quiet)
 		fprintf(stderr, "buftrace: no trace written (the program never reached a hooked function)\n");
 	if (m)
 		fclose(m);
-	if (n && (!last || fclose(last) != 0 || rename(tmp, lastp) != 0)) {
-		fprintf(stderr, "buftrace record: cannot write %s: %s\n", lastp, strerror(errno));
-		if (last)
-			unlink(tmp);
+	if (last && (fclose(last) != 0 || rename(tmp, lastp) != 0)) {
+		err = errno;
+		unlink(tmp);
 	}
+	if (err)
+		fprintf(stderr, "buftrace record: cannot write %s: %s\n", lastp, strerror(err));
 }
 
 int cmd_record(int argc, char **argv)
@@ -288,7 +295,6 @@ int cmd_record(int argc, char **argv)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	list_traces(manifest, absout, quiet);
-	unlink(manifest);
 	if (WIFSIGNALED(status)) {
 		/* die the same way, so a caller sees what the shell would */
 		struct rlimit no_core = { 0, 0 };

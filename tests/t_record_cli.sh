@@ -77,6 +77,52 @@ signalled USR2 140
 signalled TERM 7 trap
 # ignored when record started: ignored by the program too, not forwarded
 signalled TERM 143 ignored
+# ^C on a terminal reaches the whole foreground group, the program with
+# record: the program sees it once, not once more forwarded by record.
+# (A second one would come within milliseconds; the program waits 1 s.)
+mkdir -p "$WORK/tty"
+python3 - "$BUFTRACE" "$WORK/tty" <<'PY' || fail "^C on a terminal: see above"
+import os, pty, sys, time
+buftrace, d = sys.argv[1:]
+prog = """
+import signal, sys, time
+n = 0
+def on_int(sig, frame):
+    global n
+    n += 1
+signal.signal(signal.SIGINT, on_int)
+open(sys.argv[1], "w").close()
+while n == 0:
+    time.sleep(0.01)
+time.sleep(1)
+sys.exit(10 + n)
+"""
+ready = d + "/ready"
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(buftrace, [buftrace, "record", "-o", d, "--", sys.executable, "-c", prog, ready])
+for _ in range(600):
+    if os.path.exists(ready):
+        break
+    time.sleep(0.05)
+else:
+    os.kill(pid, 9)
+    sys.exit("the program never got ready")
+os.write(fd, b"\x03")
+out = b""
+while True:
+    try:
+        r = os.read(fd, 1000)
+    except OSError:
+        break
+    if not r:
+        break
+    out += r
+_, st = os.waitpid(pid, 0)
+rc = os.waitstatus_to_exitcode(st)
+if rc != 11:
+    sys.exit("want exit 11 (one SIGINT), got %d: %r" % (rc, out))
+PY
 echo "signals OK"
 
 # 2. -o DIR: created with its parents
