@@ -68,7 +68,11 @@ void bt_write_record(int kind, const struct bt_rec *r);   /* takes the writer lo
 void bt_writer_flush(int end_frame);  /* drain all threads, compress, write */
 void bt_writer_emergency(void);       /* async-signal path, never blocks long */
 void bt_writer_reset_after_fork(void);
-void bt_flusher_start(void);
+void bt_flusher_start(void);   /* says so on stderr when it cannot */
+/* Nonzero only without a flusher thread: when the next hooked call must
+ * flush (bt_writer_due, from the calling thread, outside an event). */
+extern atomic_uint_least64_t bt_flush_due;
+void bt_writer_due(uint64_t now);
 
 /* thread.c: the per-thread state */
 struct bt_chunk {
@@ -124,7 +128,13 @@ struct bt_chunk *bt_chunk_get(void);
 void bt_chunk_put(struct bt_chunk *c);
 void bt_chunk_queue(struct bt_chunk *c);       /* hand a filled chunk to the writer */
 struct bt_chunk *bt_chunk_dequeue_all(void);  /* FIFO list */
-void bt_threads_detach_chunks(int force);     /* queue every thread's partial chunk */
+/* Queue every thread's partial chunk.  A thread in the middle of an event
+ * is skipped (SKIP: the signal path, where that may be the interrupted
+ * caller itself), waited for (WAIT: the final flush), or waited for a
+ * moment (BRIEF: the periodic flush, which must not leave it a whole
+ * interval more). */
+enum { BT_DETACH_SKIP, BT_DETACH_WAIT, BT_DETACH_BRIEF };
+void bt_threads_detach_chunks(int how);
 void bt_threads_sum_counts(uint64_t *out);
 void bt_threads_reset_after_fork(void);
 extern struct bt_thread *_Atomic bt_all_threads;

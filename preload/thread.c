@@ -7,6 +7,7 @@
  * event is shorter still (see "compact probe events" below). */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <linux/membarrier.h>
@@ -251,6 +252,15 @@ void bt_thread_leave(struct bt_thread *t)
 
 #define EVENT_MAX ((7 + 10) * BT_UVAR_MAX)
 
+/* No flusher thread: the thread whose event finds the interval passed
+ * flushes, outside its event and inside the hook (a signal handler's
+ * hooked call meanwhile is let through). */
+static inline void flush_if_due(uint64_t now)
+{
+	if (__builtin_expect(atomic_load_explicit(&bt_flush_due, memory_order_relaxed) != 0, 0))
+		bt_writer_due(now ? now : bt_now_ns());
+}
+
 /* The thread's chunk with room for one more event, the owner active; NULL
  * when no memory is left (the event is dropped). */
 static struct bt_chunk *chunk_for_event(struct bt_thread *t, uint64_t seq, uint64_t ts)
@@ -308,6 +318,7 @@ void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, ui
 	c->last_seq = seq;
 	c->last_ts = ts;
 	unlock(t);
+	flush_if_due(ts);
 }
 
 /* --- compact probe events -------------------------------------------------
@@ -392,6 +403,7 @@ void bt_emit_malloc(struct bt_thread *t, uint32_t stack, uint64_t addr, uint64_t
 	 * BLOCKS says where numbering stands */
 	t->block_next = block + 1;
 	unlock(t);
+	flush_if_due(0);
 }
 
 void bt_emit_free(struct bt_thread *t, uint32_t stack, uint64_t addr)
@@ -420,17 +432,19 @@ void bt_emit_free(struct bt_thread *t, uint32_t stack, uint64_t addr)
 		c->len = (size_t)(p - c->data);
 	}
 	unlock(t);
+	flush_if_due(0);
 }
 
-/* Queue the partial chunks of the threads between events.  A thread in
- * an event is left alone: it is producing, and its chunk will fill and
- * be queued soon.  (Asking it to hand the chunk over at its next event
- * made every batch queue a handful of tiny chunks, which woke the flusher
- * for the next batch at once.)  force: wait for threads in an event to
- * finish it (the final flush); else (the signal path, where the
- * interrupted code may be an event of this very thread) skip them. */
-void bt_threads_detach_chunks(int force)
+/* Queue the partial chunks of the threads between events (how: see
+ * recorder.h).  A thread in an event is not waited for long: it is
+ * producing, and its chunk will fill and be queued soon.  (Asking it to
+ * hand the chunk over at its next event made every batch queue a handful
+ * of tiny chunks, which woke the flusher for the next batch at once.)
+ * The periodic flush waits a moment for it, yielding: on a busy machine
+ * the owner may have been preempted inside its event. */
+void bt_threads_detach_chunks(int how)
 {
+	long limit = how == BT_DETACH_WAIT ? 100000000 : how == BT_DETACH_BRIEF ? 20000 : 0;
 	for (struct bt_thread *t = atomic_load(&bt_all_threads); t; t = t->next) {
 		int none = STEAL_NONE;
 		atomic_compare_exchange_strong(&t->steal, &none, STEAL_ASKED);
@@ -441,8 +455,11 @@ void bt_threads_detach_chunks(int force)
 	for (struct bt_thread *t = atomic_load(&bt_all_threads); t; t = t->next) {
 		int asked = STEAL_ASKED;
 		long tries = 0;
-		while (trusted && force && atomic_load(&t->active) && t != self && ++tries < 100000000)
+		while (trusted && atomic_load(&t->active) && t != self && ++tries < limit) {
 			__builtin_ia32_pause();
+			if (how == BT_DETACH_BRIEF && tries % 1024 == 0)
+				sched_yield();
+		}
 		if (!trusted || atomic_load(&t->active)) {
 			/* withdraw the request, unless the owner took it up already */
 			atomic_compare_exchange_strong(&t->steal, &asked, STEAL_NONE);

@@ -3,7 +3,8 @@
  * Threads fill 64 KiB chunks of events without any shared lock; a full
  * chunk is queued here and compressed by the flusher thread, which also
  * wakes every flush_ms to take partial chunks, so a SIGKILL loses at most
- * one interval.  Records that others depend on (STACK, MODULE_LOAD) are
+ * one interval.  Without the thread (clone refused) the hooked calls
+ * themselves flush once an interval has passed.  Records that others depend on (STACK, MODULE_LOAD) are
  * compressed at once under the writer lock, before any chunk that can
  * refer to them is queued: a reader never meets an id before its
  * definition. */
@@ -262,9 +263,9 @@ static void drain_queue_locked_w(void)
 	}
 }
 
-static void flush_with(int force, int end_frame)
+static void flush_with(int how, int end_frame)
 {
-	bt_threads_detach_chunks(force);
+	bt_threads_detach_chunks(how);
 	wlock_take();
 	drain_queue_locked_w();
 	compress_locked(NULL, 0, end_frame ? ZSTD_e_end : ZSTD_e_flush);
@@ -273,7 +274,7 @@ static void flush_with(int force, int end_frame)
 
 void bt_writer_flush(int end_frame)
 {
-	flush_with(1, end_frame);
+	flush_with(BT_DETACH_WAIT, end_frame);
 }
 
 /* Fatal signal: the interrupted code may hold any of our locks.  Try each
@@ -289,7 +290,7 @@ void bt_writer_emergency(void)
 	if (tries == 2000)
 		return;
 	atomic_store(&wlock_owner, my_tid());
-	bt_threads_detach_chunks(0);
+	bt_threads_detach_chunks(BT_DETACH_SKIP);
 	if (pthread_mutex_trylock(&qlock) == 0) {
 		pthread_mutex_unlock(&qlock);
 		drain_queue_locked_w();
@@ -298,35 +299,43 @@ void bt_writer_emergency(void)
 	wlock_drop();
 }
 
+static uint64_t interval_ns(void)
+{
+	return (uint64_t)bt_cfg.flush_ms * 1000000u;
+}
+
 static void *flusher_main(void *arg)
 {
+	/* The deadline is absolute: wake-ups for full chunks do not put the
+	 * periodic flush off, so no event waits longer than one interval. */
+	uint64_t due = bt_now_ns() + interval_ns();
 	(void)arg;
 	bt_thread_never_record(); /* its allocations are ours, not the program's */
 	pthread_mutex_lock(&qlock);
 	while (atomic_load(&bt_state) == BT_ON) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += (long)(bt_cfg.flush_ms % 1000) * 1000000L;
-		ts.tv_sec += bt_cfg.flush_ms / 1000 + ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
-		int rc = queued >= QUEUE_WAKE ? 0 : pthread_cond_timedwait(&qcond, &qlock, &ts);
+		if (queued < QUEUE_WAKE) {
+			struct timespec ts = { (time_t)(due / 1000000000u), (long)(due % 1000000000u) };
+			pthread_cond_clockwait(&qcond, &qlock, CLOCK_MONOTONIC, &ts);
+		}
 		pthread_mutex_unlock(&qlock);
 		if (atomic_load(&bt_state) != BT_ON) {
 			pthread_mutex_lock(&qlock);
 			break;
 		}
-		/* threads in the middle of an event are not waited for: their
-		 * chunks come with the next batch */
-		if (rc == ETIMEDOUT) {
-			flush_with(0, 0);
+		uint64_t now = bt_now_ns();
+		if (now >= due) {
+			/* the periodic flush: partial chunks too, and out to the file */
+			flush_with(BT_DETACH_BRIEF, 0);
+			due = now + interval_ns();
 		} else {
 			/* Take the other threads' partial chunks along with the full
 			 * ones: an idle thread's few old events would otherwise reach
 			 * the file a whole flush interval late, and a reader would
 			 * have to hold everything written meanwhile to put events
 			 * back in order.  This keeps the file ordered to within about
-			 * a chunk per thread. */
-			bt_threads_detach_chunks(0);
+			 * a chunk per thread.  Threads in the middle of an event are
+			 * not waited for: their chunks come with the next batch. */
+			bt_threads_detach_chunks(BT_DETACH_SKIP);
 			wlock_take();
 			drain_queue_locked_w();
 			wlock_drop();
@@ -337,21 +346,44 @@ static void *flusher_main(void *arg)
 	return NULL;
 }
 
+/* Without a flusher thread the hooked calls flush: the first to see the
+ * interval passed does what the flusher would have (bt_writer_due). */
+atomic_uint_least64_t bt_flush_due;
+
+void bt_writer_due(uint64_t now)
+{
+	uint64_t due = atomic_load_explicit(&bt_flush_due, memory_order_relaxed);
+	if (!due || now < due || !atomic_compare_exchange_strong(&bt_flush_due, &due, now + interval_ns()))
+		return;
+	flush_with(BT_DETACH_SKIP, 0);
+}
+
 void bt_flusher_start(void)
 {
 	pthread_attr_t attr;
 	sigset_t all, old;
+	int err;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	/* The flusher must never take a signal meant for the program. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	flusher_running = pthread_create(&flusher, &attr, flusher_main, NULL) == 0;
+	err = pthread_create(&flusher, &attr, flusher_main, NULL);
+	flusher_running = err == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
-	if (flusher_running)
+	if (flusher_running) {
 		pthread_setname_np(flusher, "buftrace-flush");
+		atomic_store(&bt_flush_due, 0);
+	} else {
+		/* clone refused (seccomp, a pids limit): the program goes on,
+		 * and its own hooked calls write the trace */
+		bt_log("buftrace: cannot start the flusher thread: %s; hooked calls write the trace every %d ms "
+		       "instead, and a SIGKILL loses what was recorded since the last",
+		       strerror(err), bt_cfg.flush_ms);
+		atomic_store(&bt_flush_due, bt_now_ns() + interval_ns());
+	}
 }
 
 void bt_writer_reset_after_fork(void)
@@ -374,4 +406,5 @@ void bt_writer_reset_after_fork(void)
 	qtail = NULL;
 	queued = 0;
 	flusher_running = 0;
+	atomic_store(&bt_flush_due, 0);
 }
