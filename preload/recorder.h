@@ -110,6 +110,7 @@ struct bt_thread {
 	struct bt_thread *free_hint; /* blocks.c: where the last foreign free was found */
 	struct bt_thread *next;   /* all threads, for the flusher */
 	atomic_int exited;
+	void *alt_stack;          /* thread.c: the signal stack we gave it, if any */
 };
 void bt_threads_init(void);              /* at start, before the state is ON */
 struct bt_thread *bt_thread_enter(void); /* NULL: do not record here */

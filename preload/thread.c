@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <linux/membarrier.h>
@@ -140,6 +141,56 @@ static void detach_locked(struct bt_thread *t)
 	}
 }
 
+/* --- an alternate signal stack ---------------------------------------------
+ *
+ * The recorder's fatal-signal handlers run on the alternate stack
+ * (SA_ONSTACK), or a stack overflow's SIGSEGV could not flush anything.
+ * A recording thread without one of the program's gets one of ours, with
+ * a guard page below; the program may replace it at will, and at the
+ * thread's exit ours is taken down only if it is no longer in use. */
+#define ALT_STACK (64 * 1024)
+#define ALT_GUARD 4096
+
+static void give_alt_stack(struct bt_thread *t)
+{
+	stack_t cur, ss;
+	void *m;
+	t->alt_stack = NULL;
+	if (sigaltstack(NULL, &cur) != 0 || !(cur.ss_flags & SS_DISABLE))
+		return; /* the program's own (or inherited over fork) */
+	m = mmap(NULL, ALT_GUARD + ALT_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return;
+	mprotect(m, ALT_GUARD, PROT_NONE);
+	memset(&ss, 0, sizeof ss);
+	ss.ss_sp = (char *)m + ALT_GUARD;
+	ss.ss_size = ALT_STACK;
+	if (sigaltstack(&ss, NULL) != 0) {
+		munmap(m, ALT_GUARD + ALT_STACK);
+		return;
+	}
+	t->alt_stack = m;
+}
+
+static void drop_alt_stack(struct bt_thread *t)
+{
+	stack_t cur;
+	char *ours = (char *)t->alt_stack + ALT_GUARD;
+	if (!t->alt_stack || sigaltstack(NULL, &cur) != 0)
+		return;
+	if (cur.ss_sp == ours && !(cur.ss_flags & SS_DISABLE)) {
+		stack_t off;
+		if (cur.ss_flags & SS_ONSTACK)
+			return; /* exiting from a handler, on it: leave it be */
+		memset(&off, 0, sizeof off);
+		off.ss_flags = SS_DISABLE;
+		if (sigaltstack(&off, NULL) != 0)
+			return;
+	}
+	munmap(t->alt_stack, ALT_GUARD + ALT_STACK);
+	t->alt_stack = NULL;
+}
+
 static void on_thread_exit(void *arg)
 {
 	struct bt_thread *t = arg;
@@ -154,6 +205,7 @@ static void on_thread_exit(void *arg)
 	lock(t);
 	detach_locked(t);
 	unlock(t);
+	drop_alt_stack(t);
 	self = NULL;
 	atomic_store(&t->exited, 1);
 }
@@ -197,6 +249,7 @@ static struct bt_thread *register_thread(void)
 	t->tid = (uint32_t)gettid();
 	t->in_hook = 0;
 	t->registered = 1;
+	give_alt_stack(t);
 	pthread_once(&key_once, make_key);
 	pthread_setspecific(exit_key, t);
 	self = t;
