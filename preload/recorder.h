@@ -114,6 +114,13 @@ struct bt_thread {
 };
 void bt_threads_init(void);              /* at start, before the state is ON */
 struct bt_thread *bt_thread_enter(void); /* NULL: do not record here */
+/* bt_thread_enter for a hooked runtime call: one that cannot be recorded
+ * because it was made inside the recorder's work on its thread (only a
+ * signal handler can do that) is counted in bt_unrecorded_signal, for the
+ * UNRECORDED record (writer.c).  Not the malloc probes: the recorder's own
+ * allocations re-enter those all the time. */
+struct bt_thread *bt_thread_enter_call(void);
+extern atomic_uint_least64_t bt_unrecorded_signal;
 void bt_thread_leave(struct bt_thread *t);
 void bt_thread_busy(int delta);          /* +1/-1 around recorder work outside a hook */
 int bt_thread_reentered(void);           /* inside the recorder already (signal handler) */

@@ -298,6 +298,17 @@ struct bt_thread *bt_thread_enter(void)
 	return t;
 }
 
+atomic_uint_least64_t bt_unrecorded_signal;
+
+struct bt_thread *bt_thread_enter_call(void)
+{
+	struct bt_thread *t = bt_thread_enter();
+	/* a lock-free increment: async-signal-safe */
+	if (!t && bt_thread_reentered() && atomic_load_explicit(&bt_state, memory_order_relaxed) == BT_ON)
+		atomic_fetch_add_explicit(&bt_unrecorded_signal, 1, memory_order_relaxed);
+	return t;
+}
+
 void bt_thread_leave(struct bt_thread *t)
 {
 	t->in_hook = 0;
@@ -549,5 +560,6 @@ void bt_threads_reset_after_fork(void)
 	self = NULL;
 	starting = 0;
 	busy = 0;
+	atomic_store(&bt_unrecorded_signal, 0);
 	key_once = (pthread_once_t)PTHREAD_ONCE_INIT;
 }

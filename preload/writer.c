@@ -170,6 +170,20 @@ void bt_write_record(int kind, const struct bt_rec *r)
 	wlock_drop();
 }
 
+/* The calls counted since the last UNRECORDED record (thread.c), under wlock. */
+static uint64_t unrecorded_written;
+static void put_unrecorded_locked(void)
+{
+	uint64_t n = atomic_load(&bt_unrecorded_signal);
+	uint8_t body[2 * BT_UVAR_MAX], *e = body;
+	if (n == unrecorded_written)
+		return;
+	e = bt_put_uvar(e, BT_UNREC_SIGNAL);
+	e = bt_put_uvar(e, n - unrecorded_written);
+	put_record_locked(BT_REC_UNRECORDED, body, (size_t)(e - body), NULL, 0);
+	unrecorded_written = n;
+}
+
 static void put_chunk_locked(const struct bt_chunk *c)
 {
 	uint8_t hdr[3 * BT_UVAR_MAX], *e = hdr;
@@ -268,6 +282,7 @@ static void flush_with(int how, int end_frame)
 	bt_threads_detach_chunks(how);
 	wlock_take();
 	drain_queue_locked_w();
+	put_unrecorded_locked();
 	compress_locked(NULL, 0, end_frame ? ZSTD_e_end : ZSTD_e_flush);
 	wlock_drop();
 }
@@ -295,6 +310,7 @@ void bt_writer_emergency(void)
 		pthread_mutex_unlock(&qlock);
 		drain_queue_locked_w();
 	}
+	put_unrecorded_locked();
 	compress_locked(NULL, 0, ZSTD_e_end);
 	wlock_drop();
 }
@@ -407,4 +423,5 @@ void bt_writer_reset_after_fork(void)
 	queued = 0;
 	flusher_running = 0;
 	atomic_store(&bt_flush_due, 0);
+	unrecorded_written = 0;
 }
