@@ -195,24 +195,41 @@ static void put_chunk_locked(const struct bt_chunk *c)
 
 /* --- the chunk pool and queue ------------------------------------------ */
 
+/* qlock's owner, like wlock's: a fatal signal's flush must not wait for
+ * the lock its own thread holds (the flusher, which takes no signal,
+ * does not mark it). */
+static atomic_int qlock_owner;
+
+static void qlock_take(void)
+{
+	pthread_mutex_lock(&qlock);
+	atomic_store(&qlock_owner, my_tid());
+}
+
+static void qlock_drop(void)
+{
+	atomic_store(&qlock_owner, 0);
+	pthread_mutex_unlock(&qlock);
+}
+
 struct bt_chunk *bt_chunk_get(void)
 {
 	struct bt_chunk *c;
-	pthread_mutex_lock(&qlock);
+	qlock_take();
 	c = freelist;
 	if (c) {
 		freelist = c->next;
 	} else {
 		allocated++;
 	}
-	pthread_mutex_unlock(&qlock);
+	qlock_drop();
 	if (!c) {
 		/* mmap, not malloc: the malloc probes must not see our buffers. */
 		void *m = mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED) {
-			pthread_mutex_lock(&qlock);
+			qlock_take();
 			allocated--;
-			pthread_mutex_unlock(&qlock);
+			qlock_drop();
 			return NULL;
 		}
 		c = m;
@@ -224,10 +241,10 @@ struct bt_chunk *bt_chunk_get(void)
 
 void bt_chunk_put(struct bt_chunk *c)
 {
-	pthread_mutex_lock(&qlock);
+	qlock_take();
 	c->next = freelist;
 	freelist = c;
-	pthread_mutex_unlock(&qlock);
+	qlock_drop();
 }
 
 static void drain_queue_locked_w(void);
@@ -235,7 +252,7 @@ static void drain_queue_locked_w(void);
 void bt_chunk_queue(struct bt_chunk *c)
 {
 	int n, wake = 0;
-	pthread_mutex_lock(&qlock);
+	qlock_take();
 	c->next = NULL;
 	if (qtail)
 		qtail->next = c;
@@ -246,7 +263,7 @@ void bt_chunk_queue(struct bt_chunk *c)
 	wake = n >= QUEUE_WAKE;
 	if (wake)
 		pthread_cond_signal(&qcond);
-	pthread_mutex_unlock(&qlock);
+	qlock_drop();
 	/* Back-pressure: the flusher cannot keep up, so this producer pays. */
 	if (n > MAX_CHUNKS || (!flusher_running && n >= QUEUE_WAKE)) {
 		wlock_take();
@@ -258,11 +275,11 @@ void bt_chunk_queue(struct bt_chunk *c)
 struct bt_chunk *bt_chunk_dequeue_all(void)
 {
 	struct bt_chunk *c;
-	pthread_mutex_lock(&qlock);
+	qlock_take();
 	c = qhead;
 	qhead = qtail = NULL;
 	queued = 0;
-	pthread_mutex_unlock(&qlock);
+	qlock_drop();
 	return c;
 }
 
@@ -298,7 +315,7 @@ void bt_writer_flush(int end_frame)
 void bt_writer_emergency(void)
 {
 	int tries;
-	if (atomic_load(&wlock_owner) == my_tid())
+	if (atomic_load(&wlock_owner) == my_tid() || atomic_load(&qlock_owner) == my_tid())
 		return;
 	for (tries = 0; tries < 2000 && pthread_mutex_trylock(&wlock) != 0; tries++)
 		usleep(100);
@@ -406,6 +423,7 @@ void bt_writer_reset_after_fork(void)
 {
 	pthread_mutex_init(&wlock, NULL);
 	pthread_mutex_init(&qlock, NULL);
+	atomic_store(&qlock_owner, 0);
 	pthread_cond_init(&qcond, NULL);
 	atomic_store(&wlock_owner, 0);
 	if (cctx)
