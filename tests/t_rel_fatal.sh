@@ -2,11 +2,13 @@
 # Reliability, deaths by a signal's default action (issue 13.9, 13.10):
 # SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 (sent), SIGPIPE (a write to a
 # pipe nobody reads), SIGTRAP (int3), SIGXCPU (RLIMIT_CPU), SIGALRM (a
-# timer) and a stack overflow (SIGSEGV with no stack left), each after
+# timer) and a stack overflow (SIGSEGV with no stack left; and with an
+# alternate signal stack of the program's, which is kept), each after
 # 100 hooked calls on the main thread and 100 on a thread that is still
 # alive (tests/progs/deaths.cpp).  The trace holds all 200 events; the
 # death (signal, and WCOREDUMP under an unlimited core size) is the same
-# as without the tracer.  Then Python's multiprocessing.Pool.terminate():
+# as without the tracer.  A SIGTERM handler the program installs after
+# its first hooked call runs (exit 42).  Then Python's multiprocessing.Pool.terminate():
 # every worker's hooked calls are in its trace.
 . "$TESTLIB/common.sh"
 prog=$BUILD/tests/deaths
@@ -36,7 +38,7 @@ def death(mode, traced):
 check_core = not open("/proc/sys/kernel/core_pattern").read().startswith("|")
 want = {"term": signal.SIGTERM, "int": signal.SIGINT, "quit": signal.SIGQUIT, "hup": signal.SIGHUP,
         "usr1": signal.SIGUSR1, "pipe": signal.SIGPIPE, "trap": signal.SIGTRAP, "xcpu": signal.SIGXCPU,
-        "alrm": signal.SIGALRM, "overflow": signal.SIGSEGV}
+        "alrm": signal.SIGALRM, "overflow": signal.SIGSEGV, "ownstack": signal.SIGSEGV, "ownterm": -42}
 bad = []
 for mode, sig in want.items():
     for f in os.listdir(out):
@@ -54,7 +56,7 @@ for mode, sig in want.items():
     d = subprocess.run([buftrace, "dump", os.path.join(out, traces[0])], capture_output=True, text=True)
     bufs = re.findall(r"^EVENT .* Buffer::deallocate enter .* buffer=0x7([01])[0-6][0-9a-f]$", d.stdout, re.M)
     n = (bufs.count("0"), bufs.count("1"))
-    print(f"{mode}: {signal.Signals(sig).name} {tr}, events of main/thread {n}")
+    print(f"{mode}: {signal.Signals(sig).name if sig > 0 else 'exit %d' % -sig} {tr}, events of main/thread {n}")
     if n != (100, 100):
         bad.append(f"{mode}: {n[0]} of the main thread's and {n[1]} of the other thread's 100 events in the trace "
                    f"({os.path.getsize(os.path.join(out, traces[0]))} bytes; {d.stderr.strip()})")

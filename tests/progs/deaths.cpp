@@ -3,7 +3,10 @@
 //   deaths MODE   MODE: term | int | quit | hup | usr1 (kill(2) of itself),
 //   pipe (writes to a pipe nobody reads), trap (int3), xcpu (spins past
 //   RLIMIT_CPU), alrm (an interval timer), overflow (endless recursion:
-//   SIGSEGV on a stack with no room left).
+//   SIGSEGV on a stack with no room left), ownstack (the same with an
+//   alternate signal stack of the program's own, which must stay: exit 4
+//   if it was replaced), ownterm (a SIGTERM handler installed after the
+//   first hooked call, which must run: exit 42).
 // First a second thread makes 100 Buffer::deallocate calls (buffers
 // 0x7100..0x7163) and then blocks for good; then the main thread makes
 // 100 (0x7000..0x7063) and dies.
@@ -35,14 +38,34 @@ __attribute__((noinline)) static int recurse(int depth) {
     return recurse(depth + 1) + pad[0];
 }
 
+static char own_stack[256 * 1024];
+
+static void on_term(int) { _exit(42); }
+
 int main(int argc, char** argv) {
     const char* mode = argc > 1 ? argv[1] : "term";
+    if (!strcmp(mode, "ownstack")) {
+        stack_t ss = {};
+        ss.ss_sp = own_stack;
+        ss.ss_size = sizeof own_stack;
+        if (sigaltstack(&ss, nullptr)) return 3;
+    }
     static const struct { const char* name; int sig; } kills[] = {
         {"term", SIGTERM}, {"int", SIGINT}, {"quit", SIGQUIT}, {"hup", SIGHUP}, {"usr1", SIGUSR1}};
     pthread_t th;
     if (pthread_create(&th, nullptr, helper, nullptr)) return 2;
     while (!helper_done) usleep(1000);
     for (int i = 0; i < 100; i++) btfake_deallocate((void*)(uintptr_t)(0x7000 + i));
+    if (!strcmp(mode, "ownstack")) {
+        stack_t cur;
+        if (sigaltstack(nullptr, &cur) || cur.ss_sp != own_stack) return 4;
+        return recurse(0);
+    }
+    if (!strcmp(mode, "ownterm")) {
+        signal(SIGTERM, on_term);
+        kill(getpid(), SIGTERM);
+        for (;;) pause();
+    }
     printf("deaths: ready\n");
     fflush(stdout);
     for (auto& k : kills)
