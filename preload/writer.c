@@ -4,10 +4,10 @@
  * chunk is queued here and compressed by the flusher thread, which also
  * wakes every flush_ms to take partial chunks, so a SIGKILL loses at most
  * one interval.  Without the thread (clone refused) the hooked calls
- * themselves flush once an interval has passed.  Records that others depend on (STACK, MODULE_LOAD) are
- * compressed at once under the writer lock, before any chunk that can
- * refer to them is queued: a reader never meets an id before its
- * definition. */
+ * themselves flush once an interval has passed.  Records that others
+ * depend on (STACK, MODULE_LOAD) are compressed at once under the writer
+ * lock, before any chunk that can refer to them is queued: a reader never
+ * meets an id before its definition. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
