@@ -1,17 +1,17 @@
 #!/bin/sh
 # Reliability, hooked calls made in signal handlers (issue 13.11): a
-# handler (tests/progs/reenter.cpp, `signal`) makes two hooked calls,
+# handler (tests/progs/sigcalls.cpp) makes two hooked calls,
 # Buffer::deallocate(0x5160) and MeshDevice::close(0x5161), while the main
 # thread keeps making hooked calls.  Those that interrupted the recorder
 # cannot be recorded: every handler call is either in the trace or counted
 # in its UNRECORDED records, the report says how many, and the JSON report
 # has the number.
 . "$TESTLIB/common.sh"
-prog=$BUILD/tests/reenter
+prog=$BUILD/tests/sigcalls
 [ -x "$prog" ] || fail "tests/progs not built"
 mkdir -p "$WORK/out"
-LD_PRELOAD="$LIB" BUFTRACE_OUTPUT="$WORK/out" timeout 120 "$prog" signal 400 > "$WORK/run.out" 2> "$WORK/run.err" ||
-	fail "reenter: exit $?: $(cat "$WORK/run.err")"
+LD_PRELOAD="$LIB" BUFTRACE_OUTPUT="$WORK/out" timeout 120 "$prog" 1000 > "$WORK/run.out" 2> "$WORK/run.err" ||
+	fail "sigcalls: exit $?: $(cat "$WORK/run.err")"
 [ -s "$WORK/run.err" ] && fail "stderr: $(cat "$WORK/run.err")"
 t=$(only_trace)
 "$BUFTRACE" dump "$t" > "$WORK/dump" 2>&1 || fail "dump: $(tail -1 "$WORK/dump")"
