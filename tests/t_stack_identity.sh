@@ -13,6 +13,10 @@
 # independent unwinder's (below the top frame, which is at the malloc call
 # in the trace and at the backtrace call in the program), and the 1024
 # paths have 1024 distinct stack ids.
+#  3. Python stacks are interned the same way (preload/pystack.c): a
+#     Python twin of 1 and 2 (threads holding the GIL in turn) calls a
+#     hooked name through ctypes.PyDLL; every event's Python frames are
+#     those traceback.extract_stack() took at the call.
 . "$TESTLIB/common.sh"
 prog=$BUILD/tests/stackpaths
 [ -x "$prog" ] || fail "$prog not built (make test-progs)"
@@ -78,4 +82,87 @@ print("stackpaths (%s): %d events, each with backtrace()'s frames; %d paths, %d 
     walker, len(want), paths, ids, len(stacks)))
 PY
 done
+
+# 3. Python paths into Buffer::deallocate (libbtfake.so, loaded globally
+# so that the recorder's definition of the name is the one called)
+command -v python3 > /dev/null || skip "native stacks OK; no python3 for the Python half"
+[ -f "$BUILD/tests/libbtfake.so" ] || fail "libbtfake.so not built (make test-progs)"
+cat > "$WORK/paths.py" <<'PY'
+import ctypes, json, os, random, sys, threading, traceback
+lib, out, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ctypes.PyDLL(lib, mode=os.RTLD_GLOBAL)
+dealloc = ctypes.PyDLL(None)["_ZN2tt8tt_metal6Buffer10deallocateEv"]
+dealloc.argtypes = [ctypes.c_void_p]
+want, BASE, PATHS = {}, 0x100000, 1024
+
+
+def leaf(k):
+    want[k] = [[f.filename, f.lineno] for f in reversed(traceback.extract_stack())]; dealloc(BASE + k)
+
+
+def walk(choice, d, k):
+    if d == len(choice):
+        leaf(k)
+    elif choice[d] == 0:
+        walk(choice, d + 1, k)
+    elif choice[d] == 1:
+        walk(choice, d + 1, k)
+    else:
+        walk(choice, d + 1, k)
+
+
+def worker(t, n):
+    r = random.Random(seed * 16 + t)
+    for i in range(n):
+        walk([r.randrange(3) for _ in range(r.randint(1, 14))], 0, PATHS + t * n + i)
+
+
+for k in range(PATHS):
+    walk([k >> d & 1 for d in range(10)], 0, k)
+threads = [threading.Thread(target=worker, args=(t, 1000)) for t in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+json.dump({"base": BASE, "paths": PATHS, "want": want}, open(out, "w"))
+PY
+d=$WORK/py
+mkdir -p "$d"
+"$BUFTRACE" record --quiet -o "$d" -- python3 "$WORK/paths.py" "$BUILD/tests/libbtfake.so" "$WORK/py.want" "$seed" \
+	> "$WORK/py.out" 2>&1 || fail "python paths: $(cat "$WORK/py.out")"
+set -- "$d"/buftrace.*.zst
+[ $# = 1 ] || fail "python paths: expected one trace, found $#"
+"$BUFTRACE" dump --json "$1" > "$WORK/py.dump" || fail "python paths: dump failed"
+python3 - "$WORK/py.dump" "$WORK/py.want" "$seed" <<'PY' || exit 1
+import json, sys
+dump, wantfile, seed = sys.argv[1:]
+def fail(msg):
+    sys.exit("FAIL: python paths (seed %s): %s" % (seed, msg))
+w = json.load(open(wantfile))
+base, paths, want = w["base"], w["paths"], {int(k): v for k, v in w["want"].items()}
+stacks, got = {}, {}
+for l in open(dump):
+    r = json.loads(l)
+    if r["record"] == "PYSTACK":
+        if r["pystack_id"] in stacks:
+            fail("Python stack id %d defined twice" % r["pystack_id"])
+        stacks[r["pystack_id"]] = [[f["file"], f["line"]] for f in r["frames"]]
+    elif r["record"] == "EVENT" and r["hook"] == "Buffer::deallocate":
+        k = int(r["args"]["buffer"], 16) - base
+        if k in want:
+            if k in got:
+                fail("two events for call %d" % k)
+            got[k] = r.get("pystack", 0)
+if len(got) != len(want):
+    fail("%d events of the script's %d calls" % (len(got), len(want)))
+wrong = [k for k in sorted(want) if stacks.get(got[k]) != want[k]]
+if wrong:
+    k = wrong[0]
+    fail("%d of %d events carry other Python frames than traceback's; call %d:\n  trace     %s\n  traceback %s" % (
+        len(wrong), len(want), k, stacks.get(got[k]), want[k]))
+ids = len(set(got[k] for k in range(paths)))
+if ids != paths:
+    fail("the %d paths have %d Python stack ids" % (paths, ids))
+print("python paths: %d events, each with traceback's frames; %d paths, %d Python stack ids" % (len(want), paths, ids))
+PY
 echo "stack identity OK"
