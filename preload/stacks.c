@@ -9,7 +9,9 @@
  * frames differ is passed over like any other.  So an id stands for
  * exactly one frame sequence, whatever the hash does.  Only the insertion
  * of a new stack takes a lock, and writes the STACK record and the frames
- * before publishing the slot. */
+ * before publishing the slot.  The shortcuts in front of the table (a
+ * thread's recent stacks, the walker's "the same as the last walk") are
+ * exact too: both compare every frame. */
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
