@@ -106,7 +106,7 @@ static void json_item(int *first, const char *status, const struct gsum *a, cons
 	printf(",\"before\":{\"count\":%" PRIu64 ",\"bytes\":%" PRIu64 "},\"after\":{\"count\":%" PRIu64
 	       ",\"bytes\":%" PRIu64 "},\"group\":",
 	       a ? a->count : 0, a ? a->bytes : 0, b ? b->count : 0, b ? b->bytes : 0);
-	json_group(g);
+	json_group(stdout, g);
 	fputs("}", stdout);
 	*first = 0;
 }

@@ -53,6 +53,7 @@ struct priv {
 	uint64_t records;
 	uint64_t pending_devices[256];
 	int npending_devices;
+	int have_header;
 };
 
 /* --- small helpers ------------------------------------------------------- */
@@ -828,6 +829,8 @@ struct pipe {
 	struct trace_reader *r;
 	const char *path;
 	int progress;
+	int next_trace;         /* the reader stopped at the next process's header */
+	uint64_t next_offset;
 };
 
 static void decode_events(struct item *it)
@@ -873,7 +876,8 @@ static void *reader_main(void *arg)
 	struct pipe *pp = arg;
 	struct tr_record rec;
 	uint64_t records = 0;
-	while (tr_next(pp->r, &rec) == 1) {
+	int rc;
+	while ((rc = tr_next(pp->r, &rec)) == 1) {
 		struct item *it;
 		size_t len = (size_t)(rec.end - rec.p);
 		pthread_mutex_lock(&pp->mu);
@@ -926,6 +930,10 @@ static void *reader_main(void *arg)
 			break;
 	}
 	pthread_mutex_lock(&pp->mu);
+	if (rc == TR_NEXT_TRACE) {
+		pp->next_trace = 1;
+		pp->next_offset = rec.offset;
+	}
 	pp->done = 1;
 	pthread_cond_signal(&pp->cv_get);
 	pthread_mutex_unlock(&pp->mu);
@@ -951,24 +959,19 @@ static struct item *pipe_get(struct pipe *pp)
 	return it;
 }
 
-int model_load(struct model *m, const char *path)
+/* One process, from where f's reader stands to the end of the file, the
+ * next "BUFTRACE" header, or damage. */
+static void load_process(struct model_file *f, struct model *m)
 {
-	char err[600], damage[700] = "";
+	char damage[700] = "";
+	const char *path = f->path;
 	struct pipe pp;
 	struct item *it;
 	pthread_t th;
 	struct priv *p;
 
-	memset(m, 0, sizeof *m);
-	m->path = path;
-	for (int i = 0; i < 1024; i++)
-		m->hookmap[i] = -1;
 	memset(&pp, 0, sizeof pp);
-	pp.r = tr_open(path, err, sizeof err);
-	if (!pp.r) {
-		m->error = xstrndup(err, strlen(err));
-		return -1;
-	}
+	pp.r = f->r;
 	p = m->priv = xcalloc(1, sizeof *p);
 	pp.path = path;
 	pp.progress = isatty(2);
@@ -982,6 +985,17 @@ int model_load(struct model *m, const char *path)
 	while ((it = pipe_get(&pp))) {
 		p->records++;
 		m->nrecords++;
+		if (!damage[0] && it->rec.kind == BT_REC_HEADER && p->have_header) {
+			/* a process is one trace: never two identities merged */
+			snprintf(damage, sizeof damage,
+				 "%s: offset %llu: a second HEADER record in one trace (a next process starts with \"BUFTRACE\")",
+				 path, (unsigned long long)it->rec.offset);
+			pthread_mutex_lock(&pp.mu);
+			pp.stop = 1;
+			pthread_cond_signal(&pp.cv_put);
+			pthread_mutex_unlock(&pp.mu);
+		}
+		p->have_header |= it->rec.kind == BT_REC_HEADER;
 		if (!damage[0] && on_record(m, &it->rec, it->evs, it->nev, it->ev_bad)) {
 			/* the reader is ahead of us: this damage comes first */
 			const struct tr_record *rec = &it->rec;
@@ -1028,13 +1042,71 @@ int model_load(struct model *m, const char *path)
 		m->error = xstrndup(damage, strlen(damage));
 	else if (tr_error(pp.r))
 		m->error = xstrndup(tr_error(pp.r), strlen(tr_error(pp.r)));
-	tr_close(pp.r);
+	/* the next process, if any, is read by the next call; damage ends
+	 * the file (nothing after it can be trusted to be a record) */
+	f->more = pp.next_trace && !m->error;
+	f->next_offset = pp.next_offset;
 	for (size_t i = 0; i < p->ntq; i++)
 		free(p->tq[i].ev);
 	free(p->tq);
 	p->tq = NULL;
 	p->ntq = 0;
-	return 0;
+	for (struct thread *t = p->threads, *n; t; t = n) {
+		n = t->next;
+		free(t);
+	}
+	p->threads = NULL;
+}
+
+void model_file_init(struct model_file *f, const char *path, struct symbolizer *sym)
+{
+	memset(f, 0, sizeof *f);
+	f->path = path;
+	f->sym = sym;
+}
+
+int model_next(struct model_file *f, struct model *m)
+{
+	char err[600];
+	memset(m, 0, sizeof *m);
+	if (f->done)
+		return 0;
+	m->path = f->path;
+	m->sym = f->sym;
+	for (int i = 0; i < 1024; i++)
+		m->hookmap[i] = -1;
+	if (!f->r) {
+		f->r = tr_open(f->path, err, sizeof err);
+		if (!f->r) {
+			f->done = 1;
+			m->error = xstrndup(err, strlen(err));
+			return -1;
+		}
+	}
+	m->index = ++f->n;
+	m->offset = f->n > 1 ? f->next_offset : 0;
+	load_process(f, m);
+	m->of_many = f->n > 1 || f->more;
+	if (!f->more)
+		model_file_close(f);
+	return 1;
+}
+
+void model_file_close(struct model_file *f)
+{
+	tr_close(f->r);
+	f->r = NULL;
+	f->done = 1;
+}
+
+int model_load(struct model *m, const char *path)
+{
+	struct model_file f;
+	int rc;
+	model_file_init(&f, path, NULL);
+	rc = model_next(&f, m);
+	model_file_close(&f);
+	return rc < 0 ? -1 : 0;
 }
 
 void model_free(struct model *m)
@@ -1077,7 +1149,7 @@ void model_free(struct model *m)
 		}
 		free(p);
 	}
-	if (m->sym)
+	if (m->sym && m->own_sym)
 		sym_free(m->sym);
 	leaks_free(m);
 	memset(m, 0, sizeof *m);
@@ -1117,8 +1189,10 @@ int model_frames(struct model *m, uint32_t stack, struct frame *out, int max)
 	if (stack >= m->nstacks || !m->stacks[stack].ips)
 		return 0;
 	st = &m->stacks[stack];
-	if (!m->sym)
+	if (!m->sym) {
 		m->sym = sym_new();
+		m->own_sym = 1;
+	}
 	for (uint32_t i = 0; i < st->n && n < max; i++) {
 		uint64_t ip = st->ips[i];
 		const struct module *mod = module_at(m, ip, st->defined_at);
