@@ -356,7 +356,7 @@ static int dump_one(struct dump *d, const char *path)
 	char err[600];
 	struct trace_reader *r = tr_open(path, err, sizeof err);
 	struct tr_record rec;
-	int rc, bad = 0, ntraces = 1;
+	int rc, bad = 0, ntraces = 1, headers = 0;
 	char label[4200];
 
 	snprintf(label, sizeof label, "%s", path);
@@ -371,9 +371,16 @@ static int dump_one(struct dump *d, const char *path)
 			if (d->summary)
 				print_summary(d, label);
 			reset(d);
+			headers = 0;
 			snprintf(label, sizeof label, "%s (trace %d of a concatenated file, at stream offset %" PRIu64 ")",
 				 path, ++ntraces, rec.offset);
 			continue;
+		}
+		if (rec.kind == BT_REC_HEADER && headers++) {
+			/* never two identities in one process */
+			tr_fail(r, rec.offset,
+				"a second HEADER record in one trace (a next process starts with \"BUFTRACE\")");
+			break;
 		}
 		d->nrecords++;
 		learn(d, &rec);
