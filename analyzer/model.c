@@ -808,6 +808,8 @@ static int on_record(struct model *m, const struct tr_record *rec, const struct 
 /* and decoded events in flight (a chunk of compact probe events holds
  * 20,000 of them, 1.6 MB decoded): about 5 MB */
 #define PIPE_EVENTS_MAX (64u << 10)
+/* compressed bytes left under which the thread is not worth starting */
+#define SYNC_MAX (256u << 10)
 
 struct item {
 	struct item *next;
@@ -831,6 +833,8 @@ struct pipe {
 	int progress;
 	int next_trace;         /* the reader stopped at the next process's header */
 	uint64_t next_offset;
+	uint64_t records;
+	int sync;               /* small input: read in the calling thread */
 };
 
 static void decode_events(struct item *it)
@@ -871,44 +875,61 @@ static void item_free(struct item *it)
 
 static const uint8_t empty_payload[1];
 
+/* The next record, copied and decoded into an item; NULL at the end of
+ * this process (the end of the file, damage, or the next process's
+ * header: then next_trace is set). */
+static struct item *read_item(struct pipe *pp)
+{
+	struct tr_record rec;
+	struct item *it;
+	size_t len;
+	int rc = tr_next(pp->r, &rec);
+	if (rc != 1) {
+		if (rc == TR_NEXT_TRACE) {
+			pp->next_trace = 1;
+			pp->next_offset = rec.offset;
+		}
+		return NULL;
+	}
+	len = (size_t)(rec.end - rec.p);
+	pthread_mutex_lock(&pp->mu);
+	it = pp->spare;
+	if (it)
+		pp->spare = it->next;
+	pthread_mutex_unlock(&pp->mu);
+	if (!it)
+		it = xcalloc(1, sizeof *it);
+	it->next = NULL;
+	it->nev = 0;
+	it->ev_bad = 0;
+	if (len > it->data_cap) {
+		it->data_cap = len;
+		it->data = xrealloc(it->data, len);
+	}
+	if (len) /* an empty payload has no buffer to copy into */
+		memcpy(it->data, rec.p, len);
+	it->rec = rec;
+	it->rec.p = len ? it->data : empty_payload;
+	it->rec.end = it->rec.p + len;
+	if (rec.kind == BT_REC_EVENTS)
+		decode_events(it);
+	/* long runs: say how far we are, on a terminal only */
+	if (pp->progress && (++pp->records & 0xffff) == 0) {
+		uint64_t done, total;
+		tr_progress(pp->r, &done, &total);
+		if (total > (8u << 20))
+			fprintf(stderr, "\rbuftrace: reading %s: %d%%\033[K", pp->path,
+				(int)(total ? done * 100 / total : 0));
+	}
+	return it;
+}
+
 static void *reader_main(void *arg)
 {
 	struct pipe *pp = arg;
-	struct tr_record rec;
-	uint64_t records = 0;
-	int rc;
-	while ((rc = tr_next(pp->r, &rec)) == 1) {
-		struct item *it;
-		size_t len = (size_t)(rec.end - rec.p);
-		pthread_mutex_lock(&pp->mu);
-		it = pp->spare;
-		if (it)
-			pp->spare = it->next;
-		pthread_mutex_unlock(&pp->mu);
-		if (!it)
-			it = xcalloc(1, sizeof *it);
-		it->next = NULL;
-		it->nev = 0;
-		it->ev_bad = 0;
-		if (len > it->data_cap) {
-			it->data_cap = len;
-			it->data = xrealloc(it->data, len);
-		}
-		if (len) /* an empty payload has no buffer to copy into */
-			memcpy(it->data, rec.p, len);
-		it->rec = rec;
-		it->rec.p = len ? it->data : empty_payload;
-		it->rec.end = it->rec.p + len;
-		if (rec.kind == BT_REC_EVENTS)
-			decode_events(it);
-		/* long runs: say how far we are, on a terminal only */
-		if (pp->progress && (++records & 0xffff) == 0) {
-			uint64_t done, total;
-			tr_progress(pp->r, &done, &total);
-			if (total > (8u << 20))
-				fprintf(stderr, "\rbuftrace: reading %s: %d%%\033[K", pp->path,
-					(int)(total ? done * 100 / total : 0));
-		}
+	struct item *it;
+	while ((it = read_item(pp))) {
+		int partial = it->rec.partial;
 		pthread_mutex_lock(&pp->mu);
 		while ((pp->count >= PIPE_MAX || (pp->count && pp->events + it->nev > PIPE_EVENTS_MAX)) && !pp->stop)
 			pthread_cond_wait(&pp->cv_put, &pp->mu);
@@ -926,14 +947,10 @@ static void *reader_main(void *arg)
 		pp->events += it->nev;
 		pthread_cond_signal(&pp->cv_get);
 		pthread_mutex_unlock(&pp->mu);
-		if (rec.partial)
+		if (partial)
 			break;
 	}
 	pthread_mutex_lock(&pp->mu);
-	if (rc == TR_NEXT_TRACE) {
-		pp->next_trace = 1;
-		pp->next_offset = rec.offset;
-	}
 	pp->done = 1;
 	pthread_cond_signal(&pp->cv_get);
 	pthread_mutex_unlock(&pp->mu);
@@ -943,6 +960,14 @@ static void *reader_main(void *arg)
 static struct item *pipe_get(struct pipe *pp)
 {
 	struct item *it;
+	if (pp->sync) {
+		/* no reading thread: one record at a time, here */
+		if (pp->done || pp->stop)
+			return NULL;
+		it = read_item(pp);
+		pp->done = !it || it->rec.partial;
+		return it;
+	}
 	pthread_mutex_lock(&pp->mu);
 	while (!pp->head && !pp->done)
 		pthread_cond_wait(&pp->cv_get, &pp->mu);
@@ -978,7 +1003,15 @@ static void load_process(struct model_file *f, struct model *m)
 	pthread_mutex_init(&pp.mu, NULL);
 	pthread_cond_init(&pp.cv_put, NULL);
 	pthread_cond_init(&pp.cv_get, NULL);
-	if (pthread_create(&th, NULL, reader_main, &pp) != 0) {
+	{
+		/* A small trace takes less time to read than handing its
+		 * records across threads does: thousands of short processes
+		 * (a multiprocessing run) are read without a thread each. */
+		uint64_t done, total;
+		tr_progress(pp.r, &done, &total);
+		pp.sync = total - done < SYNC_MAX;
+	}
+	if (!pp.sync && pthread_create(&th, NULL, reader_main, &pp) != 0) {
 		fprintf(stderr, "buftrace: cannot start a thread\n");
 		exit(1);
 	}
@@ -1012,7 +1045,8 @@ static void load_process(struct model_file *f, struct model *m)
 		pp.spare = it;
 		pthread_mutex_unlock(&pp.mu);
 	}
-	pthread_join(th, NULL);
+	if (!pp.sync)
+		pthread_join(th, NULL);
 	while ((it = pp.spare)) {
 		pp.spare = it->next;
 		item_free(it);
