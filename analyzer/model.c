@@ -996,6 +996,7 @@ static void load_process(struct model_file *f, struct model *m)
 	struct priv *p;
 
 	memset(&pp, 0, sizeof pp);
+	memset(&th, 0, sizeof th);
 	pp.r = f->r;
 	p = m->priv = xcalloc(1, sizeof *p);
 	pp.path = path;
