@@ -39,7 +39,10 @@ enum bt_record_kind {
 	BT_REC_LOST = 10,        /* events dropped (tracer gave up) */
 	BT_REC_PYSTACK = 11,     /* an interned Python stack */
 	BT_REC_END = 12,         /* clean end of trace */
-	BT_REC_KIND_MAX
+	BT_REC_KIND_MAX,
+	/* never a record kind: 'B' where a record starts is the "BUFTRACE"
+	 * of the next trace in a concatenated file */
+	BT_REC_RESERVED_MAGIC = 'B'
 };
 
 /* Event flags (EVENTS chunk, per event). */
