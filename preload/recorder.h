@@ -6,6 +6,7 @@
  *   writer.c    the zstd stream, records, the flusher thread
  *   thread.c    per-thread event chunks (the hot path)
  *   stacks.c    native backtraces and their interning
+ *   arena.c     memory for what interning keeps (contract: arena.h)
  *   unwind.c    the stack walker (contract: unwind.h), libunwind behind it
  *   blocks.c    address -> block number for the malloc probes
  *   modules.c   the module map, dlopen/dlclose, ELF dynamic tables
