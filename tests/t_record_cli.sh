@@ -1,7 +1,8 @@
 #!/bin/sh
 # `buftrace record` on the command line:
 #  - a signal sent to record reaches the program; record waits for it,
-#    lists and remembers its traces (buftrace.last), removes its manifest
+#    lists and remembers its traces (buftrace.last: the call is in them),
+#    removes its manifest
 #    and exits as the program did; signals ignored on entry stay ignored
 #    for the program;
 #  - -o DIR is created with its parents; one clear line when it cannot be;
@@ -64,6 +65,7 @@ signalled() {
 	[ -f "$d/buftrace.last" ] || fail "$sig$mode: no buftrace.last written"
 	[ "$(cat "$d/buftrace.last")" = "$t" ] || fail "$sig$mode: buftrace.last: $(cat "$d/buftrace.last")"
 	grep -q "buftrace: trace $t" "$d/err" || fail "$sig$mode: record did not list the trace: $(cat "$d/err")"
+	"$BUFTRACE" dump "$t" | grep -q 'buffer=0x5ec$' || fail "$sig$mode: the hooked call is not in $t"
 }
 
 # 1. signals to record: forwarded, and record dies of the same one
