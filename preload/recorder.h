@@ -3,6 +3,7 @@
  *   config.c    environment -> bt_cfg, secure-exec check
  *   session.c   lazy start at the first hooked event, file creation,
  *               exit/_exit/exec/fork/fatal-signal handling
+ *   procname.c  the program's name in the trace file's name
  *   writer.c    the zstd stream, records, the flusher thread
  *   thread.c    per-thread event chunks (the hot path)
  *   stacks.c    native backtraces and their interning
@@ -23,11 +24,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "hook_table.h"
+#include "settings.h"
 #include "trace_format.h"
 
 #define BT_EXPORT __attribute__((visibility("default")))
 #define BT_TLS _Thread_local __attribute__((tls_model("initial-exec")))
-#define BT_MAX_DEPTH 256
 #define BT_CHUNK_SIZE (64 * 1024)
 
 struct bt_config {
@@ -46,6 +47,7 @@ struct bt_config {
 };
 extern struct bt_config bt_cfg;
 void bt_config_load(void);
+void bt_config_say(void); /* the settings clamped at load, once: by bt_start */
 
 enum bt_state { BT_IDLE, BT_ON, BT_DEAD };
 extern _Atomic int bt_state;
@@ -57,6 +59,10 @@ void bt_finish(int clean);   /* final flush; clean adds HOOK_STATS + END */
 void bt_give_up(const char *what, int err); /* one line on stderr, stop */
 uint64_t bt_now_ns(void);
 void bt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* procname.c: the program's name for its trace file, safe as a file name
+ * whatever argv holds; taken at the first call (the constructor's) */
+const char *bt_program_name(void);
 
 /* writer.c */
 struct bt_rec { uint8_t *p, *base; size_t cap; };

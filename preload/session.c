@@ -118,7 +118,7 @@ static int create_trace_file(void)
 	int fd = -1;
 
 	if (snprintf(base, sizeof base, "%.*s/buftrace.%.64s.%d", (int)(sizeof base - 100),
-		     bt_cfg.outdir, program_invocation_short_name, (int)getpid()) < 0)
+		     bt_cfg.outdir, bt_program_name(), (int)getpid()) < 0)
 		return -1;
 	for (int i = 0; i < 10; i++) {
 		if (i == 0)
@@ -145,7 +145,9 @@ static int create_trace_file(void)
 		return -1;
 	}
 	if (bt_cfg.manifest[0]) {
-		int mf = open(bt_cfg.manifest, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+		/* no O_CREAT: record made it; O_NONBLOCK: a FIFO planted
+		 * there after record is gone must not hang us */
+		int mf = open(bt_cfg.manifest, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 		if (mf >= 0) {
 			char line[PATH_MAX + 2];
 			int n = snprintf(line, sizeof line, "%s\n", trace_path);
@@ -249,6 +251,7 @@ int bt_start(void)
 			 * quit, leaving producers to compress 256 chunks at a time. */
 			atomic_store(&bt_state, BT_ON);
 			bt_flusher_start();
+			bt_config_say();
 		} else if (fd >= 0) {
 			close(fd);
 			bt_give_up("cannot start compression for", ENOMEM);
@@ -333,6 +336,7 @@ static void fork_child(void)
 __attribute__((constructor)) static void bt_init(void)
 {
 	load_config();
+	bt_program_name(); /* before main can rewrite argv (setproctitle) */
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	/* A runtime linked at start: match and patch its names before the
 	 * program calls any of them (cheap elsewhere: a prefix test per
