@@ -11,69 +11,108 @@
 #include "buftrace.h"
 #include "json.h"
 #include "report.h"
-
-struct side {
-	struct model *m;
-	struct group **g; /* all groups of all traces */
-	size_t n;
-	int nm;
-	uint64_t count, bytes;
-	int bad;
-};
+#include "xalloc.h"
 
 struct gsum { const char *key; uint64_t count, bytes; const struct group *g; };
 
-static int load_side(const char *arg, struct side *s)
+/* A side's survivor groups summed by key (several processes may share a
+ * path), each with the first group of that key to describe it.  Processes
+ * are read one at a time; a model is kept only while such a group points
+ * into it, so memory follows the distinct keys, not the traces. */
+struct side {
+	struct model **m; /* the models kept */
+	int nm;
+	struct gsum *sum;
+	size_t n;
+	uint64_t count, bytes;
+	int bad;
+	char **files;
+	int nfiles;
+};
+
+/* Add m's groups to s; 1 if one of them now describes its key (m is
+ * kept), else 0 (the caller frees m). */
+static int add_groups(struct side *s, struct model *m)
+{
+	size_t ng;
+	struct group *g = groups_build(m, 0, &ng);
+	int kept = 0;
+	for (size_t k = 0; k < ng; k++) {
+		size_t i;
+		s->count += g[k].count;
+		s->bytes += g[k].bytes;
+		for (i = 0; i < s->n; i++)
+			if (!strcmp(s->sum[i].key, g[k].key))
+				break;
+		if (i == s->n) {
+			struct group *one = xcalloc(1, sizeof *one);
+			*one = g[k];
+			s->sum = xrealloc(s->sum, (s->n + 1) * sizeof *s->sum);
+			s->sum[s->n++] = (struct gsum){ one->key, 0, 0, one };
+			kept = 1;
+		} else {
+			free(g[k].bufs);
+			free(g[k].key);
+			free(g[k].line_key);
+			free(g[k].open_call_buf);
+		}
+		s->sum[i].count += g[k].count;
+		s->sum[i].bytes += g[k].bytes;
+	}
+	free(g); /* the kept groups were moved, their buffers stay owned by them */
+	return kept;
+}
+
+static int load_side(const char *arg, struct side *s, struct symbolizer *sym)
 {
 	char **files;
 	char *args[] = { (char *)arg };
 	int n = collect_traces(1, args, &files);
 	if (n <= 0)
 		return -1;
-	s->m = calloc((size_t)n, sizeof *s->m);
-	s->nm = n;
 	for (int i = 0; i < n; i++) {
-		size_t ng;
-		struct group *g;
-		if (model_load(&s->m[i], files[i]) < 0 || s->m[i].error) {
-			fprintf(stderr, "buftrace: %s\n", s->m[i].error);
-			s->bad = 1;
-			if (!s->m[i].nrecords)
-				continue;
+		struct model_file f;
+		struct model *m = xcalloc(1, sizeof *m);
+		int rc;
+		model_file_init(&f, files[i], sym);
+		while ((rc = model_next(&f, m)) != 0) {
+			int kept = 0;
+			if (rc < 0 || m->error) {
+				fprintf(stderr, "buftrace: %s\n", m->error);
+				s->bad = 1;
+			}
+			if (rc > 0 && (!m->error || m->nrecords))
+				kept = add_groups(s, m);
+			if (kept) {
+				s->m = xrealloc(s->m, (size_t)(s->nm + 1) * sizeof *s->m);
+				s->m[s->nm++] = m;
+				m = xcalloc(1, sizeof *m);
+			} else {
+				model_free(m);
+			}
 		}
-		g = groups_build(&s->m[i], 0, &ng);
-		for (size_t k = 0; k < ng; k++) {
-			struct group *one = malloc(sizeof *one);
-			*one = g[k];
-			s->g = realloc(s->g, (s->n + 1) * sizeof *s->g);
-			s->g[s->n++] = one;
-			s->count += g[k].count;
-			s->bytes += g[k].bytes;
-		}
-		free(g); /* the groups were moved, their buffers stay owned by them */
+		model_file_close(&f);
+		free(m);
 	}
+	/* the paths stay until the end: the kept models name them */
+	s->files = files;
+	s->nfiles = n;
 	return 0;
 }
 
-/* Sum a side's groups by key: several processes may share a path. */
-static size_t sums(const struct side *s, struct gsum *out)
+static void side_free(struct side *s)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		size_t k;
-		for (k = 0; k < n; k++)
-			if (!strcmp(out[k].key, s->g[i]->key))
-				break;
-		if (k == n) {
-			out[n].key = s->g[i]->key;
-			out[n].count = out[n].bytes = 0;
-			out[n].g = s->g[i];
-			n++;
-		}
-		out[k].count += s->g[i]->count;
-		out[k].bytes += s->g[i]->bytes;
+	for (size_t k = 0; k < s->n; k++)
+		groups_free((struct group *)s->sum[k].g, 1);
+	free(s->sum);
+	for (int k = 0; k < s->nm; k++) {
+		model_free(s->m[k]);
+		free(s->m[k]);
 	}
-	return n;
+	free(s->m);
+	for (int k = 0; k < s->nfiles; k++)
+		free(s->files[k]);
+	free(s->files);
 }
 
 static const char *where(const struct group *g)
@@ -106,7 +145,7 @@ static void json_item(int *first, const char *status, const struct gsum *a, cons
 	printf(",\"before\":{\"count\":%" PRIu64 ",\"bytes\":%" PRIu64 "},\"after\":{\"count\":%" PRIu64
 	       ",\"bytes\":%" PRIu64 "},\"group\":",
 	       a ? a->count : 0, a ? a->bytes : 0, b ? b->count : 0, b ? b->bytes : 0);
-	json_group(g);
+	json_group(stdout, g);
 	fputs("}", stdout);
 	*first = 0;
 }
@@ -118,6 +157,7 @@ int cmd_diff(int argc, char **argv)
 	int np = 0, json = 0, worse = 0, first = 1;
 	struct gsum *A, *Bs;
 	size_t na, nb;
+	struct symbolizer *sym;
 
 	memset(s, 0, sizeof s);
 	for (int i = 1; i < argc; i++) {
@@ -139,13 +179,18 @@ int cmd_diff(int argc, char **argv)
 		fprintf(stderr, "usage: buftrace diff [--format text|json] BEFORE AFTER\n");
 		return EXIT_USAGE;
 	}
+	sym = sym_new(); /* both sides: mostly the same binaries */
 	for (int i = 0; i < 2; i++)
-		if (load_side(paths[i], &s[i]) < 0)
+		if (load_side(paths[i], &s[i], sym) < 0) {
+			if (i)
+				side_free(&s[0]);
+			sym_free(sym);
 			return EXIT_BAD_INPUT;
-	A = calloc(s[0].n + 1, sizeof *A);
-	Bs = calloc(s[1].n + 1, sizeof *Bs);
-	na = sums(&s[0], A);
-	nb = sums(&s[1], Bs);
+		}
+	A = s[0].sum;
+	Bs = s[1].sum;
+	na = s[0].n;
+	nb = s[1].n;
 	if (json)
 		printf("{\"schema\":\"buftrace-diff/1\",\"groups\":[");
 	else
@@ -193,17 +238,9 @@ int cmd_diff(int argc, char **argv)
 	else if (!na && !nb)
 		printf("  no survivors on either side\n");
 	fflush(stdout);
-	for (int i = 0; i < 2; i++) {
-		for (size_t k = 0; k < s[i].n; k++) {
-			groups_free(s[i].g[k], 1);
-		}
-		free(s[i].g);
-		for (int k = 0; k < s[i].nm; k++)
-			model_free(&s[i].m[k]);
-		free(s[i].m);
-	}
-	free(A);
-	free(Bs);
+	for (int i = 0; i < 2; i++)
+		side_free(&s[i]);
+	sym_free(sym);
 	if (s[0].bad || s[1].bad)
 		return EXIT_BAD_INPUT;
 	return worse ? EXIT_SURVIVORS : EXIT_OK;

@@ -349,18 +349,39 @@ static void print_summary(struct dump *d, const char *path)
 	}
 }
 
+static void reset(struct dump *d);
+
 static int dump_one(struct dump *d, const char *path)
 {
 	char err[600];
 	struct trace_reader *r = tr_open(path, err, sizeof err);
 	struct tr_record rec;
-	int rc, bad = 0;
+	int rc, bad = 0, ntraces = 1, headers = 0;
+	char label[4200];
 
+	snprintf(label, sizeof label, "%s", path);
 	if (!r) {
 		fprintf(stderr, "buftrace: %s\n", err);
 		return EXIT_BAD_INPUT;
 	}
-	while ((rc = tr_next(r, &rec)) == 1) {
+	while ((rc = tr_next(r, &rec)) > 0) {
+		if (rc == TR_NEXT_TRACE) {
+			/* concatenated traces: the next process, with ids of its
+			 * own (its HEADER record follows) */
+			if (d->summary)
+				print_summary(d, label);
+			reset(d);
+			headers = 0;
+			snprintf(label, sizeof label, "%s (trace %d of a concatenated file, at stream offset %" PRIu64 ")",
+				 path, ++ntraces, rec.offset);
+			continue;
+		}
+		if (rec.kind == BT_REC_HEADER && headers++) {
+			/* never two identities in one process */
+			tr_fail(r, rec.offset,
+				"a second HEADER record in one trace (a next process starts with \"BUFTRACE\")");
+			break;
+		}
 		d->nrecords++;
 		learn(d, &rec);
 		if (rec.kind == BT_REC_EVENTS) {
@@ -391,7 +412,7 @@ static int dump_one(struct dump *d, const char *path)
 			break;
 	}
 	if (d->summary)
-		print_summary(d, path);
+		print_summary(d, label);
 	if (tr_error(r)) {
 		fflush(stdout);
 		fprintf(stderr, "buftrace: %s\n", tr_error(r));

@@ -18,6 +18,7 @@
 #include "leaks.h"
 #include "report.h"
 #include "trace_format.h"
+#include "xalloc.h"
 
 enum format { FMT_TEXT, FMT_JSON, FMT_FOLDED };
 
@@ -286,11 +287,16 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 	uint64_t count = 0, bytes = 0;
 	char hb[64];
 
-	printf("%sbuftrace report%s: %s\n", B, R, m->path);
+	printf("%sbuftrace report%s: %s", B, R, m->path);
+	if (m->of_many) /* files concatenated: never one process */
+		printf(" (trace %d of a concatenated file, at stream offset %" PRIu64 ")", m->index, m->offset);
+	printf("\n");
 	printf("  pid %" PRIu64 ", %s, %" PRIu64 " events over %.3f s%s\n", m->pid, m->cmdline ? m->cmdline : "?",
 	       m->nevents, secs(m, m->end_ns), m->complete ? "" : " (trace incomplete: process killed?)");
 	if (m->lost)
 		printf("  %" PRIu64 " events missing from the trace\n", m->lost);
+	if (m->unrecorded_signal)
+		printf("  %" PRIu64 " hooked calls made inside signal handlers were not recorded\n", m->unrecorded_signal);
 	/* closes, in order, with the monitor-style statistics */
 	for (size_t i = 0; i < nd; i++) {
 		struct device *d = devs[i];
@@ -361,41 +367,41 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 
 /* --- json ------------------------------------------------------------------ */
 
-static void json_u64_or_null(int64_t v)
+static void json_u64_or_null(FILE *out, int64_t v)
 {
 	if (v < 0)
-		fputs("null", stdout);
+		fputs("null", out);
 	else
-		printf("%" PRId64, v);
+		fprintf(out, "%" PRId64, v);
 }
 
-static void json_rel_ns(const struct model *m, uint64_t ns, int valid)
+static void json_rel_ns(FILE *out, const struct model *m, uint64_t ns, int valid)
 {
 	if (!valid)
-		fputs("null", stdout);
+		fputs("null", out);
 	else
-		printf("%" PRIu64, ns > m->start_ns ? ns - m->start_ns : 0);
+		fprintf(out, "%" PRIu64, ns > m->start_ns ? ns - m->start_ns : 0);
 }
 
-void json_frames(const struct frame *f, int n, int init_depth)
+void json_frames(FILE *out, const struct frame *f, int n, int init_depth)
 {
-	fputs("[", stdout);
+	fputs("[", out);
 	for (int i = 0; i < n; i++) {
-		printf("%s{\"function\":", i ? "," : "");
-		json_cstr(stdout, f[i].function);
-		fputs(",\"file\":", stdout);
-		json_cstr(stdout, f[i].file);
-		printf(",\"line\":");
+		fprintf(out, "%s{\"function\":", i ? "," : "");
+		json_cstr(out, f[i].function);
+		fputs(",\"file\":", out);
+		json_cstr(out, f[i].file);
+		fprintf(out, ",\"line\":");
 		if (f[i].line)
-			printf("%d", f[i].line);
+			fprintf(out, "%d", f[i].line);
 		else
-			fputs("null", stdout);
-		fputs(",\"module\":", stdout);
-		json_cstr(stdout, f[i].module);
-		printf(",\"offset\":\"0x%" PRIx64 "\",\"inlined\":%s,\"init_path\":%s,\"language\":\"%s\"}", f[i].ip,
+			fputs("null", out);
+		fputs(",\"module\":", out);
+		json_cstr(out, f[i].module);
+		fprintf(out, ",\"offset\":\"0x%" PRIx64 "\",\"inlined\":%s,\"init_path\":%s,\"language\":\"%s\"}", f[i].ip,
 		       f[i].inlined ? "true" : "false", i <= init_depth ? "true" : "false", f[i].python ? "python" : "native");
 	}
-	fputs("]", stdout);
+	fputs("]", out);
 }
 
 static const char *fate_name(enum fate f)
@@ -403,14 +409,14 @@ static const char *fate_name(enum fate f)
 	return f == FATE_DESTROYED ? "destroyed_later" : f == FATE_DESTROYED_AT_EXIT ? "destroyed_at_exit" : "never_died";
 }
 
-void json_group(const struct group *g)
+void json_group(FILE *out, const struct group *g)
 {
 	struct model *m = g->m;
 	struct buffer *b0 = g->bufs[0];
 	int reg = 0, first;
-	printf("{\"pid\":%" PRIu64 ",\"key\":", m->pid);
-	json_cstr(stdout, g->key);
-	printf(",\"count\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"device_ids\":[", g->count, g->bytes);
+	fprintf(out, "{\"pid\":%" PRIu64 ",\"key\":", m->pid);
+	json_cstr(out, g->key);
+	fprintf(out, ",\"count\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"device_ids\":[", g->count, g->bytes);
 	first = 1;
 	for (size_t i = 0; i < g->nbufs; i++) {
 		int64_t d = model_device_id(m, g->bufs[i]->device);
@@ -419,190 +425,268 @@ void json_group(const struct group *g)
 			dup |= model_device_id(m, g->bufs[k]->device) == d;
 		if (dup)
 			continue;
-		printf("%s", first ? "" : ",");
-		json_u64_or_null(d);
+		fprintf(out, "%s", first ? "" : ",");
+		json_u64_or_null(out, d);
 		first = 0;
 	}
-	fputs("],\"buffer_types\":[", stdout);
+	fputs("],\"buffer_types\":[", out);
 	first = 1;
 	for (int t = -1; t < 5; t++) {
 		int has = 0;
 		for (size_t i = 0; i < g->nbufs; i++)
 			has |= g->bufs[i]->type == t || (t == -1 && (g->bufs[i]->type < 0 || g->bufs[i]->type > 4));
 		if (has) {
-			printf("%s\"%s\"", first ? "" : ",", t >= 0 ? bt_buffer_type_name((uint64_t)t) : "UNKNOWN");
+			fprintf(out, "%s\"%s\"", first ? "" : ",", t >= 0 ? bt_buffer_type_name((uint64_t)t) : "UNKNOWN");
 			first = 0;
 		}
 	}
 	for (size_t i = 0; i < g->nbufs; i++)
 		reg |= g->bufs[i]->registered;
-	printf("],\"owns_data\":%s,\"allocator_registered\":%s,\"phase\":\"%s\",\"open_call\":",
+	fprintf(out, "],\"owns_data\":%s,\"allocator_registered\":%s,\"phase\":\"%s\",\"open_call\":",
 	       b0->owns_data < 0 ? "null" : b0->owns_data ? "true" : "false", reg ? "true" : "false", g->phase);
-	json_cstr(stdout, g->open_call);
-	fputs(",\"top_call\":", stdout);
-	json_cstr(stdout, g->top_call);
-	printf(",\"closed_by\":\"%s\",\"mesh_id\":", bt_hooks[b0->close_hook].name);
-	json_u64_or_null(model_mesh_id(m, b0->device));
-	printf(",\"fates\":{\"destroyed_at_exit\":%" PRIu64 ",\"destroyed_later\":%" PRIu64 ",\"never_died\":%" PRIu64 "}",
+	json_cstr(out, g->open_call);
+	fputs(",\"top_call\":", out);
+	json_cstr(out, g->top_call);
+	fprintf(out, ",\"closed_by\":\"%s\",\"mesh_id\":", bt_hooks[b0->close_hook].name);
+	json_u64_or_null(out, model_mesh_id(m, b0->device));
+	fprintf(out, ",\"fates\":{\"destroyed_at_exit\":%" PRIu64 ",\"destroyed_later\":%" PRIu64 ",\"never_died\":%" PRIu64 "}",
 	       g->fates[FATE_DESTROYED_AT_EXIT], g->fates[FATE_DESTROYED], g->fates[FATE_ALIVE_AT_END]);
-	fputs(",\"stack\":", stdout);
-	json_frames(g->frames, g->nframes, g->init_depth);
-	fputs(",\"buffers\":[", stdout);
+	fputs(",\"stack\":", out);
+	json_frames(out, g->frames, g->nframes, g->init_depth);
+	fputs(",\"buffers\":[", out);
 	for (size_t i = 0; i < g->nbufs; i++) {
 		struct buffer *b = g->bufs[i];
-		printf("%s{\"device_id\":", i ? "," : "");
-		json_u64_or_null(model_device_id(m, b->device));
-		printf(",\"buffer_type\":\"%s\",\"address\":", b->type >= 0 ? bt_buffer_type_name((uint64_t)b->type) : "UNKNOWN");
+		fprintf(out, "%s{\"device_id\":", i ? "," : "");
+		json_u64_or_null(out, model_device_id(m, b->device));
+		fprintf(out, ",\"buffer_type\":\"%s\",\"address\":", b->type >= 0 ? bt_buffer_type_name((uint64_t)b->type) : "UNKNOWN");
 		if (b->has_address)
-			printf("%" PRIu64, b->address);
+			fprintf(out, "%" PRIu64, b->address);
 		else
-			fputs("null", stdout);
-		printf(",\"size\":%" PRIu64 ",\"page_size\":%" PRIu64 ",\"created_ns\":", b->size, b->page_size);
-		json_rel_ns(m, b->created_ns, 1);
-		fputs(",\"closed_ns\":", stdout);
-		json_rel_ns(m, b->close_ns, 1);
-		fputs(",\"destroyed_ns\":", stdout);
-		json_rel_ns(m, b->destroyed_ns, b->fate != FATE_ALIVE_AT_END);
-		printf(",\"fate\":\"%s\"}", fate_name(b->fate));
+			fputs("null", out);
+		fprintf(out, ",\"size\":%" PRIu64 ",\"page_size\":%" PRIu64 ",\"created_ns\":", b->size, b->page_size);
+		json_rel_ns(out, m, b->created_ns, 1);
+		fputs(",\"closed_ns\":", out);
+		json_rel_ns(out, m, b->close_ns, 1);
+		fputs(",\"destroyed_ns\":", out);
+		json_rel_ns(out, m, b->destroyed_ns, b->fate != FATE_ALIVE_AT_END);
+		fprintf(out, ",\"fate\":\"%s\"}", fate_name(b->fate));
 	}
-	fputs("]}", stdout);
+	fputs("]}", out);
 }
 
-struct loaded {
-	struct model m;
-	int said; /* its error is on stderr already */
-	struct group *sg, *dg;
-	size_t nsg, ndg;
+/* --- the run: one process at a time ---------------------------------------
+ *
+ * Each process is loaded, printed and freed before the next one is read,
+ * so memory holds one process plus the symbolizer's caches (shared by all:
+ * a program's debug info is indexed once, not once per trace), whatever
+ * the number of traces.  JSON lists each section across all processes:
+ * `processes` goes straight to stdout, the later sections are spooled to
+ * temporary files and copied out at the end. */
+
+enum { SEC_DEVICES, SEC_GROUPS, SEC_DANGLING, SEC_ANOMALIES, SEC_LEAKS, NSEC };
+static const char *const sec_names[NSEC] = { "devices", "survivor_groups", "dangling", "anomalies", "leaks" };
+
+struct run {
+	const struct opts *o;
+	FILE *sec[NSEC];
+	char *mem[NSEC];  /* open_memstream buffers when no temporary file */
+	size_t memlen[NSEC];
+	int is_mem[NSEC];
+	int first[NSEC];
+	int nproc;        /* processes listed (json) or printed (text) */
+	uint64_t count, bytes, ngroups, ndang, nanom;
+	int survivors;
+	char **errors;    /* damage, said after the output */
+	size_t nerrors;
 };
 
-static void print_json(struct loaded *L, int n)
+static int run_open(struct run *r)
 {
-	uint64_t count = 0, bytes = 0, ngroups = 0, ndang = 0, nanom = 0;
-	int first;
+	for (int k = 0; k < NSEC; k++) {
+		r->first[k] = 1;
+		r->sec[k] = tmpfile();
+		if (!r->sec[k]) {
+			r->sec[k] = open_memstream(&r->mem[k], &r->memlen[k]);
+			r->is_mem[k] = 1;
+		}
+		if (!r->sec[k]) {
+			fprintf(stderr, "buftrace report: cannot spool the JSON output: out of memory\n");
+			return -1;
+		}
+	}
 	printf("{\"schema\":\"buftrace-report/1\",\"processes\":[");
-	for (int i = 0; i < n; i++) {
-		struct model *m = &L[i].m;
-		printf("%s{\"pid\":%" PRIu64 ",\"ppid\":%" PRIu64 ",\"trace\":", i ? "," : "", m->pid, m->ppid);
-		json_cstr(stdout, m->path);
-		fputs(",\"exe\":", stdout);
-		json_cstr(stdout, m->exe);
-		fputs(",\"cmdline\":", stdout);
-		json_cstr(stdout, m->cmdline);
-		printf(",\"events\":%" PRIu64 ",\"lost_events\":%" PRIu64 ",\"complete\":%s,\"error\":", m->nevents, m->lost,
-		       m->complete ? "true" : "false");
-		json_cstr(stdout, m->error);
-		fputs(",\"warnings\":[", stdout);
-		for (int w = 0; w < m->nwarnings; w++) {
-			fputs(w ? "," : "", stdout);
-			json_cstr(stdout, m->warnings[w]);
-		}
-		fputs("]}", stdout);
-	}
-	printf("],\"devices\":[");
-	first = 1;
-	for (int i = 0; i < n; i++) {
-		struct model *m = &L[i].m;
-		size_t nd;
-		struct device **devs = sorted_devices(m, &nd);
-		for (size_t k = 0; k < nd; k++) {
-			struct device *d = devs[k];
-			printf("%s{\"pid\":%" PRIu64 ",\"kind\":\"%s\",\"device_id\":", first ? "" : ",", m->pid,
-			       d->is_mesh ? "mesh" : "device");
-			json_u64_or_null(d->is_mesh ? -1 : d->chip_id);
-			fputs(",\"mesh_id\":", stdout);
-			json_u64_or_null(d->is_mesh ? d->mesh_id : model_mesh_id(m, d->ptr));
-			fputs(",\"opened_ns\":", stdout);
-			json_rel_ns(m, d->opened_ns, d->opened_ns != 0);
-			fputs(",\"closed_ns\":", stdout);
-			json_rel_ns(m, d->closed_ns, d->closed);
-			printf(",\"survivors\":{\"count\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"by_type\":{", d->surv_count,
-			       d->surv_bytes);
-			int f2 = 1;
-			for (int t = 0; t < 6; t++)
-				if (d->surv_by_type[t]) {
-					printf("%s\"%s\":%" PRIu64, f2 ? "" : ",", t < 5 ? bt_buffer_type_name((uint64_t)t) : "UNKNOWN",
-					       d->surv_by_type[t]);
-					f2 = 0;
-				}
-			fputs("}}}", stdout);
-			first = 0;
-		}
-		free(devs);
-	}
-	printf("],\"survivor_groups\":[");
-	first = 1;
-	for (int i = 0; i < n; i++)
-		for (size_t k = 0; k < L[i].nsg; k++) {
-			fputs(first ? "" : ",", stdout);
-			json_group(&L[i].sg[k]);
-			first = 0;
-			count += L[i].sg[k].count;
-			bytes += L[i].sg[k].bytes;
-			ngroups++;
-		}
-	printf("],\"dangling\":[");
-	first = 1;
-	for (int i = 0; i < n; i++)
-		for (size_t k = 0; k < L[i].ndg; k++) {
-			fputs(first ? "" : ",", stdout);
-			json_group(&L[i].dg[k]);
-			first = 0;
-			ndang += L[i].dg[k].count;
-		}
-	printf("],\"anomalies\":[");
-	first = 1;
-	for (int i = 0; i < n; i++)
-		for (struct anomaly *a = L[i].m.anomalies; a; a = a->next) {
-			struct frame f[GROUP_MAX_FRAMES];
-			int nf = model_frames(&L[i].m, a->stack, f, GROUP_MAX_FRAMES);
-			printf("%s{\"pid\":%" PRIu64 ",\"kind\":\"%s\",\"count\":%" PRIu64 ",\"message\":", first ? "" : ",",
-			       L[i].m.pid, a->kind, a->count);
-			json_cstr(stdout, a->message);
-			fputs(",\"stack\":", stdout);
-			json_frames(f, nf, -1);
-			fputs("}", stdout);
-			first = 0;
-			nanom++;
-		}
-	printf("],\"leaks\":[");
-	first = 1;
-	for (int i = 0; i < n; i++)
-		leaks_print_json(&L[i].m, &first);
-	printf("],\"summary\":{\"processes\":%d,\"survivors\":%" PRIu64 ",\"survivor_bytes\":%" PRIu64
-	       ",\"survivor_groups\":%" PRIu64 ",\"dangling\":%" PRIu64 ",\"anomalies\":%" PRIu64 "}}\n",
-	       n, count, bytes, ngroups, ndang, nanom);
+	return 0;
 }
 
-static void print_folded(struct loaded *L, int n)
+/* Copy the spooled sections to stdout, after the processes. */
+static void run_close(struct run *r)
 {
-	for (int i = 0; i < n; i++)
-		for (size_t k = 0; k < L[i].nsg; k++) {
-			struct group *g = &L[i].sg[k];
-			for (int f = g->nframes - 1; f >= 0; f--) {
-				const struct frame *fr = &g->frames[f];
-				char buf[512];
-				if (fr->function) {
-					char *short_name = func_name_only(fr->function);
-					snprintf(buf, sizeof buf, "%s", short_name ? short_name : fr->function);
-					free(short_name);
-				}
-				else
-					snprintf(buf, sizeof buf, "%s+0x%" PRIx64, fr->module ? short_file(fr->module) : "??", fr->ip);
-				for (char *c = buf; *c; c++)
-					if (*c == ';' || *c == '\n')
-						*c = ',';
-				printf("%s%s", buf, f ? ";" : "");
-			}
-			printf(" %" PRIu64 "\n", g->bytes);
+	char buf[1 << 16];
+	for (int k = 0; k < NSEC; k++) {
+		printf("],\"%s\":[", sec_names[k]);
+		if (r->is_mem[k]) {
+			fclose(r->sec[k]);
+			fwrite(r->mem[k], 1, r->memlen[k], stdout);
+			free(r->mem[k]);
+		} else {
+			size_t n;
+			rewind(r->sec[k]);
+			while ((n = fread(buf, 1, sizeof buf, r->sec[k])) > 0)
+				fwrite(buf, 1, n, stdout);
+			fclose(r->sec[k]);
 		}
+		r->sec[k] = NULL;
+	}
+	printf("],\"summary\":{\"processes\":%d,\"survivors\":%" PRIu64 ",\"survivor_bytes\":%" PRIu64
+	       ",\"survivor_groups\":%" PRIu64 ",\"dangling\":%" PRIu64 ",\"anomalies\":%" PRIu64 "}}\n",
+	       r->nproc, r->count, r->bytes, r->ngroups, r->ndang, r->nanom);
+}
+
+static const char *sep(struct run *r, int k)
+{
+	const char *s = r->first[k] ? "" : ",";
+	r->first[k] = 0;
+	return s;
+}
+
+static void json_process(struct run *r, struct model *m, struct group *sg, size_t nsg, struct group *dg,
+			 size_t ndg)
+{
+	size_t nd;
+	struct device **devs = sorted_devices(m, &nd);
+	FILE *out;
+	printf("%s{\"pid\":%" PRIu64 ",\"ppid\":%" PRIu64 ",\"trace\":", r->nproc ? "," : "", m->pid, m->ppid);
+	json_cstr(stdout, m->path);
+	if (m->of_many) /* one of several processes in a concatenated file */
+		printf(",\"trace_index\":%d,\"trace_offset\":%" PRIu64, m->index, m->offset);
+	fputs(",\"exe\":", stdout);
+	json_cstr(stdout, m->exe);
+	fputs(",\"cmdline\":", stdout);
+	json_cstr(stdout, m->cmdline);
+	printf(",\"events\":%" PRIu64 ",\"lost_events\":%" PRIu64 ",\"unrecorded_in_signal_handlers\":%" PRIu64
+	       ",\"complete\":%s,\"error\":",
+	       m->nevents, m->lost, m->unrecorded_signal, m->complete ? "true" : "false");
+	json_cstr(stdout, m->error);
+	fputs(",\"warnings\":[", stdout);
+	for (int w = 0; w < m->nwarnings; w++) {
+		fputs(w ? "," : "", stdout);
+		json_cstr(stdout, m->warnings[w]);
+	}
+	fputs("]}", stdout);
+	r->nproc++;
+
+	out = r->sec[SEC_DEVICES];
+	for (size_t k = 0; k < nd; k++) {
+		struct device *d = devs[k];
+		fprintf(out, "%s{\"pid\":%" PRIu64 ",\"kind\":\"%s\",\"device_id\":", sep(r, SEC_DEVICES), m->pid,
+			d->is_mesh ? "mesh" : "device");
+		json_u64_or_null(out, d->is_mesh ? -1 : d->chip_id);
+		fputs(",\"mesh_id\":", out);
+		json_u64_or_null(out, d->is_mesh ? d->mesh_id : model_mesh_id(m, d->ptr));
+		fputs(",\"opened_ns\":", out);
+		json_rel_ns(out, m, d->opened_ns, d->opened_ns != 0);
+		fputs(",\"closed_ns\":", out);
+		json_rel_ns(out, m, d->closed_ns, d->closed);
+		fprintf(out, ",\"survivors\":{\"count\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"by_type\":{", d->surv_count,
+			d->surv_bytes);
+		int f2 = 1;
+		for (int t = 0; t < 6; t++)
+			if (d->surv_by_type[t]) {
+				fprintf(out, "%s\"%s\":%" PRIu64, f2 ? "" : ",",
+					t < 5 ? bt_buffer_type_name((uint64_t)t) : "UNKNOWN", d->surv_by_type[t]);
+				f2 = 0;
+			}
+		fputs("}}}", out);
+	}
+	free(devs);
+	for (size_t k = 0; k < nsg; k++) {
+		fputs(sep(r, SEC_GROUPS), r->sec[SEC_GROUPS]);
+		json_group(r->sec[SEC_GROUPS], &sg[k]);
+		r->count += sg[k].count;
+		r->bytes += sg[k].bytes;
+		r->ngroups++;
+	}
+	for (size_t k = 0; k < ndg; k++) {
+		fputs(sep(r, SEC_DANGLING), r->sec[SEC_DANGLING]);
+		json_group(r->sec[SEC_DANGLING], &dg[k]);
+		r->ndang += dg[k].count;
+	}
+	out = r->sec[SEC_ANOMALIES];
+	for (struct anomaly *a = m->anomalies; a; a = a->next) {
+		struct frame f[GROUP_MAX_FRAMES];
+		int nf = model_frames(m, a->stack, f, GROUP_MAX_FRAMES);
+		fprintf(out, "%s{\"pid\":%" PRIu64 ",\"kind\":\"%s\",\"count\":%" PRIu64 ",\"message\":", sep(r, SEC_ANOMALIES),
+			m->pid, a->kind, a->count);
+		json_cstr(out, a->message);
+		fputs(",\"stack\":", out);
+		json_frames(out, f, nf, -1);
+		fputs("}", out);
+		r->nanom++;
+	}
+	leaks_print_json(r->sec[SEC_LEAKS], m, &r->first[SEC_LEAKS]);
+}
+
+static void print_folded(struct group *sg, size_t nsg)
+{
+	for (size_t k = 0; k < nsg; k++) {
+		struct group *g = &sg[k];
+		for (int f = g->nframes - 1; f >= 0; f--) {
+			const struct frame *fr = &g->frames[f];
+			char buf[512];
+			if (fr->function) {
+				char *short_name = func_name_only(fr->function);
+				snprintf(buf, sizeof buf, "%s", short_name ? short_name : fr->function);
+				free(short_name);
+			}
+			else
+				snprintf(buf, sizeof buf, "%s+0x%" PRIx64, fr->module ? short_file(fr->module) : "??", fr->ip);
+			for (char *c = buf; *c; c++)
+				if (*c == ';' || *c == '\n')
+					*c = ',';
+			printf("%s%s", buf, f ? ";" : "");
+		}
+		printf(" %" PRIu64 "\n", g->bytes);
+	}
+}
+
+/* One loaded process: printed, counted, and its groups freed. */
+static void one_process(struct run *r, struct model *m, int opened)
+{
+	struct group *sg = NULL, *dg = NULL;
+	size_t nsg = 0, ndg = 0;
+	if (opened) {
+		sg = groups_build(m, 0, &nsg);
+		dg = groups_build(m, 1, &ndg);
+		r->survivors |= nsg > 0;
+	}
+	if (r->o->format == FMT_JSON) {
+		json_process(r, m, sg, nsg, dg, ndg);
+	} else if (r->o->format == FMT_FOLDED) {
+		print_folded(sg, nsg);
+	} else if (opened && (m->pid || !m->error || m->nrecords)) {
+		print_text(r->o, m, sg, nsg, dg, ndg);
+		r->nproc++;
+		for (size_t k = 0; k < nsg; k++) {
+			r->count += sg[k].count;
+			r->bytes += sg[k].bytes;
+		}
+	}
+	if (opened && m->error) {
+		r->errors = xrealloc(r->errors, (r->nerrors + 1) * sizeof *r->errors);
+		r->errors[r->nerrors++] = m->error;
+		m->error = NULL;
+	}
+	groups_free(sg, nsg);
+	groups_free(dg, ndg);
 }
 
 int cmd_report(int argc, char **argv)
 {
 	struct opts o = { FMT_TEXT, 0, -1, 100 };
 	char **files = NULL, **args = calloc((size_t)argc + 1, sizeof *args);
-	int nargs = 0, nfiles, bad = 0, survivors = 0;
-	struct loaded *L;
+	int nargs = 0, nfiles, bad = 0, progress;
+	struct run run;
+	struct symbolizer *sym;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -652,59 +736,49 @@ int cmd_report(int argc, char **argv)
 		D = "\033[2m";
 		R = "\033[0m";
 	}
-	L = calloc((size_t)nfiles, sizeof *L);
+	memset(&run, 0, sizeof run);
+	run.o = &o;
+	if (o.format == FMT_JSON && run_open(&run))
+		return EXIT_BAD_INPUT;
+	/* one symbolizer for the whole run; NULL (libelf unusable): each
+	 * model tries its own */
+	sym = sym_new();
+	progress = isatty(2) && nfiles > 1;
 	for (int i = 0; i < nfiles; i++) {
-		if (isatty(2) && nfiles > 1)
+		struct model_file f;
+		struct model m;
+		int rc;
+		if (progress)
 			fprintf(stderr, "\rbuftrace: reading %d/%d %s\033[K", i + 1, nfiles, files[i]);
-		if (model_load(&L[i].m, files[i]) < 0) {
-			fprintf(stderr, "buftrace: %s\n", L[i].m.error);
-			bad = 1;
-			L[i].m.path = files[i];
-			L[i].said = 1;
-			continue;
-		}
-		if (L[i].m.error) {
-			bad = 1;
-		}
-		L[i].sg = groups_build(&L[i].m, 0, &L[i].nsg);
-		L[i].dg = groups_build(&L[i].m, 1, &L[i].ndg);
-		survivors += L[i].nsg > 0;
-	}
-	if (isatty(2) && nfiles > 1)
-		fprintf(stderr, "\r\033[K");
-	if (o.format == FMT_JSON) {
-		print_json(L, nfiles);
-	} else if (o.format == FMT_FOLDED) {
-		print_folded(L, nfiles);
-	} else {
-		uint64_t tc = 0, tb = 0;
-		int procs = 0;
-		for (int i = 0; i < nfiles; i++) {
-			if (!L[i].m.pid && L[i].m.error && !L[i].m.nrecords)
-				continue;
-			print_text(&o, &L[i].m, L[i].sg, L[i].nsg, L[i].dg, L[i].ndg);
-			procs++;
-			for (size_t k = 0; k < L[i].nsg; k++) {
-				tc += L[i].sg[k].count;
-				tb += L[i].sg[k].bytes;
+		model_file_init(&f, files[i], sym);
+		while ((rc = model_next(&f, &m)) != 0) {
+			if (progress)
+				fprintf(stderr, "\r\033[K");
+			if (rc < 0) {
+				fprintf(stderr, "buftrace: %s\n", m.error);
+				bad = 1;
 			}
+			bad |= m.error != NULL;
+			one_process(&run, &m, rc > 0);
+			model_free(&m);
 		}
-		if (procs > 1)
-			printf("%sAll %d processes:%s %" PRIu64 " buffers (%" PRIu64 " bytes) outlived their device\n", B, procs, R,
-			       tc, tb);
-	}
-	fflush(stdout);
-	for (int i = 0; i < nfiles; i++) {
-		if (L[i].m.error && !L[i].said)
-			fprintf(stderr, "buftrace: %s\n", L[i].m.error);
-		groups_free(L[i].sg, L[i].nsg);
-		groups_free(L[i].dg, L[i].ndg);
-		model_free(&L[i].m);
+		model_file_close(&f);
 		free(files[i]);
 	}
 	free(files);
-	free(L);
+	if (o.format == FMT_JSON)
+		run_close(&run);
+	else if (o.format == FMT_TEXT && run.nproc > 1)
+		printf("%sAll %d processes:%s %" PRIu64 " buffers (%" PRIu64 " bytes) outlived their device\n", B, run.nproc, R,
+		       run.count, run.bytes);
+	fflush(stdout);
+	for (size_t i = 0; i < run.nerrors; i++) {
+		fprintf(stderr, "buftrace: %s\n", run.errors[i]);
+		free(run.errors[i]);
+	}
+	free(run.errors);
+	sym_free(sym);
 	if (bad)
 		return EXIT_BAD_INPUT;
-	return o.fail_on_survivors && survivors ? EXIT_SURVIVORS : EXIT_OK;
+	return o.fail_on_survivors && run.survivors ? EXIT_SURVIVORS : EXIT_OK;
 }

@@ -215,7 +215,7 @@ void leaks_print_text(struct model *m, const char *B, const char *R)
 	}
 }
 
-void leaks_print_json(struct model *m, int *first)
+void leaks_print_json(FILE *out, struct model *m, int *first)
 {
 	struct leaks *l = m->leaks;
 	if (!l)
@@ -224,10 +224,10 @@ void leaks_print_json(struct model *m, int *first)
 	for (size_t i = 0; i < l->ngroups; i++) {
 		struct frame f[GROUP_MAX_FRAMES];
 		int n = model_frames(m, l->groups[i].stack, f, GROUP_MAX_FRAMES);
-		printf("%s{\"pid\":%" PRIu64 ",\"count\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"stack\":", *first ? "" : ",",
+		fprintf(out, "%s{\"pid\":%" PRIu64 ",\"count\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"stack\":", *first ? "" : ",",
 		       m->pid, l->groups[i].count, l->groups[i].bytes);
-		json_frames(f, n, -1);
-		fputs("}", stdout);
+		json_frames(out, f, n, -1);
+		fputs("}", out);
 		*first = 0;
 	}
 }

@@ -48,6 +48,6 @@ void leaks_free(struct model *m);
 void leaks_print_text(struct model *m, const char *bold, const char *reset);
 /* JSON objects {pid,count,bytes,stack} of the leaks[] array; *first is
  * cleared once one is written. */
-void leaks_print_json(struct model *m, int *first);
+void leaks_print_json(FILE *out, struct model *m, int *first);
 
 #endif

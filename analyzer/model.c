@@ -53,6 +53,7 @@ struct priv {
 	uint64_t records;
 	uint64_t pending_devices[256];
 	int npending_devices;
+	int have_header;
 };
 
 /* --- small helpers ------------------------------------------------------- */
@@ -788,6 +789,14 @@ static int on_record(struct model *m, const struct tr_record *rec, const struct 
 			return -1;
 		m->lost += v;
 		break;
+	case BT_REC_UNRECORDED: {
+		uint64_t cause;
+		if (tr_uvar(&q, rec->end, &cause) || tr_uvar(&q, rec->end, &v))
+			return -1;
+		if (cause == BT_UNREC_SIGNAL)
+			m->unrecorded_signal += v;
+		break;
+	}
 	case BT_REC_END:
 		m->complete = 1;
 		break;
@@ -807,6 +816,8 @@ static int on_record(struct model *m, const struct tr_record *rec, const struct 
 /* and decoded events in flight (a chunk of compact probe events holds
  * 20,000 of them, 1.6 MB decoded): about 5 MB */
 #define PIPE_EVENTS_MAX (64u << 10)
+/* compressed bytes left under which the thread is not worth starting */
+#define SYNC_MAX (256u << 10)
 
 struct item {
 	struct item *next;
@@ -828,6 +839,10 @@ struct pipe {
 	struct trace_reader *r;
 	const char *path;
 	int progress;
+	int next_trace;         /* the reader stopped at the next process's header */
+	uint64_t next_offset;
+	uint64_t records;
+	int sync;               /* small input: read in the calling thread */
 };
 
 static void decode_events(struct item *it)
@@ -868,43 +883,61 @@ static void item_free(struct item *it)
 
 static const uint8_t empty_payload[1];
 
+/* The next record, copied and decoded into an item; NULL at the end of
+ * this process (the end of the file, damage, or the next process's
+ * header: then next_trace is set). */
+static struct item *read_item(struct pipe *pp)
+{
+	struct tr_record rec;
+	struct item *it;
+	size_t len;
+	int rc = tr_next(pp->r, &rec);
+	if (rc != 1) {
+		if (rc == TR_NEXT_TRACE) {
+			pp->next_trace = 1;
+			pp->next_offset = rec.offset;
+		}
+		return NULL;
+	}
+	len = (size_t)(rec.end - rec.p);
+	pthread_mutex_lock(&pp->mu);
+	it = pp->spare;
+	if (it)
+		pp->spare = it->next;
+	pthread_mutex_unlock(&pp->mu);
+	if (!it)
+		it = xcalloc(1, sizeof *it);
+	it->next = NULL;
+	it->nev = 0;
+	it->ev_bad = 0;
+	if (len > it->data_cap) {
+		it->data_cap = len;
+		it->data = xrealloc(it->data, len);
+	}
+	if (len) /* an empty payload has no buffer to copy into */
+		memcpy(it->data, rec.p, len);
+	it->rec = rec;
+	it->rec.p = len ? it->data : empty_payload;
+	it->rec.end = it->rec.p + len;
+	if (rec.kind == BT_REC_EVENTS)
+		decode_events(it);
+	/* long runs: say how far we are, on a terminal only */
+	if (pp->progress && (++pp->records & 0xffff) == 0) {
+		uint64_t done, total;
+		tr_progress(pp->r, &done, &total);
+		if (total > (8u << 20))
+			fprintf(stderr, "\rbuftrace: reading %s: %d%%\033[K", pp->path,
+				(int)(total ? done * 100 / total : 0));
+	}
+	return it;
+}
+
 static void *reader_main(void *arg)
 {
 	struct pipe *pp = arg;
-	struct tr_record rec;
-	uint64_t records = 0;
-	while (tr_next(pp->r, &rec) == 1) {
-		struct item *it;
-		size_t len = (size_t)(rec.end - rec.p);
-		pthread_mutex_lock(&pp->mu);
-		it = pp->spare;
-		if (it)
-			pp->spare = it->next;
-		pthread_mutex_unlock(&pp->mu);
-		if (!it)
-			it = xcalloc(1, sizeof *it);
-		it->next = NULL;
-		it->nev = 0;
-		it->ev_bad = 0;
-		if (len > it->data_cap) {
-			it->data_cap = len;
-			it->data = xrealloc(it->data, len);
-		}
-		if (len) /* an empty payload has no buffer to copy into */
-			memcpy(it->data, rec.p, len);
-		it->rec = rec;
-		it->rec.p = len ? it->data : empty_payload;
-		it->rec.end = it->rec.p + len;
-		if (rec.kind == BT_REC_EVENTS)
-			decode_events(it);
-		/* long runs: say how far we are, on a terminal only */
-		if (pp->progress && (++records & 0xffff) == 0) {
-			uint64_t done, total;
-			tr_progress(pp->r, &done, &total);
-			if (total > (8u << 20))
-				fprintf(stderr, "\rbuftrace: reading %s: %d%%\033[K", pp->path,
-					(int)(total ? done * 100 / total : 0));
-		}
+	struct item *it;
+	while ((it = read_item(pp))) {
+		int partial = it->rec.partial;
 		pthread_mutex_lock(&pp->mu);
 		while ((pp->count >= PIPE_MAX || (pp->count && pp->events + it->nev > PIPE_EVENTS_MAX)) && !pp->stop)
 			pthread_cond_wait(&pp->cv_put, &pp->mu);
@@ -922,7 +955,7 @@ static void *reader_main(void *arg)
 		pp->events += it->nev;
 		pthread_cond_signal(&pp->cv_get);
 		pthread_mutex_unlock(&pp->mu);
-		if (rec.partial)
+		if (partial)
 			break;
 	}
 	pthread_mutex_lock(&pp->mu);
@@ -935,6 +968,14 @@ static void *reader_main(void *arg)
 static struct item *pipe_get(struct pipe *pp)
 {
 	struct item *it;
+	if (pp->sync) {
+		/* no reading thread: one record at a time, here */
+		if (pp->done || pp->stop)
+			return NULL;
+		it = read_item(pp);
+		pp->done = !it || it->rec.partial;
+		return it;
+	}
 	pthread_mutex_lock(&pp->mu);
 	while (!pp->head && !pp->done)
 		pthread_cond_wait(&pp->cv_get, &pp->mu);
@@ -951,37 +992,52 @@ static struct item *pipe_get(struct pipe *pp)
 	return it;
 }
 
-int model_load(struct model *m, const char *path)
+/* One process, from where f's reader stands to the end of the file, the
+ * next "BUFTRACE" header, or damage. */
+static void load_process(struct model_file *f, struct model *m)
 {
-	char err[600], damage[700] = "";
+	char damage[700] = "";
+	const char *path = f->path;
 	struct pipe pp;
 	struct item *it;
 	pthread_t th;
 	struct priv *p;
 
-	memset(m, 0, sizeof *m);
-	m->path = path;
-	for (int i = 0; i < 1024; i++)
-		m->hookmap[i] = -1;
 	memset(&pp, 0, sizeof pp);
-	pp.r = tr_open(path, err, sizeof err);
-	if (!pp.r) {
-		m->error = xstrndup(err, strlen(err));
-		return -1;
-	}
+	memset(&th, 0, sizeof th);
+	pp.r = f->r;
 	p = m->priv = xcalloc(1, sizeof *p);
 	pp.path = path;
 	pp.progress = isatty(2);
 	pthread_mutex_init(&pp.mu, NULL);
 	pthread_cond_init(&pp.cv_put, NULL);
 	pthread_cond_init(&pp.cv_get, NULL);
-	if (pthread_create(&th, NULL, reader_main, &pp) != 0) {
+	{
+		/* A small trace takes less time to read than handing its
+		 * records across threads does: thousands of short processes
+		 * (a multiprocessing run) are read without a thread each. */
+		uint64_t done, total;
+		tr_progress(pp.r, &done, &total);
+		pp.sync = total - done < SYNC_MAX;
+	}
+	if (!pp.sync && pthread_create(&th, NULL, reader_main, &pp) != 0) {
 		fprintf(stderr, "buftrace: cannot start a thread\n");
 		exit(1);
 	}
 	while ((it = pipe_get(&pp))) {
 		p->records++;
 		m->nrecords++;
+		if (!damage[0] && it->rec.kind == BT_REC_HEADER && p->have_header) {
+			/* a process is one trace: never two identities merged */
+			snprintf(damage, sizeof damage,
+				 "%s: offset %llu: a second HEADER record in one trace (a next process starts with \"BUFTRACE\")",
+				 path, (unsigned long long)it->rec.offset);
+			pthread_mutex_lock(&pp.mu);
+			pp.stop = 1;
+			pthread_cond_signal(&pp.cv_put);
+			pthread_mutex_unlock(&pp.mu);
+		}
+		p->have_header |= it->rec.kind == BT_REC_HEADER;
 		if (!damage[0] && on_record(m, &it->rec, it->evs, it->nev, it->ev_bad)) {
 			/* the reader is ahead of us: this damage comes first */
 			const struct tr_record *rec = &it->rec;
@@ -998,7 +1054,8 @@ int model_load(struct model *m, const char *path)
 		pp.spare = it;
 		pthread_mutex_unlock(&pp.mu);
 	}
-	pthread_join(th, NULL);
+	if (!pp.sync)
+		pthread_join(th, NULL);
 	while ((it = pp.spare)) {
 		pp.spare = it->next;
 		item_free(it);
@@ -1028,13 +1085,71 @@ int model_load(struct model *m, const char *path)
 		m->error = xstrndup(damage, strlen(damage));
 	else if (tr_error(pp.r))
 		m->error = xstrndup(tr_error(pp.r), strlen(tr_error(pp.r)));
-	tr_close(pp.r);
+	/* the next process, if any, is read by the next call; damage ends
+	 * the file (nothing after it can be trusted to be a record) */
+	f->more = pp.next_trace && !m->error;
+	f->next_offset = pp.next_offset;
 	for (size_t i = 0; i < p->ntq; i++)
 		free(p->tq[i].ev);
 	free(p->tq);
 	p->tq = NULL;
 	p->ntq = 0;
-	return 0;
+	for (struct thread *t = p->threads, *n; t; t = n) {
+		n = t->next;
+		free(t);
+	}
+	p->threads = NULL;
+}
+
+void model_file_init(struct model_file *f, const char *path, struct symbolizer *sym)
+{
+	memset(f, 0, sizeof *f);
+	f->path = path;
+	f->sym = sym;
+}
+
+int model_next(struct model_file *f, struct model *m)
+{
+	char err[600];
+	memset(m, 0, sizeof *m);
+	if (f->done)
+		return 0;
+	m->path = f->path;
+	m->sym = f->sym;
+	for (int i = 0; i < 1024; i++)
+		m->hookmap[i] = -1;
+	if (!f->r) {
+		f->r = tr_open(f->path, err, sizeof err);
+		if (!f->r) {
+			f->done = 1;
+			m->error = xstrndup(err, strlen(err));
+			return -1;
+		}
+	}
+	m->index = ++f->n;
+	m->offset = f->n > 1 ? f->next_offset : 0;
+	load_process(f, m);
+	m->of_many = f->n > 1 || f->more;
+	if (!f->more)
+		model_file_close(f);
+	return 1;
+}
+
+void model_file_close(struct model_file *f)
+{
+	tr_close(f->r);
+	f->r = NULL;
+	f->done = 1;
+}
+
+int model_load(struct model *m, const char *path)
+{
+	struct model_file f;
+	int rc;
+	model_file_init(&f, path, NULL);
+	rc = model_next(&f, m);
+	model_file_close(&f);
+	return rc < 0 ? -1 : 0;
 }
 
 void model_free(struct model *m)
@@ -1077,7 +1192,7 @@ void model_free(struct model *m)
 		}
 		free(p);
 	}
-	if (m->sym)
+	if (m->sym && m->own_sym)
 		sym_free(m->sym);
 	leaks_free(m);
 	memset(m, 0, sizeof *m);
@@ -1117,8 +1232,10 @@ int model_frames(struct model *m, uint32_t stack, struct frame *out, int max)
 	if (stack >= m->nstacks || !m->stacks[stack].ips)
 		return 0;
 	st = &m->stacks[stack];
-	if (!m->sym)
+	if (!m->sym) {
 		m->sym = sym_new();
+		m->own_sym = 1;
+	}
 	for (uint32_t i = 0; i < st->n && n < max; i++) {
 		uint64_t ip = st->ips[i];
 		const struct module *mod = module_at(m, ip, st->defined_at);

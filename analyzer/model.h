@@ -108,17 +108,46 @@ struct model {
 	struct buffer *kept;      /* survivors and dangling, in creation order */
 	struct anomaly *anomalies;
 	uint64_t nevents, nrecords, lost;
+	uint64_t unrecorded_signal; /* hooked calls made in signal handlers, not recorded */
 	void *priv;
 	struct symbolizer *sym;
 	/* modules that could not be used for symbols, said once each */
 	char *warnings[32];
 	int nwarnings;
 	struct leaks *leaks;      /* malloc probe events (leaks.h), NULL if none */
+	int own_sym;              /* sym is this model's, freed with it */
+	/* several processes in one file (concatenated traces): which one
+	 * this is, 1-based, and the stream offset of its "BUFTRACE" */
+	int index, of_many;
+	uint64_t offset;
 };
 
-/* Returns 0, or -1 if the file could not be opened at all (m->error set).
- * Damage part-way leaves everything before it in the model with
- * m->error set. */
+/* The processes of one trace file, loaded one at a time: a file holds
+ * one, or several when traces were concatenated (`cat a.zst b.zst >
+ * c.zst`): each "BUFTRACE" header starts the next process, never merged
+ * into the one before.  sym is the symbolizer every model of a run shares
+ * (its caches are keyed by module file, so a thousand traces of one
+ * program open and index its debug info once); the caller owns it and
+ * frees it after the last model_free.  NULL: each model makes its own. */
+struct model_file {
+	const char *path;
+	struct symbolizer *sym;
+	struct trace_reader *r;  /* open between processes */
+	int n;                   /* processes loaded so far */
+	int more;                /* another process follows */
+	uint64_t next_offset;    /* where it starts in the record stream */
+	int done;
+};
+void model_file_init(struct model_file *f, const char *path, struct symbolizer *sym);
+/* 1: the file's next process is in m (damage part-way leaves everything
+ * before it in the model with m->error set, and ends the file);
+ * -1: the file could not be opened at all (m->error set);
+ * 0: no process left.  model_free(m) after 1 and -1. */
+int model_next(struct model_file *f, struct model *m);
+void model_file_close(struct model_file *f);
+
+/* The first process of a file, with a symbolizer of its own: 0, or -1
+ * if the file could not be opened (m->error set). */
 int model_load(struct model *m, const char *path);
 void model_free(struct model *m);
 

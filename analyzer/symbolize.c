@@ -764,6 +764,7 @@ struct module {
     struct ivec cus;   /* CU address ranges -> index into cu[] */
     struct ivec syms;  /* ELF function symbols */
     struct qmap qnames;
+    uint64_t used; /* the symbolizer's tick at its last use: least recent is closed first */
 };
 
 struct centry {
@@ -780,6 +781,7 @@ struct symbolizer {
     struct centry *cache; /* open-addressed by (module, vaddr) */
     size_t ccap, cn;
     struct strset strs;
+    uint64_t tick;
 };
 
 static const char *demangled(struct symbolizer *s, const char *name)
@@ -1247,30 +1249,83 @@ static void module_load(struct module *m)
     ivec_finish(&m->syms);
 }
 
+static size_t centry_hash(const struct module *m, uint64_t vaddr);
+
+/* Put a module into the path table (which has room). */
+static void mods_insert(struct module **v, size_t cap, struct module *m)
+{
+    size_t j = hash_bytes(m->path, strlen(m->path)) & (cap - 1);
+    while (v[j] != NULL)
+        j = (j + 1) & (cap - 1);
+    v[j] = m;
+}
+
+/* Close the least recently used module and forget the addresses cached for it (both tables
+ * are rebuilt without them: open addressing has no cheap delete, and this is rare).  The
+ * strings it produced stay: they are the symbolizer's, not the module's. */
+static void evict_module(struct symbolizer *s)
+{
+    struct module *victim = NULL;
+    for (size_t i = 0; i < s->mcap; i++)
+        if (s->mods[i] != NULL && (victim == NULL || s->mods[i]->used < victim->used))
+            victim = s->mods[i];
+    if (victim == NULL)
+        return;
+    struct module **nv = calloc(s->mcap, sizeof *nv);
+    struct centry *nc = s->ccap ? calloc(s->ccap, sizeof *nc) : NULL;
+    if (nv == NULL || (s->ccap && nc == NULL)) { /* out of memory: keep it open */
+        free(nv);
+        free(nc);
+        return;
+    }
+    for (size_t i = 0; i < s->mcap; i++)
+        if (s->mods[i] != NULL && s->mods[i] != victim)
+            mods_insert(nv, s->mcap, s->mods[i]);
+    free(s->mods);
+    s->mods = nv;
+    s->mn--;
+    for (size_t i = 0; i < s->ccap; i++) {
+        struct centry *e = &s->cache[i];
+        if (e->m == NULL)
+            continue;
+        if (e->m == victim) {
+            free(e->f);
+            s->cn--;
+            continue;
+        }
+        size_t j = centry_hash(e->m, e->vaddr) & (s->ccap - 1);
+        while (nc[j].m != NULL)
+            j = (j + 1) & (s->ccap - 1);
+        nc[j] = *e;
+    }
+    free(s->cache);
+    s->cache = nc;
+    module_free(victim);
+}
+
 static struct module *get_module(struct symbolizer *s, const char *path)
 {
+    if (s->mcap > 0) {
+        size_t j = hash_bytes(path, strlen(path)) & (s->mcap - 1);
+        for (; s->mods[j] != NULL; j = (j + 1) & (s->mcap - 1))
+            if (strcmp(s->mods[j]->path, path) == 0) {
+                s->mods[j]->used = ++s->tick;
+                return s->mods[j];
+            }
+    }
+    if (s->mn >= SYM_MAX_MODULES)
+        evict_module(s);
     if (s->mcap == 0 || (s->mn + 1) * 2 > s->mcap) {
         size_t nc = s->mcap ? s->mcap * 2 : 64;
         struct module **nv = calloc(nc, sizeof *nv);
         if (nv == NULL)
             return NULL;
-        for (size_t i = 0; i < s->mcap; i++) {
-            if (s->mods[i] == NULL)
-                continue;
-            size_t j = hash_bytes(s->mods[i]->path, strlen(s->mods[i]->path)) & (nc - 1);
-            while (nv[j] != NULL)
-                j = (j + 1) & (nc - 1);
-            nv[j] = s->mods[i];
-        }
+        for (size_t i = 0; i < s->mcap; i++)
+            if (s->mods[i] != NULL)
+                mods_insert(nv, nc, s->mods[i]);
         free(s->mods);
         s->mods = nv;
         s->mcap = nc;
-    }
-    size_t j = hash_bytes(path, strlen(path)) & (s->mcap - 1);
-    while (s->mods[j] != NULL) {
-        if (strcmp(s->mods[j]->path, path) == 0)
-            return s->mods[j];
-        j = (j + 1) & (s->mcap - 1);
     }
     struct module *m = calloc(1, sizeof *m);
     if (m == NULL || (m->path = strdup(path)) == NULL) {
@@ -1278,7 +1333,8 @@ static struct module *get_module(struct symbolizer *s, const char *path)
         return NULL;
     }
     module_load(m);
-    s->mods[j] = m;
+    m->used = ++s->tick;
+    mods_insert(s->mods, s->mcap, m);
     s->mn++;
     return m;
 }

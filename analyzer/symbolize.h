@@ -18,6 +18,11 @@
  *     stays valid until sym_free(); callers never free them.
  *   - Each distinct module path is opened (and its debug info located and indexed) once, on
  *     first use; each distinct (module, vaddr) is resolved once and then served from a cache.
+ *     One symbolizer serves any number of traces (the report shares one across a run): the
+ *     build-id recorded by each trace is checked on every call, not only at open.
+ *   - Bounded: at most SYM_MAX_MODULES module files are held open; opening another closes
+ *     the least recently used one and drops its cached addresses (reopened if needed again).
+ *     Strings already handed out stay valid: they belong to the symbolizer, not the module.
  *   - Corrupt, truncated or missing files never crash; they yield a status.
  *
  * Separate debug info: when the module file has no .debug_info, it is looked up as
@@ -62,6 +67,9 @@ enum sym_status {
 };
 
 struct symbolizer;
+
+/* Module files held open at once (mapped image, debug info, unit and symbol indexes). */
+#define SYM_MAX_MODULES 128
 
 struct symbolizer *sym_new(void);  /* NULL only when out of memory */
 void sym_free(struct symbolizer *);

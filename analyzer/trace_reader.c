@@ -23,6 +23,7 @@ struct trace_reader {
 	size_t start, len, cap;
 	uint64_t base_off;   /* stream offset of buf[0] */
 	int eof, failed, frame_open;
+	int out_full;        /* the last call filled the output: zstd may hold more */
 	char err[512];
 };
 
@@ -74,7 +75,10 @@ static size_t fill(struct trace_reader *r, size_t need)
 			r->buf = nb;
 			r->cap = nc;
 		}
-		if (r->in_pos == r->in_len) {
+		/* All input may be taken in while decoded bytes still wait in
+		 * zstd for room: read on only when none are left, else the end
+		 * of the file would be met with a block or more undelivered. */
+		if (r->in_pos == r->in_len && !r->out_full) {
 			ssize_t n = read(r->fd, r->in, r->in_cap);
 			if (n < 0) {
 				char m[128];
@@ -101,6 +105,7 @@ static size_t fill(struct trace_reader *r, size_t need)
 		r->file_off += in.pos - r->in_pos;
 		r->in_pos = in.pos;
 		r->len = out.pos;
+		r->out_full = out.pos == out.size;
 		if (ZSTD_isError(ret)) {
 			char m[200];
 			snprintf(m, sizeof m, "corrupt compressed data near file byte %llu: %s",
@@ -113,12 +118,25 @@ static size_t fill(struct trace_reader *r, size_t need)
 	return r->len - r->start;
 }
 
+/* The version after a "BUFTRACE" at buf[r->start + at]: 0 if readable,
+ * else -1 with the message in err. */
+static int check_version(struct trace_reader *r, size_t at, char *err, size_t errlen)
+{
+	const uint8_t *v = r->buf + at + BT_MAGIC_LEN;
+	uint32_t ver = (uint32_t)v[0] | (uint32_t)v[1] << 8 | (uint32_t)v[2] << 16 | (uint32_t)v[3] << 24;
+	if (ver >= BT_VERSION_MIN && ver <= BT_VERSION)
+		return 0;
+	snprintf(err, errlen, "%s: offset %llu: trace format version %u, this buftrace reads versions %u to %u%s",
+		 r->path, (unsigned long long)(r->base_off + at + BT_MAGIC_LEN), ver, BT_VERSION_MIN, BT_VERSION,
+		 ver > BT_VERSION ? " (upgrade buftrace)" : "");
+	return -1;
+}
+
 struct trace_reader *tr_open(const char *path, char *err, size_t errlen)
 {
 	struct trace_reader *r = calloc(1, sizeof *r);
 	struct stat st;
 	uint8_t head[BT_MAGIC_LEN + 4];
-	uint32_t ver;
 
 	if (!r) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -157,13 +175,8 @@ struct trace_reader *tr_open(const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: offset 0: not a buftrace trace (bad magic)", path);
 		goto fail;
 	}
-	ver = (uint32_t)r->buf[8] | (uint32_t)r->buf[9] << 8 | (uint32_t)r->buf[10] << 16 |
-	      (uint32_t)r->buf[11] << 24;
-	if (ver < BT_VERSION_MIN || ver > BT_VERSION) {
-		snprintf(err, errlen, "%s: offset 8: trace format version %u, this buftrace reads versions %u to %u%s",
-			 path, ver, BT_VERSION_MIN, BT_VERSION, ver > BT_VERSION ? " (upgrade buftrace)" : "");
+	if (check_version(r, 0, err, errlen))
 		goto fail;
-	}
 	r->start = sizeof head;
 	return r;
 fail:
@@ -183,8 +196,23 @@ int tr_next(struct trace_reader *r, struct tr_record *rec)
 	avail = fill(r, sizeof hdr);
 	if (avail == 0)
 		return r->failed ? -1 : 0;
-	memcpy(hdr, r->buf + r->start, avail < sizeof hdr ? avail : sizeof hdr);
 	rec->offset = r->base_off + r->start;
+	/* "BUFTRACE" where a record starts: the next trace of a concatenated
+	 * file (kind 'B' is reserved for this, trace_format.h) */
+	if (r->buf[r->start] == BT_MAGIC[0] && fill(r, BT_MAGIC_LEN + 4) >= BT_MAGIC_LEN + 4 &&
+	    !memcmp(r->buf + r->start, BT_MAGIC, BT_MAGIC_LEN)) {
+		if (check_version(r, r->start, r->err, sizeof r->err)) {
+			r->failed = 1;
+			return -1;
+		}
+		r->start += BT_MAGIC_LEN + 4;
+		rec->kind = 0;
+		rec->p = rec->end = r->buf + r->start;
+		rec->partial = 0;
+		return TR_NEXT_TRACE;
+	}
+	avail = r->len - r->start;
+	memcpy(hdr, r->buf + r->start, avail < sizeof hdr ? avail : sizeof hdr);
 	rec->kind = hdr[0];
 	p = bt_get_uvar(hdr + 1, hdr + (avail < sizeof hdr ? avail : sizeof hdr), &len);
 	if (!p) {

@@ -53,7 +53,12 @@ struct trace_reader;
 
 /* NULL on failure with the message in err. */
 struct trace_reader *tr_open(const char *path, char *err, size_t errlen);
-/* 1: a record; 0: clean end of file; -1: damage (see tr_error). */
+/* 1: a record; 0: clean end of file; -1: damage (see tr_error);
+ * TR_NEXT_TRACE: the stream holds another trace from here on (files
+ * concatenated, `cat a.zst b.zst > c.zst`): its "BUFTRACE" and version
+ * were read and checked, rec->offset is where they start, and the records
+ * that follow are the next process's.  A caller never merges the two. */
+#define TR_NEXT_TRACE 2
 int tr_next(struct trace_reader *r, struct tr_record *rec);
 const char *tr_error(const struct trace_reader *r);
 /* Report damage found while decoding a record's payload. */

@@ -16,6 +16,7 @@
  * (3.10+), and leave any pending exception exactly as we found it. */
 #include <pthread.h>
 #include <string.h>
+#include "arena.h"
 #include "recorder.h"
 #include "varint.h"
 
@@ -63,61 +64,88 @@ static void lookup(void)
 
 /* --- interning ------------------------------------------------------------ */
 
+/* A Python stack's key is its record as written, less the id: the frame
+ * count, then each frame's file, function and line.  The hash of the key
+ * says where to look; the key kept with the slot (once per distinct
+ * stack) says whether it is the same stack.  A key too long for the
+ * record (cut short when written) is not interned: it gets an id of its
+ * own each time. */
 #define PY_TABLE 4096
+#define PY_RECORD 16384
 struct pyslot {
-	uint64_t h1, h2;
+	const uint8_t *key; /* NULL = empty */
+	size_t len;
+	uint64_t h;
 	uint32_t id;
 };
 static struct pyslot table[PY_TABLE];
 static uint32_t next_id = 1, used;
+static struct bt_arena keys_kept = { .limit = 64u << 20 };
+static pthread_mutex_t intern_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct pyframe {
 	const char *file, *func;
 	int line;
 };
 
-static void hash_bytes(uint64_t *a, uint64_t *b, const void *p, size_t n)
+static uint64_t hash_bytes(const uint8_t *c, size_t n)
 {
-	const unsigned char *c = p;
-	for (size_t i = 0; i < n; i++) {
-		*a = (*a ^ c[i]) * 0x100000001b3ull;
-		*b = (*b + c[i]) * 0x9fb21c651e98df25ull;
-	}
-	*b ^= *b >> 29;
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ c[i]) * 0x100000001b3ull;
+	return h ^ (h >> 29);
 }
 
+/* Under the GIL, but an interpreter with a GIL of its own (3.12+) or
+ * none (free-threaded builds) may be here at the same time: a lock. */
 static uint32_t intern(const struct pyframe *f, int n)
 {
-	uint64_t h1 = 0xcbf29ce484222325ull, h2 = (uint64_t)n;
-	uint8_t buf[16384];
+	uint8_t buf[PY_RECORD];
+	uint8_t *key = buf + BT_UVAR_MAX; /* room for the id in front */
 	struct bt_rec r;
+	size_t len;
+	uint64_t h;
 	uint32_t i, id;
+	int exact;
 
-	for (int k = 0; k < n; k++) {
-		hash_bytes(&h1, &h2, f[k].file, strlen(f[k].file) + 1);
-		hash_bytes(&h1, &h2, f[k].func, strlen(f[k].func) + 1);
-		hash_bytes(&h1, &h2, &f[k].line, sizeof f[k].line);
-	}
-	h1 |= 1;
-	for (i = (uint32_t)h1 % PY_TABLE; table[i].h1; i = (i + 1) % PY_TABLE)
-		if (table[i].h1 == h1 && table[i].h2 == h2)
-			return table[i].id;
-	id = next_id++;
-	bt_rec_begin(&r, buf, sizeof buf);
-	bt_rec_uvar(&r, id);
+	bt_rec_begin(&r, key, sizeof buf - BT_UVAR_MAX);
 	bt_rec_uvar(&r, (uint64_t)n);
 	for (int k = 0; k < n; k++) {
 		bt_rec_bytes(&r, f[k].file, strlen(f[k].file));
 		bt_rec_bytes(&r, f[k].func, strlen(f[k].func));
 		bt_rec_uvar(&r, (uint64_t)(f[k].line > 0 ? f[k].line : 0));
 	}
+	len = (size_t)(r.p - key);
+	/* a field cut or dropped leaves less than a varint's room (writer.c);
+	 * so does a key that only just fits: not interned either */
+	exact = r.cap - len >= BT_UVAR_MAX;
+	h = hash_bytes(key, len);
+	pthread_mutex_lock(&intern_lock);
+	for (i = (uint32_t)(h % PY_TABLE); table[i].key; i = (i + 1) % PY_TABLE)
+		if (exact && table[i].h == h && table[i].len == len && !memcmp(table[i].key, key, len)) {
+			id = table[i].id;
+			pthread_mutex_unlock(&intern_lock);
+			return id;
+		}
+	id = next_id++;
+	/* the record: the id, then the key */
+	bt_rec_begin(&r, buf, sizeof buf);
+	bt_rec_uvar(&r, id);
+	memmove(r.p, key, len);
+	r.p += len;
 	bt_write_record(BT_REC_PYSTACK, &r);
-	if (used < PY_TABLE / 4 * 3) {
-		table[i].h1 = h1;
-		table[i].h2 = h2;
-		table[i].id = id;
-		used++;
+	if (exact && used < PY_TABLE / 4 * 3) {
+		uint8_t *kept = bt_arena_alloc(&keys_kept, len);
+		if (kept) {
+			memcpy(kept, key, len);
+			table[i].key = kept;
+			table[i].len = len;
+			table[i].h = h;
+			table[i].id = id;
+			used++;
+		}
 	}
+	pthread_mutex_unlock(&intern_lock);
 	return id;
 }
 
@@ -199,6 +227,8 @@ uint32_t bt_pystack_capture(void)
 void bt_pystack_reset(void)
 {
 	memset(table, 0, sizeof table);
+	bt_arena_reset(&keys_kept);
+	pthread_mutex_init(&intern_lock, NULL);
 	used = 0;
 	next_id = 1;
 	pthread_mutex_init(&py_lock, NULL);

@@ -2,15 +2,22 @@
  *
  * heaptrack interns a backtrace as a path in a trie of instruction
  * pointers: one hash lookup per frame per event.  We hash the whole frame
- * array once (two independent 64-bit hashes, so equality is decided by
- * 128 bits without keeping the frames) and probe an open-addressed table
- * that readers search without a lock; only the insertion of a new stack
- * takes a lock, and writes the STACK record before publishing the id. */
+ * array once and probe an open-addressed table that readers search
+ * without a lock.  The hash only says where to look: each slot keeps its
+ * stack's frames (stored once, in an arena), and a stack is the slot's
+ * only if its frames compare equal; a slot whose hash matches but whose
+ * frames differ is passed over like any other.  So an id stands for
+ * exactly one frame sequence, whatever the hash does.  Only the insertion
+ * of a new stack takes a lock, and writes the STACK record and the frames
+ * before publishing the slot.  The shortcuts in front of the table (a
+ * thread's recent stacks, the walker's "the same as the last walk") are
+ * exact too: both compare every frame. */
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include "arena.h"
 #include "recorder.h"
 #include "unwind.h"
 #include "varint.h"
@@ -20,14 +27,18 @@
 #define TABLE_LIMIT (TABLE_SIZE / 4 * 3)
 
 struct slot {
-	atomic_uint_least64_t h1; /* 0 = empty; published last */
-	uint64_t h2;
-	uint32_t id;
+	atomic_uint_least64_t h; /* 0 = empty; published last */
+	void *const *ips;        /* the frames, in frames_kept */
+	uint32_t id, n;
 };
 
 static struct slot *table;
 static pthread_mutex_t insert_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t next_id = 1, count;
+/* 8 bytes a frame, once per distinct stack: as much as a full table of
+ * 64-frame stacks holds */
+static struct bt_arena frames_kept = { .limit = 512u << 20 };
+static int said_full;
 static int caching_set;
 
 /* In front of the table, each thread remembers its last few stacks: an
@@ -66,26 +77,35 @@ static inline unsigned recent_slot(void *const *ips, int n)
 	return (unsigned)(k >> 62) & (RECENT - 1);
 }
 
-/* Two 64-bit lanes over the frames.  Each frame's term depends only on
- * the frame and its position, so the multiplies run in parallel instead
- * of as one long dependency chain (this is on every event's path); a final
- * avalanche mixes the sums. */
-static void hash_ips(void *const *ips, int n, uint64_t *h1, uint64_t *h2)
+/* Where to look for a stack, not what it is (intern compares the frames).
+ * Each frame's term depends only on the frame and its position, so the
+ * multiplies run in parallel instead of as one long dependency chain (this
+ * is on every event's path).  The terms are summed, so each must be a
+ * thorough mix of its frame: with a term nearly linear in the address,
+ * stacks that differ by a few bytes at several positions (the call sites
+ * of a recursion) cancel out to one hash, and their lookups would all
+ * probe one run of slots. */
+static uint64_t hash_ips(void *const *ips, int n)
 {
-	uint64_t a = (uint64_t)n * 0x9e3779b97f4a7c15ull, b = (uint64_t)n;
+	uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ull;
 	for (int i = 0; i < n; i++) {
-		uint64_t v = (uint64_t)(uintptr_t)ips[i] + (uint64_t)i * 0x632be59bd9b4e019ull;
-		a += (v ^ (v >> 29)) * 0xff51afd7ed558ccdull;
-		b += (v ^ (v >> 31)) * 0xc4ceb9fe1a85ec53ull;
+		uint64_t v = (uint64_t)(uintptr_t)ips[i] ^ ((uint64_t)i * 0x632be59bd9b4e019ull);
+		v ^= v >> 32;
+		v *= 0xd6e8feb86659fd93ull;
+		v ^= v >> 32;
+		v *= 0xd6e8feb86659fd93ull;
+		v ^= v >> 32;
+		h += v;
 	}
-	a ^= a >> 33;
-	a *= 0xff51afd7ed558ccdull;
-	a ^= a >> 33;
-	b ^= b >> 29;
-	b *= 0x9fb21c651e98df25ull;
-	b ^= b >> 32;
-	*h1 = a | 1;
-	*h2 = b;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h | 1;
+}
+
+static inline int slot_holds(const struct slot *s, void *const *ips, int n)
+{
+	return s->n == (uint32_t)n && !memcmp(s->ips, ips, (size_t)n * sizeof *ips);
 }
 
 static void write_stack(uint32_t id, void *const *ips, int n)
@@ -110,16 +130,15 @@ static void write_stack(uint32_t id, void *const *ips, int n)
 
 static uint32_t intern(void *const *ips, int n)
 {
-	uint64_t h1, h2;
+	uint64_t h = hash_ips(ips, n);
 	uint32_t i = 0, id;
 
-	hash_ips(ips, n, &h1, &h2);
 	if (table) {
-		for (i = (uint32_t)h1 & (TABLE_SIZE - 1);; i = (i + 1) & (TABLE_SIZE - 1)) {
-			uint64_t k = atomic_load_explicit(&table[i].h1, memory_order_acquire);
+		for (i = (uint32_t)h & (TABLE_SIZE - 1);; i = (i + 1) & (TABLE_SIZE - 1)) {
+			uint64_t k = atomic_load_explicit(&table[i].h, memory_order_acquire);
 			if (!k)
 				break;
-			if (k == h1 && table[i].h2 == h2)
+			if (k == h && slot_holds(&table[i], ips, n))
 				return table[i].id;
 		}
 	}
@@ -139,25 +158,34 @@ static uint32_t intern(void *const *ips, int n)
 		}
 	id = 0;
 	if (table) {
-		for (i = (uint32_t)h1 & (TABLE_SIZE - 1);; i = (i + 1) & (TABLE_SIZE - 1)) {
-			uint64_t k = atomic_load_explicit(&table[i].h1, memory_order_relaxed);
+		for (i = (uint32_t)h & (TABLE_SIZE - 1);; i = (i + 1) & (TABLE_SIZE - 1)) {
+			uint64_t k = atomic_load_explicit(&table[i].h, memory_order_relaxed);
 			if (!k)
 				break;
-			if (k == h1 && table[i].h2 == h2) {
+			if (k == h && slot_holds(&table[i], ips, n)) {
 				id = table[i].id;
 				break;
 			}
 		}
 	}
 	if (!id) {
+		void **kept = NULL;
 		id = next_id++;
 		write_stack(id, ips, n);
 		/* A full table stops interning: new stacks are written each time. */
-		if (table && count < TABLE_LIMIT) {
-			table[i].h2 = h2;
+		if (table && count < TABLE_LIMIT)
+			kept = bt_arena_alloc(&frames_kept, (size_t)n * sizeof *ips);
+		if (kept) {
+			memcpy(kept, ips, (size_t)n * sizeof *ips);
+			table[i].ips = kept;
+			table[i].n = (uint32_t)n;
 			table[i].id = id;
-			atomic_store_explicit(&table[i].h1, h1, memory_order_release);
+			atomic_store_explicit(&table[i].h, h, memory_order_release);
 			count++;
+		} else if (!said_full) {
+			said_full = 1;
+			bt_log("buftrace: %u distinct stacks kept, no room for more: each new one is written with every event",
+			       count);
 		}
 	}
 	pthread_mutex_unlock(&insert_lock);
@@ -317,6 +345,8 @@ void bt_stacks_reset(void)
 	if (table)
 		munmap(table, sizeof(struct slot) * TABLE_SIZE);
 	table = NULL;
+	bt_arena_reset(&frames_kept);
+	said_full = 0;
 	count = 0;
 	next_id = 1;
 	generation++;

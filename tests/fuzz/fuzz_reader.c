@@ -61,7 +61,9 @@ static void read_all(const char *path)
 			abort(); /* the message must name the file */
 		return;
 	}
-	while ((rc = tr_next(r, &rec)) == 1) {
+	while ((rc = tr_next(r, &rec)) > 0) {
+		if (rc == TR_NEXT_TRACE)
+			continue; /* concatenated traces: the next one's records follow */
 		if (rec.p > rec.end || rec.kind <= 0 || rec.kind > 255)
 			abort();
 		if (rec.kind == BT_REC_EVENTS) {
@@ -115,9 +117,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	read_all(path);
 	{
+		/* every process of the file (concatenated traces), one symbolizer */
+		struct model_file mf;
 		struct model m;
-		model_load(&m, path);
-		model_free(&m);
+		struct symbolizer *sym = sym_new();
+		model_file_init(&mf, path, sym);
+		while (model_next(&mf, &m) != 0)
+			model_free(&m);
+		model_file_close(&mf);
+		sym_free(sym);
 	}
 	return 0;
 }

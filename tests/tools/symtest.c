@@ -5,7 +5,12 @@
  * the status is not ok.  With no frame:  0xVADDR ?? (STATUS).
  * Each address is resolved twice; the second answer must come from the cache (same
  * pointers), which checks the caching contract.  Exit status 0, 2 on usage errors,
- * 3 when the cache check fails. */
+ * 3 when the cache check fails.
+ *
+ * symtest -each VADDR MODULE...: VADDR in each MODULE in turn (one line each, the innermost
+ * frame), then in the first MODULE again: more modules than SYM_MAX_MODULES close the first
+ * one on the way, and its second answer must be the first's, the same interned strings.
+ * Last line: "mapped: N of M", the modules still mapped into this process at the end. */
 #include "symbolize.h"
 
 #include <inttypes.h>
@@ -28,11 +33,69 @@ static int parse_hex_id(const char *s, unsigned char *id, size_t *len)
     return 0;
 }
 
+static int each(uint64_t va, char **mods, int n)
+{
+    struct symbolizer *s = sym_new();
+    struct sym_frame first[32], f[32];
+    enum sym_status st0, st;
+    int n0 = 0, rc = 0;
+    if (s == NULL)
+        return 1;
+    for (int i = 0; i < n; i++) {
+        int k = sym_resolve(s, mods[i], NULL, 0, va, f, 32, &st);
+        printf("%s 0x%" PRIx64 " %s %s:%d (%s)\n", mods[i], va, k && f[0].function ? f[0].function : "??",
+               k && f[0].file ? f[0].file : "??", k ? f[0].line : 0, sym_status_str(st));
+        if (i == 0) {
+            memcpy(first, f, sizeof f);
+            n0 = k;
+            st0 = st;
+        }
+    }
+    int k = sym_resolve(s, mods[0], NULL, 0, va, f, 32, &st), same = k == n0 && st == st0;
+    /* field by field: a resolved-again frame may differ in its padding */
+    for (int i = 0; same && i < k; i++)
+        same = f[i].function == first[i].function && f[i].file == first[i].file &&
+               f[i].line == first[i].line && f[i].column == first[i].column &&
+               f[i].inlined == first[i].inlined;
+    if (!same) {
+        fprintf(stderr, "symtest: %s again after %d modules: a different answer\n", mods[0], n);
+        rc = 3;
+    }
+    /* how many of the modules are still mapped: the bound, seen from outside */
+    int mapped = 0;
+    for (int i = 0; i < n; i++) {
+        FILE *maps = fopen("/proc/self/maps", "r");
+        char line[4600];
+        size_t l = strlen(mods[i]);
+        while (maps && fgets(line, sizeof line, maps)) {
+            char *p = strchr(line, '/');
+            if (p && strncmp(p, mods[i], l) == 0 && (p[l] == '\n' || p[l] == ' ')) {
+                mapped++;
+                break;
+            }
+        }
+        if (maps)
+            fclose(maps);
+    }
+    printf("mapped: %d of %d\n", mapped, n);
+    sym_free(s);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     unsigned char id[64];
     size_t idlen = 0;
     int a = 1;
+    if (argc > 3 && strcmp(argv[1], "-each") == 0) {
+        char *end;
+        uint64_t va = strtoull(argv[2], &end, 0);
+        if (*end != '\0') {
+            fprintf(stderr, "symtest: bad address %s\n", argv[2]);
+            return 2;
+        }
+        return each(va, argv + 3, argc - 3);
+    }
     if (argc > 2 && strcmp(argv[1], "-b") == 0) {
         if (parse_hex_id(argv[2], id, &idlen) != 0) {
             fprintf(stderr, "symtest: bad build-id %s\n", argv[2]);
