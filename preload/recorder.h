@@ -5,6 +5,7 @@
  *               exit/_exit/exec/fork/fatal-signal handling
  *   procname.c  the program's name in the trace file's name
  *   writer.c    the zstd stream, records, the flusher thread
+ *   tracefd.c   the trace's descriptor: checked before each use, reopened
  *   thread.c    per-thread event chunks (the hot path)
  *   stacks.c    native backtraces and their interning
  *   arena.c     memory for what interning keeps (contract: arena.h)
@@ -81,6 +82,11 @@ void bt_flusher_start(void);   /* says so on stderr when it cannot */
 extern atomic_uint_least64_t bt_flush_due;
 void bt_writer_due(uint64_t now);
 
+/* tracefd.c: the trace file's descriptor, in a table the program owns */
+int bt_tracefd_adopt(int fd, const char *path); /* just created: moved high; -1 if unusable */
+int bt_tracefd_get(void);     /* still the trace file, or reopened; -1 (errno): lost */
+void bt_tracefd_release(void); /* closed if still ours, forgotten (fork child) */
+
 /* thread.c: the per-thread state */
 struct bt_chunk {
 	struct bt_chunk *next;
@@ -141,6 +147,7 @@ void bt_emit_malloc(struct bt_thread *t, uint32_t stack, uint64_t addr, uint64_t
 void bt_emit_free(struct bt_thread *t, uint32_t stack, uint64_t addr);
 struct bt_chunk *bt_chunk_get(void);
 void bt_chunk_put(struct bt_chunk *c);
+void bt_chunk_reclaim_after_fork(struct bt_chunk *c); /* back to the pool, once */
 void bt_chunk_queue(struct bt_chunk *c);       /* hand a filled chunk to the writer */
 struct bt_chunk *bt_chunk_dequeue_all(void);  /* FIFO list */
 /* Queue every thread's partial chunk.  A thread in the middle of an event
@@ -151,7 +158,9 @@ struct bt_chunk *bt_chunk_dequeue_all(void);  /* FIFO list */
 enum { BT_DETACH_SKIP, BT_DETACH_WAIT, BT_DETACH_BRIEF };
 void bt_threads_detach_chunks(int how);
 void bt_threads_sum_counts(uint64_t *out);
-void bt_threads_reset_after_fork(void);
+void bt_threads_reset_after_fork(void); /* the calling thread stays busy... */
+void bt_threads_fork_prepare(void);     /* the forking thread busy: see thread.c */
+void bt_threads_fork_done(void);        /* ...until this, in parent and child */
 extern struct bt_thread *_Atomic bt_all_threads;
 
 /* stacks.c */
