@@ -411,6 +411,10 @@ static void on_event(struct model *m, const struct ev *e)
 		}
 		break;
 	case BT_HOOK_DEVICE_INITIALIZE:
+		/* chip_id: IDevice::id() asked at entry (the constructor may
+		 * have been inlined, or the device is being reopened) */
+		if (!exit && e->nargs >= 2 && (int64_t)a[1] >= 0)
+			device_get(m, a[0])->chip_id = (int64_t)a[1];
 		if (exit && e->nargs >= 1) {
 			struct device *d = device_get(m, a[0]);
 			d->opened_ns = e->ts;
