@@ -138,10 +138,12 @@ static void vcall_setup_in(struct bt_vcall *vc, const char *sym, const struct bt
 	for (int i = 0; i < 4; i++)
 		sn.addr[i] = v[2 + i];
 	bt_dyn_foreach_symbol(m, slot_name_cb, &sn);
-	/* slots 0, 1: the complete and deleting destructors (slot 0 may be
-	 * our own interposed ~Device); slot 3: id() const when it is named
-	 * (tt-metal's Device::id() is inline and hidden: no name) */
-	if (!(bt_module_is_self(sn.addr[0]) || is_dtor_of(sn.name[0], vt, "12")) || !is_dtor_of(sn.name[1], vt, "0"))
+	/* slots 0, 1: the complete and deleting destructors (or our own
+	 * entry points for them: interposed D1, trampoline of a patched D0);
+	 * slot 3: id() const when it is named (tt-metal's Device::id() is
+	 * inline and hidden: no name) */
+	if (!(bt_module_is_self(sn.addr[0]) || is_dtor_of(sn.name[0], vt, "12")) ||
+	    !(bt_module_is_self(sn.addr[1]) || is_dtor_of(sn.name[1], vt, "0")))
 		return;
 	if (sn.name[3][0]) {
 		size_t n = strlen(sn.name[3]);
