@@ -95,6 +95,33 @@ static int in_exec(const struct bt_module *m, uint64_t addr)
 	return 0;
 }
 
+/* The code at fn is an int getter, `return this->member;`: a 32-bit load
+ * from [rdi + disp] into eax, then ret (endbr64 and a frame-pointer
+ * prologue/epilogue allowed).  IDevice::id() of a Device is exactly that;
+ * another virtual in slot 3 (is_initialized() in an older vtable order: a
+ * byte load) is not, and is never called. */
+static int is_int_getter(const unsigned char *c)
+{
+	int fp = 0;
+	if (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa)
+		c += 4;
+	if (c[0] == 0x55 && c[1] == 0x48 && c[2] == 0x89 && c[3] == 0xe5) {
+		fp = 1;
+		c += 4;
+	}
+	if (c[0] != 0x8b)
+		return 0;
+	switch (c[1]) {
+	case 0x07: c += 2; break;  /* mov eax, [rdi] */
+	case 0x47: c += 3; break;  /* mov eax, [rdi + disp8] */
+	case 0x87: c += 6; break;  /* mov eax, [rdi + disp32] */
+	default: return 0;
+	}
+	if (fp && *c++ != 0x5d)
+		return 0;
+	return *c == 0xc3;
+}
+
 /* The names the object gives the vtable's first slots. */
 struct slot_names {
 	uint64_t addr[4];
@@ -149,6 +176,11 @@ static void vcall_setup_in(struct bt_vcall *vc, const char *sym, const struct bt
 		size_t n = strlen(sn.name[3]);
 		if (strncmp(sn.name[3], "_ZNK", 4) || n < 5 || strcmp(sn.name[3] + n - 5, "2idEv"))
 			return;
+	}
+	if (!is_int_getter((const unsigned char *)(uintptr_t)v[2 + 3])) {
+		if (bt_cfg.debug)
+			bt_log("buftrace: %s: vtable slot 3 of %s is not an int getter: chip ids not read", sym, vt);
+		return;
 	}
 	atomic_store_explicit(&vc->fn, v[2 + 3], memory_order_relaxed);
 	atomic_store_explicit(&vc->vptr, (uint64_t)(uintptr_t)(v + 2), memory_order_release);
