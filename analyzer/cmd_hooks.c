@@ -68,7 +68,7 @@ static int scan_lib(const char *path, struct found *f)
 			if (!name || bt_match_symbol(name, &hook, &layout, &exact))
 				continue;
 			nsyms++;
-			bt_layout_describe(&layout, bt_hooks[hook].fields, desc, sizeof desc);
+			bt_layout_describe(&layout, bt_hooks[hook].fields, !exact, desc, sizeof desc);
 			sy = calloc(1, sizeof *sy);
 			sy->exact = exact;
 			sy->text = malloc(strlen(name) + strlen(base) + strlen(desc) + 40);

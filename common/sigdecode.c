@@ -898,7 +898,7 @@ static int layout_build(struct parser *ps, const char *spec, const char *sym, st
 
 static const char *const slot_names[] = { "rdi", "rsi", "rdx", "rcx", "r8", "r9" };
 
-void bt_layout_describe(const struct bt_layout *l, const char *fields, char *out, size_t outsz)
+void bt_layout_describe(const struct bt_layout *l, const char *fields, int entry_only, char *out, size_t outsz)
 {
 	size_t o = 0;
 	const char *f = fields;
@@ -927,6 +927,9 @@ void bt_layout_describe(const struct bt_layout *l, const char *fields, char *out
 		case BT_SRC_CHIP_ID: snprintf(where, sizeof where, "IDevice::id() via vtable"); break;
 		default: snprintf(where, sizeof where, "?"); break;
 		}
+		if (entry_only && (s->src == BT_SRC_RESULT ||
+				   (s->src == BT_SRC_MESH_ID && l->f[s->arg].src == BT_SRC_RESULT)))
+			snprintf(where, sizeof where, "result (not seen: entry only)");
 		o += (size_t)snprintf(out + o, outsz - o, "%s%.*s=%s", i ? " " : "", fl, f, where);
 		f = comma ? comma + 1 : f + fl;
 	}

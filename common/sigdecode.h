@@ -73,7 +73,9 @@ int bt_sig_qualified(const char *sym, char *out, size_t outsz);
 int bt_sig_vtable_name(const char *sym, char *out, size_t outsz);
 
 /* One line saying where each field comes from ("device=rsi size=rdx ...")
- * or why the layout is unknown.  `fields` is the hook's field list. */
-void bt_layout_describe(const struct bt_layout *l, const char *fields, char *out, size_t outsz);
+ * or why the layout is unknown.  `fields` is the hook's field list;
+ * entry_only: the symbol is matched by name (only its entry is seen, so
+ * results are not). */
+void bt_layout_describe(const struct bt_layout *l, const char *fields, int entry_only, char *out, size_t outsz);
 
 #endif

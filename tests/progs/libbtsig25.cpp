@@ -18,6 +18,14 @@
 #include "btsig.h"
 
 namespace tt::stl {
+template <typename T>
+class Span {  // not trivially copyable: the recorder cannot know its ABI class
+public:
+    Span() = default;
+    Span(const Span& o) : data_(o.data_), size_(o.size_) {}
+    const T* data_ = nullptr;
+    size_t size_ = 0;
+};
 template <typename T, typename Tag>
 class StrongType {
 public:
@@ -163,6 +171,47 @@ std::shared_ptr<Buffer> Buffer::create(IDevice* d, DeviceAddr a, DeviceAddr s, D
     return made("Buffer::create@address", d, a, s, p, t);
 }
 Buffer::~Buffer() = default;
+
+class DispatchCoreConfig {
+public:
+    int type = 0;
+};
+namespace distributed {
+class MeshDeviceConfig {
+public:
+    int rows = 1, cols = 4;
+};
+// before 2025-07-28 the span was tt::stl::Span, a class of its own (boost
+// based): MeshDevice::create has no alias then, matched by name
+class MeshDevice {
+public:
+    static std::shared_ptr<MeshDevice> create(const MeshDeviceConfig& config, size_t l1_small_size,
+                                              size_t trace_region_size, size_t num_command_queues,
+                                              const DispatchCoreConfig& dispatch_core_config,
+                                              tt::stl::Span<const uint32_t> l1_bank_remap, size_t worker_l1_size);
+    static std::shared_ptr<MeshDevice> create_unit_mesh(int device_id, size_t l1_small_size,
+                                                        size_t trace_region_size, size_t num_command_queues,
+                                                        const DispatchCoreConfig& dispatch_core_config,
+                                                        tt::stl::Span<const uint32_t> l1_bank_remap,
+                                                        size_t worker_l1_size);
+    int id_ = 0;
+};
+std::shared_ptr<MeshDevice> MeshDevice::create(const MeshDeviceConfig&, size_t, size_t, size_t,
+                                               const DispatchCoreConfig&, tt::stl::Span<const uint32_t>, size_t) {
+    auto m = std::make_shared<MeshDevice>();
+    BTSIG("MeshDevice::create", "mesh=%lu mesh_id=%d", (unsigned long)m.get(), m->id_);
+    return m;
+}
+std::shared_ptr<MeshDevice> MeshDevice::create_unit_mesh(int device_id, size_t, size_t, size_t,
+                                                         const DispatchCoreConfig&, tt::stl::Span<const uint32_t>,
+                                                         size_t) {
+    auto m = std::make_shared<MeshDevice>();
+    m->id_ = 1;
+    BTSIG("MeshDevice::create_unit_mesh", "mesh=%lu mesh_id=%d device_id=%d", (unsigned long)m.get(), m->id_,
+          device_id);
+    return m;
+}
+}  // namespace distributed
 }  // namespace tt::tt_metal
 
 namespace ttnn::device {
@@ -195,6 +244,8 @@ extern "C" void btsig_run(void) {
                                 std::variant<ShardSpecBuffer, BufferDistributionSpec>(BufferDistributionSpec{}),
                                 std::nullopt, SubDeviceId{1});
     }
+    auto mesh = distributed::MeshDevice::create({}, 0, 0, 1, {}, {}, 0);
+    auto unit = distributed::MeshDevice::create_unit_mesh(3, 0, 0, 1, {}, {}, 0);
     ttnn::device::close_device(*devs[2]);
     for (Device* d : devs) delete d;
 }
