@@ -140,7 +140,10 @@ __attribute__((constructor)) static void hooks_init(void)
 
 uint64_t bt_call(struct bt_target *tg, const uint64_t a[BT_ARG_SLOTS])
 {
-	fn16_t real = (fn16_t)bt_resolve(tg);
+	fn16_t real;
+	/* before bt_resolve: it sets up the vtable call of a chipid field */
+	pthread_once(&layouts_once, layouts_init);
+	real = (fn16_t)bt_resolve(tg);
 	struct bt_thread *t;
 	unsigned hflags = bt_hooks[tg->hook].flags;
 	uint64_t r;
@@ -153,7 +156,6 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[BT_ARG_SLOTS])
 	if (!t)
 		return real(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13],
 			    a[14], a[15]);
-	pthread_once(&layouts_once, layouts_init);
 
 	struct pending p __attribute__((cleanup(on_unwind))) = { tg, a, 0, 0, 0 };
 	unsigned ep = atomic_load_explicit(&bt_dl_epoch, memory_order_relaxed);
