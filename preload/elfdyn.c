@@ -88,7 +88,8 @@ static int defined_object(const ElfW(Sym) *s)
 	       ELF64_ST_BIND(s->st_info) != STB_LOCAL;
 }
 
-static const void *lookup(const struct bt_module *m, const char *name, int (*want)(const ElfW(Sym) *))
+static const void *lookup(const struct bt_module *m, const char *name, int (*want)(const ElfW(Sym) *),
+			  size_t *size)
 {
 	struct dyn d;
 	if (load(m, &d))
@@ -106,7 +107,7 @@ static const void *lookup(const struct bt_module *m, const char *name, int (*wan
 			uint32_t ch = chain[i - symoffset];
 			if ((ch | 1) == (hash | 1) && want(&d.symtab[i]) &&
 			    !strcmp(sym_name(&d, &d.symtab[i]), name))
-				return (const void *)(uintptr_t)(m->bias + d.symtab[i].st_value);
+				return *size = d.symtab[i].st_size, (const void *)(uintptr_t)(m->bias + d.symtab[i].st_value);
 			if (ch & 1)
 				break;
 		}
@@ -114,18 +115,19 @@ static const void *lookup(const struct bt_module *m, const char *name, int (*wan
 	}
 	for (size_t i = 0; i < d.nsyms; i++)
 		if (want(&d.symtab[i]) && !strcmp(sym_name(&d, &d.symtab[i]), name))
-			return (const void *)(uintptr_t)(m->bias + d.symtab[i].st_value);
+			return *size = d.symtab[i].st_size, (const void *)(uintptr_t)(m->bias + d.symtab[i].st_value);
 	return NULL;
 }
 
 const void *bt_dyn_lookup(const struct bt_module *m, const char *name)
 {
-	return lookup(m, name, defined_func);
+	size_t size;
+	return lookup(m, name, defined_func, &size);
 }
 
-const void *bt_dyn_lookup_object(const struct bt_module *m, const char *name)
+const void *bt_dyn_lookup_object(const struct bt_module *m, const char *name, size_t *size)
 {
-	return lookup(m, name, defined_object);
+	return lookup(m, name, defined_object, size);
 }
 
 void bt_dyn_foreach_symbol(const struct bt_module *m,

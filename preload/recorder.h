@@ -175,7 +175,8 @@ void bt_modules_foreach(void (*fn)(struct bt_module *, void *), void *arg);
 
 /* elfdyn.c: the dynamic tables of a loaded object */
 const void *bt_dyn_lookup(const struct bt_module *m, const char *name); /* defined symbol */
-const void *bt_dyn_lookup_object(const struct bt_module *m, const char *name); /* a data symbol */
+/* a data symbol (a vtable), and its size */
+const void *bt_dyn_lookup_object(const struct bt_module *m, const char *name, size_t *size);
 void bt_dyn_foreach_symbol(const struct bt_module *m,
 			   void (*fn)(const struct bt_module *, const char *name, uint64_t addr, void *),
 			   void *arg);

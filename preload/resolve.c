@@ -141,7 +141,7 @@ static void slot_name_cb(const struct bt_module *m, const char *name, uint64_t a
 static int is_dtor_of(const char *name, const char *vt, const char *ks)
 {
 	/* vt is _ZTVN<prefix>E, the destructor _ZN<prefix>D?Ev */
-	size_t pl = strlen(vt) - 5;
+	size_t pl = strlen(vt) - 6;
 	return !strncmp(name, "_ZN", 3) && !strncmp(name + 3, vt + 5, pl) && name[3 + pl] == 'D' &&
 	       name[4 + pl] && strchr(ks, name[4 + pl]) && !strcmp(name + 5 + pl, "Ev");
 }
@@ -150,16 +150,19 @@ static void vcall_setup_in(struct bt_vcall *vc, const char *sym, const struct bt
 {
 	char vt[320];
 	const uint64_t *v;
+	size_t vsize;
 	struct slot_names sn;
 
 	atomic_store_explicit(&vc->vptr, 0, memory_order_relaxed);
 	if (bt_sig_vtable_name(sym, vt, sizeof vt))
 		return;
-	v = bt_dyn_lookup_object(m, vt);
-	/* a primary vtable: offset-to-top 0, then typeinfo, then the slots */
-	if (!v || v[0] != 0)
+	v = bt_dyn_lookup_object(m, vt, &vsize);
+	/* a primary vtable: offset-to-top 0, then typeinfo, then at least
+	 * four slots; slot 3's code (the bytes is_int_getter reads) inside
+	 * the object's code */
+	if (!v || vsize < 6 * sizeof *v || v[0] != 0)
 		return;
-	if (!in_exec(m, v[2 + 3]))
+	if (!in_exec(m, v[2 + 3]) || !in_exec(m, v[2 + 3] + 15))
 		return;
 	memset(&sn, 0, sizeof sn);
 	for (int i = 0; i < 4; i++)
