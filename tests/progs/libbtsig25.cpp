@@ -70,8 +70,9 @@ public:
     ~Device() override;
     int arch() const override;
     __attribute__((visibility("hidden"))) ChipId id() const override;
+    // before 2025-07-28 with the tt::stl::Span class: no alias, by name
     bool initialize(uint8_t num_hw_cqs, size_t l1_small_size, size_t trace_region_size, size_t worker_l1_size,
-                    std::span<const uint32_t> l1_bank_remap, bool minimal);
+                    tt::stl::Span<const uint32_t> l1_bank_remap, bool minimal);
     bool close();
 
 private:
@@ -85,7 +86,7 @@ Device::Device(ChipId device_id, uint8_t, size_t, size_t, std::span<const uint32
 Device::~Device() = default;
 int Device::arch() const { return 1; }
 ChipId Device::id() const { return id_; }
-bool Device::initialize(uint8_t, size_t, size_t, size_t, std::span<const uint32_t>, bool) {
+bool Device::initialize(uint8_t, size_t, size_t, size_t, tt::stl::Span<const uint32_t>, bool) {
     BTSIG("Device::initialize", "device=%lu chip_id=%d", (unsigned long)this, id_);
     return true;
 }
