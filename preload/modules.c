@@ -205,8 +205,11 @@ void bt_modules_scan(void)
 
 	find_self();
 	/* Re-entered from a signal handler that interrupted this thread's own
-	 * scan: waiting for mod_lock would wait forever.  Skip. */
-	if (scanning)
+	 * scan: waiting for mod_lock would wait forever.  Skip.  The same in
+	 * any signal handler: it may have interrupted the loader, and
+	 * dl_iterate_phdr would wait for the loader's lock forever (the next
+	 * call outside a handler scans). */
+	if (scanning || bt_thread_no_loader())
 		return;
 	pthread_mutex_lock(&mod_lock);
 	scanning = 1;
@@ -256,7 +259,7 @@ int bt_module_is_self(uint64_t ip)
 {
 	if (!self_hi || self_hi == 1) {
 		find_self();
-		if (self_hi == 1) {
+		if (self_hi == 1 && !bt_thread_no_loader()) {
 			/* not scanned yet: fall back to the loader's view */
 			Dl_info info;
 			return dladdr((void *)(uintptr_t)ip, &info) && info.dli_fbase == (void *)(uintptr_t)self_lo;

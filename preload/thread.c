@@ -276,6 +276,11 @@ int bt_thread_reentered(void)
 	return busy || (self && self->in_hook);
 }
 
+int bt_thread_no_loader(void)
+{
+	return self && self->no_loader;
+}
+
 struct bt_thread *bt_thread_enter(void)
 {
 	struct bt_thread *t = self;
