@@ -324,8 +324,10 @@ uint32_t bt_stack_capture_t(struct bt_thread *t)
 	struct bt_unwinder *u;
 	int n, same = 0, max = bt_cfg.depth + 16;
 	uint32_t id;
+	/* inside dlclose while it unmaps (no walk then): a handler that
+	 * interrupted it, or a destructor it runs; a scan can wait either way */
 	if (t)
-		t->no_loader = 0;
+		t->no_loader = bt_modules_unmapping();
 	if (!walk_ok())
 		return 0;
 	u = unwinder_of(t);
