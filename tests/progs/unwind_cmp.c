@@ -244,8 +244,8 @@ int main(int argc, char **argv)
 		raise(SIGUSR1);
 		rounds(10);
 	}
-	timer_rounds(n / 4, 0);
-	timer_rounds(n / 4, 1);
+	timer_rounds(n / 8, 0);
+	timer_rounds(n / 8, 1);
 	phase("signals");
 	long sig_gave_up = (long)gave_up - plain_gave_up;
 	/* another stack: the previous walk's frames are elsewhere */
