@@ -263,9 +263,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "unwind_cmp: %ld walks through signal frames given up or cut\n", sig_gave_up);
 	if (sig_unflagged)
 		fprintf(stderr, "unwind_cmp: %ld walks from a handler not flagged BT_UNWIND_SIGNAL\n", (long)sig_unflagged);
-	if (sig_walks < 100)
+	if (sig_walks < 50)
 		fprintf(stderr, "unwind_cmp: only %ld walks from signal handlers\n", (long)sig_walks);
 	if (plain_gave_up)
 		fprintf(stderr, "unwind_cmp: %ld walks of plain code given up\n", plain_gave_up);
-	return bad || plain_gave_up || sig_gave_up || sig_unflagged || sig_walks < 100 ? 1 : 0;
+	return bad || plain_gave_up || sig_gave_up || sig_unflagged || sig_walks < 50 ? 1 : 0;
 }
