@@ -203,13 +203,15 @@ void bt_modules_scan(void)
 	struct scan_ctx ctx;
 	size_t before;
 
+	/* In a signal handler, which may have interrupted the loader:
+	 * dl_iterate_phdr (and find_self's dladdr1) would wait for the
+	 * loader's lock forever.  The next call outside a handler scans. */
+	if (bt_thread_no_loader())
+		return;
 	find_self();
 	/* Re-entered from a signal handler that interrupted this thread's own
-	 * scan: waiting for mod_lock would wait forever.  Skip.  The same in
-	 * any signal handler: it may have interrupted the loader, and
-	 * dl_iterate_phdr would wait for the loader's lock forever (the next
-	 * call outside a handler scans). */
-	if (scanning || bt_thread_no_loader())
+	 * scan: waiting for mod_lock would wait forever.  Skip. */
+	if (scanning)
 		return;
 	pthread_mutex_lock(&mod_lock);
 	scanning = 1;

@@ -21,7 +21,7 @@ mkdir -p "$WORK/out"
 for round in 1 2 3; do
 	rm -f "$WORK"/out/*
 	timeout 15 env LD_PRELOAD="$count:$LIB" BUFTRACE_OUTPUT="$WORK/out" \
-		"$prog" "$BUILD/tests/libreload1.so" 4 > "$WORK/out.txt" 2> "$WORK/err.txt"
+		"$prog" "$BUILD/tests/libreload1.so" 3 > "$WORK/out.txt" 2> "$WORK/err.txt"
 	rc=$?
 	[ $rc = 124 ] && fail "round $round: deadlock (a hooked call in a handler that interrupted dlopen/dlclose)"
 	[ $rc = 0 ] || fail "round $round: exit $rc under the tracer: $(cat "$WORK/err.txt")"
