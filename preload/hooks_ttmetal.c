@@ -158,14 +158,16 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[BT_ARG_SLOTS])
 			    a[14], a[15]);
 
 	struct pending p __attribute__((cleanup(on_unwind))) = { tg, a, 0, 0, 0 };
+	/* the walk first: it tells whether this call runs in a signal
+	 * handler, where the loader must not be called (bt_thread_no_loader) */
+	p.stack = bt_stack_capture_t(t);
 	unsigned ep = atomic_load_explicit(&bt_dl_epoch, memory_order_relaxed);
-	if (ep != atomic_load_explicit(&seen_epoch, memory_order_relaxed)) {
+	if (ep != atomic_load_explicit(&seen_epoch, memory_order_relaxed) && !t->no_loader) {
 		/* something was dlopen'ed or dlclose'd since we last looked */
 		atomic_store_explicit(&seen_epoch, ep, memory_order_relaxed);
 		bt_modules_scan();
 		bt_resolve_report();
 	}
-	p.stack = bt_stack_capture_t(t);
 	p.pystack = bt_pystack_capture();
 	if (!(hflags & BT_HOOK_AT_EXIT))
 		emit(t, tg, a, p.stack, p.pystack, 0);

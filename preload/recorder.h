@@ -119,6 +119,7 @@ struct bt_thread {
 	void *recent_stacks;      /* stacks.c: the thread's last stacks */
 	struct bt_unwinder *unwinder; /* stacks.c: the walker's state (unwind.h) */
 	uint32_t walk_stack, walk_gen; /* stacks.c: the id of its last walk, and when */
+	int no_loader;            /* stacks.c: its last walk met a signal frame (unwind.h) */
 	struct bt_blockmap blocks __attribute__((aligned(64))); /* blocks.c */
 	struct bt_thread *free_hint; /* blocks.c: where the last foreign free was found */
 	struct bt_thread *next;   /* all threads, for the flusher */
@@ -137,6 +138,10 @@ extern atomic_uint_least64_t bt_unrecorded_signal;
 void bt_thread_leave(struct bt_thread *t);
 void bt_thread_busy(int delta);          /* +1/-1 around recorder work outside a hook */
 int bt_thread_reentered(void);           /* inside the recorder already (signal handler) */
+/* The calling thread's current hooked call runs in a signal handler (its
+ * walk went through a signal frame), which may have interrupted the
+ * loader holding its lock: no dl_iterate_phdr, dlsym, dladdr, libunwind. */
+int bt_thread_no_loader(void);
 void bt_thread_never_record(void);       /* the calling thread, for good */
 void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, uint32_t stack,
 		   uint32_t pystack, const uint64_t *args, int nargs);

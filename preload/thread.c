@@ -306,6 +306,11 @@ static int fork_window_in_parent(void)
 	return busy == FORK_BUSY && self && getpid() == fork_pid;
 }
 
+int bt_thread_no_loader(void)
+{
+	return self && self->no_loader;
+}
+
 struct bt_thread *bt_thread_enter(void)
 {
 	struct bt_thread *t = self;
