@@ -200,21 +200,34 @@ void bt_modules_foreach(void (*fn)(struct bt_module *, void *), void *arg);
 
 /* elfdyn.c: the dynamic tables of a loaded object */
 const void *bt_dyn_lookup(const struct bt_module *m, const char *name); /* defined symbol */
+/* a data symbol (a vtable), and its size */
+const void *bt_dyn_lookup_object(const struct bt_module *m, const char *name, size_t *size);
 void bt_dyn_foreach_symbol(const struct bt_module *m,
 			   void (*fn)(const struct bt_module *, const char *name, uint64_t addr, void *),
 			   void *arg);
 int bt_dyn_patch_slots(const struct bt_module *m, const char *name, void *to);
 
 /* resolve.c */
+/* IDevice::id() through an object's vtable: vptr is the class vtable's
+ * address point, fn its id() slot; both 0 until found safe. */
+struct bt_vcall {
+	_Atomic uint64_t vptr, fn;
+};
 struct bt_target {
 	const char *symbol;
 	void *_Atomic real;
 	unsigned epoch;
 	enum bt_hook_id hook;
-	enum bt_form form;
 	unsigned missing;  /* 1 + bt_dl_epoch when last looked for in vain */
+	struct bt_layout layout; /* the fields' places, from `symbol` itself */
+	struct bt_vcall vcall;   /* for a chipid field: set when resolved */
 };
 void *bt_resolve(struct bt_target *t);
+/* Find the vtable of the class `sym` is a member of, in the object that
+ * defines `real`, and check that its slot 3 is IDevice::id() (2025-01-08
+ * on): destructors in slots 0 and 1, slot 3 in that object's code and, if
+ * it has a name, an `id() const`. */
+void bt_vcall_setup(struct bt_vcall *vc, const char *sym, uint64_t real);
 void bt_resolve_report(void);        /* HOOK_RESOLVED records, name matching */
 void *bt_find_symbol(const char *name);
 void bt_resolve_reset(void);
@@ -224,6 +237,10 @@ uint32_t bt_pystack_capture(void);
 void bt_pystack_reset(void);
 
 /* hooks_ttmetal.c */
-uint64_t bt_call(struct bt_target *t, const uint64_t a[10]);
+uint64_t bt_call(struct bt_target *t, const uint64_t a[BT_ARG_SLOTS]);
+/* The fields of one call (a: argument slots, see sigdecode.h); returns
+ * their count, 0 when the layout is unknown. */
+int bt_decode(const struct bt_layout *l, const struct bt_vcall *vc, const uint64_t *a, int after, int exit,
+	      uint64_t *out);
 
 #endif
