@@ -393,8 +393,15 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 	for (size_t i = 0; i < nd; i++) {
 		struct device *d = devs[i];
 		char line[256];
-		if (!d->closed || d->is_mesh)
+		if (!d->closed || (d->is_mesh && !d->surv_count))
 			continue;
+		if (d->is_mesh) {
+			/* a mesh's own buffers (MeshBuffer backing buffers): never a chip */
+			by_type_line(line, sizeof line, d->surv_by_type);
+			printf("  close at +%.3f s (%s): Mesh %" PRId64 ": Buffers: %" PRIu64 "%s\n", secs(m, d->closed_ns),
+			       bt_hooks[d->close_hook].name, d->mesh_id, d->surv_count, line);
+			continue;
+		}
 		by_type_line(line, sizeof line, d->surv_by_type);
 		printf("  close at +%.3f s (%s): Device %" PRId64 ": Buffers: %" PRIu64 "%s\n", secs(m, d->closed_ns),
 		       bt_hooks[d->close_hook].name, d->chip_id, d->surv_count, line);
@@ -430,6 +437,9 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 	else
 		printf("%s%" PRIu64 " buffer%s (%s) outlived the close of their device, from %zu creation path%s:%s\n\n", B,
 		       count, count == 1 ? "" : "s", hb, nsg, nsg == 1 ? "" : "s", R);
+	for (size_t i = 0, mb = 0; i < nsg; i++)
+		if ((mb += sg[i].mesh_buffers) && i + 1 == nsg)
+			printf("%s(of them, %zu mesh buffer%s: one item each below)%s\n\n", B, mb, mb == 1 ? "" : "s", R);
 	for (size_t i = 0; i < nsg; i++)
 		print_group_text(o, &sg[i], (int)i + 1);
 	if (ndg) {

@@ -283,10 +283,13 @@ static void close_check(struct model *m, struct device *d, uint64_t ts, int hook
 			b->close_obj = d->ptr;
 			b->close_hook = hook;
 			if (!b->deallocated) {
+				/* counted on the buffer's own chip (or mesh), as the
+				 * runtime's per-device statistics would */
+				struct device *sd = bd ? bd : d;
 				b->survivor = 1;
-				d->surv_count++;
-				d->surv_bytes += b->size;
-				d->surv_by_type[b->type >= 0 && b->type < 5 ? b->type : 5] += b->size;
+				sd->surv_count++;
+				sd->surv_bytes += b->size;
+				sd->surv_by_type[b->type >= 0 && b->type < 5 ? b->type : 5] += b->size;
 			} else if (b->released_bulk) {
 				b->dangling = 1;
 			}
