@@ -346,14 +346,16 @@ static int print_other(struct dump *d, const struct tr_record *rec)
 static void print_summary(struct dump *d, const char *path)
 {
 	printf("%s: %" PRIu64 " events, %" PRIu64 " distinct stacks\n", path, d->nevents, d->nstacks);
-	printf("%-40s %-10s %10s  %s\n", "hook", "", "calls", "resolved in");
+	/* calls: what the program did (a scoped hook writes two events a
+	 * call); events: what the trace holds, HOOK_STATS's count */
+	printf("%-40s %-10s %10s %10s  %s\n", "hook", "", "calls", "events", "resolved in");
 	for (int i = 0; i < MAX_HOOKS; i++) {
 		struct hookinfo *h = &d->hooks[i];
 		if (!h->name)
 			continue;
-		printf("%-40s %-10s %10" PRIu64 "  %s\n", h->name, h->flags & BT_HOOK_PROBE ? "(probe)" : "",
+		printf("%-40s %-10s %10" PRIu64 " %10" PRIu64 "  %s\n", h->name, h->flags & BT_HOOK_PROBE ? "(probe)" : "",
 		       h->calls ? h->calls : (h->flags & BT_HOOK_SCOPED) ? (h->fired + 1) / 2 : h->fired,
-		       h->resolved ? h->resolved : "-");
+		       h->fired ? h->fired : h->events, h->resolved ? h->resolved : "-");
 	}
 }
 
