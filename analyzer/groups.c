@@ -195,8 +195,27 @@ static void infer_mesh_buffers(struct model *m, int dangling)
 		}
 		if (devs < 2)
 			continue;
-		for (size_t j = i; j < k; j++)
-			v[j]->mesh_buffer = (1ull << 63) | v[i]->created_seq;
+		uint64_t id = (1ull << 63) | v[i]->created_seq, first = v[i]->created_seq;
+		struct buffer *backing = NULL;
+		for (size_t j = i; j < k; j++) {
+			v[j]->mesh_buffer = id;
+			if (v[j]->created_seq < first)
+				first = v[j]->created_seq;
+		}
+		/* its backing buffer: the owning buffer on a mesh that the same
+		 * thread made last before the first per-chip one, from the same
+		 * Python line */
+		for (struct buffer *b = m->kept; b; b = b->next) {
+			struct device *d = model_device(m, b->device);
+			if ((dangling ? b->dangling : b->survivor) && !b->has_address && !b->mesh_buffer && d &&
+			    d->is_mesh && b->create_tid == v[i]->create_tid && b->create_pystack == v[i]->create_pystack &&
+			    b->created_seq < first && (!backing || b->created_seq > backing->created_seq))
+				backing = b;
+		}
+		if (backing) {
+			backing->mesh_buffer = id;
+			backing->mb_backing = 1;
+		}
 	}
 	free(v);
 }
