@@ -452,6 +452,10 @@ static void on_event(struct model *m, const struct ev *e)
 	case BT_HOOK_MESH_CLOSE:
 	case BT_HOOK_TTNN_CLOSE_MESH:
 	case BT_HOOK_TTNN_CLOSE_DEVICE:
+		/* chip_id at Device::close's entry too: where a build calls
+		 * neither the constructor nor initialize through a hook */
+		if (hook == BT_HOOK_DEVICE_CLOSE && !exit && e->nargs >= 2 && (int64_t)a[1] >= 0 && a[0])
+			device_get(m, a[0])->chip_id = (int64_t)a[1];
 		if (exit && e->nargs >= 1 && a[0]) {
 			int by = hook;
 			/* name the call the user made: close_mesh_device, not the

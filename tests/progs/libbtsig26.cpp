@@ -93,7 +93,10 @@ bool Device::initialize(uint8_t, size_t, size_t, size_t, std::span<const uint32_
     BTSIG("Device::initialize", "device=%lu chip_id=%d", (unsigned long)this, id_);
     return true;
 }
-bool Device::close() { return true; }
+bool Device::close() {
+    BTSIG("Device::close", "device=%lu chip_id=%d", (unsigned long)this, id_);
+    return true;
+}
 
 class Buffer {
 public:
