@@ -19,6 +19,7 @@ struct hookinfo {
 	char *fields[16];
 	int nfields;
 	uint64_t flags, fired, events;
+	uint64_t calls; /* events that start a call: a scoped hook's entry, an at-exit hook's one event */
 	char *resolved; /* "symbol in module (how)" list */
 };
 
@@ -216,8 +217,14 @@ static int print_event(struct dump *d, const struct tr_event *ev)
 	const char *phase = ev->flags & BT_EV_EXIT ? "exit" : "enter";
 	int first = 1;
 
-	if (h)
+	if (h) {
 		h->events++;
+		/* a call is one entry (a scoped hook also writes an exit; an
+		 * entry hook's exit only says an exception left it) or, for a
+		 * hook recorded after the call, its one exit event */
+		if (!(ev->flags & BT_EV_EXIT) || ((h->flags & BT_HOOK_AT_EXIT) && !(h->flags & BT_HOOK_SCOPED)))
+			h->calls++;
+	}
 	d->nevents++;
 	if (d->summary)
 		return 0;
@@ -339,12 +346,15 @@ static int print_other(struct dump *d, const struct tr_record *rec)
 static void print_summary(struct dump *d, const char *path)
 {
 	printf("%s: %" PRIu64 " events, %" PRIu64 " distinct stacks\n", path, d->nevents, d->nstacks);
-	printf("%-40s %-10s %10s  %s\n", "hook", "", "fired", "resolved in");
+	/* calls: what the program did (a scoped hook writes two events a
+	 * call); events: what the trace holds, HOOK_STATS's count */
+	printf("%-40s %-10s %10s %10s  %s\n", "hook", "", "calls", "events", "resolved in");
 	for (int i = 0; i < MAX_HOOKS; i++) {
 		struct hookinfo *h = &d->hooks[i];
 		if (!h->name)
 			continue;
-		printf("%-40s %-10s %10" PRIu64 "  %s\n", h->name, h->flags & BT_HOOK_PROBE ? "(probe)" : "",
+		printf("%-40s %-10s %10" PRIu64 " %10" PRIu64 "  %s\n", h->name, h->flags & BT_HOOK_PROBE ? "(probe)" : "",
+		       h->calls ? h->calls : (h->flags & BT_HOOK_SCOPED) ? (h->fired + 1) / 2 : h->fired,
 		       h->fired ? h->fired : h->events, h->resolved ? h->resolved : "-");
 	}
 }

@@ -193,6 +193,81 @@ static void print_frame_text(const struct opts *o, const struct frame *f, int ma
 	(void)f->inlined;
 }
 
+static int is_mesh_dev(struct model *m, uint64_t ptr)
+{
+	struct device *d = model_device(m, ptr);
+	return d && d->is_mesh;
+}
+
+/* "0-7", "0,2,5": sorted ids, runs folded */
+static void id_list(char *buf, size_t n, int64_t *ids, int nid)
+{
+	size_t o = 0;
+	buf[0] = 0;
+	for (int i = 1; i < nid; i++)
+		for (int k = i; k > 0 && ids[k - 1] > ids[k]; k--) {
+			int64_t t = ids[k];
+			ids[k] = ids[k - 1];
+			ids[k - 1] = t;
+		}
+	for (int i = 0; i < nid && o < n; i++) {
+		int k = i;
+		while (k + 1 < nid && ids[k + 1] == ids[k] + 1)
+			k++;
+		if (ids[i] < 0)
+			o += (size_t)snprintf(buf + o, n - o, "%s?", o ? "," : "");
+		else if (k > i + 1)
+			o += (size_t)snprintf(buf + o, n - o, "%s%" PRId64 "-%" PRId64, o ? "," : "", ids[i], ids[k]);
+		else {
+			o += (size_t)snprintf(buf + o, n - o, "%s%" PRId64, o ? "," : "", ids[i]);
+			k = i;
+		}
+		i = k;
+	}
+}
+
+/* "1 mesh buffer, 4 KiB of L1 on each of chips 0-7 (+ backing buffer on mesh 0)" */
+static void print_mesh_head(struct group *g, int idx)
+{
+	struct model *m = g->m;
+	int64_t chips[64], meshes[8];
+	int nc = 0, nm = 0;
+	uint64_t per = 0, backing = 0;
+	char hb[64], cl[256], ml[64];
+	const char *type = "?";
+	for (size_t i = 0; i < g->nbufs; i++) {
+		struct buffer *b = g->bufs[i];
+		int64_t id = model_device_id(m, b->device);
+		int dup = 0;
+		if (is_mesh_dev(m, b->device) || b->mb_backing) {
+			int64_t mid = model_mesh_id(m, b->device);
+			backing++;
+			for (int k = 0; k < nm; k++)
+				dup |= meshes[k] == mid;
+			if (!dup && nm < 8)
+				meshes[nm++] = mid;
+			continue;
+		}
+		if (!per) {
+			per = b->size;
+			type = b->type >= 0 && b->type < 5 ? bt_buffer_type_name((uint64_t)b->type) : "?";
+		}
+		for (int k = 0; k < nc; k++)
+			dup |= chips[k] == id;
+		if (!dup && nc < 64)
+			chips[nc++] = id;
+	}
+	human_bytes(hb, sizeof hb, per);
+	id_list(cl, sizeof cl, chips, nc);
+	printf("%s#%d  %" PRIu64 " mesh buffer%s, %s of %s on each of chip%s %s", B, idx, g->mesh_buffers,
+	       g->mesh_buffers == 1 ? "" : "s", hb, type, nc == 1 ? "" : "s", cl);
+	if (backing) {
+		id_list(ml, sizeof ml, meshes, nm);
+		printf(" (+ backing buffer%s on mesh %s)", backing == 1 ? "" : "s", ml);
+	}
+	printf("%s\n", R);
+}
+
 static void print_group_text(const struct opts *o, struct group *g, int idx)
 {
 	struct model *m = g->m;
@@ -202,13 +277,15 @@ static void print_group_text(const struct opts *o, struct group *g, int idx)
 	int64_t mesh = model_mesh_id(m, b0->device);
 	int seen_t[7] = { 0 };
 	int64_t seen_d[64];
-	int nd = 0;
+	int nd = 0, nchip = 0;
 
 	human_bytes(hb, sizeof hb, g->bytes);
 	for (size_t i = 0; i < g->nbufs; i++) {
 		struct buffer *b = g->bufs[i];
 		int t = b->type >= 0 && b->type < 5 ? b->type : 5;
-		int64_t d = model_device_id(m, b->device);
+		int ism = is_mesh_dev(m, b->device);
+		/* meshes and chips apart: a mesh's id is not a chip's */
+		int64_t d = ism ? -2 - model_device_id(m, b->device) : model_device_id(m, b->device);
 		int dup = 0;
 		if (!seen_t[t]) {
 			seen_t[t] = 1;
@@ -218,17 +295,32 @@ static void print_group_text(const struct opts *o, struct group *g, int idx)
 			dup |= seen_d[k] == d;
 		if (!dup && nd < 64) {
 			seen_d[nd++] = d;
-			if (d >= 0)
+			if (ism && d <= -2)
+				dof += (size_t)snprintf(devs + dof, sizeof devs - dof, "%smesh %" PRId64, dof ? "," : "", -2 - d);
+			else if (ism)
+				dof += (size_t)snprintf(devs + dof, sizeof devs - dof, "%smesh ?", dof ? "," : "");
+			else if (d >= 0)
 				dof += (size_t)snprintf(devs + dof, sizeof devs - dof, "%s%" PRId64, dof ? "," : "", d);
 			else
 				dof += (size_t)snprintf(devs + dof, sizeof devs - dof, "%s?", dof ? "," : "");
+			nchip += !ism;
 		}
 	}
-	printf("%s#%d  %" PRIu64 " buffer%s, %s of %s on device%s %s", B, idx, g->count, g->count == 1 ? "" : "s", hb,
-	       types, nd == 1 ? "" : "s", devs);
-	if (mesh >= 0)
-		printf(" (mesh %" PRId64 ")", mesh);
-	printf("%s\n", R);
+	if (g->mesh_buffers) {
+		print_mesh_head(g, idx);
+	} else {
+		printf("%s#%d  %" PRIu64 " buffer%s, %s of %s on %s%s", B, idx, g->count, g->count == 1 ? "" : "s", hb,
+		       types, nchip ? (nd == 1 ? "device " : "devices ") : "", devs);
+		if (mesh >= 0 && nchip)
+			printf(" (mesh %" PRId64 ")", mesh);
+		printf("%s\n", R);
+	}
+	if (!strcmp(g->held_by, "program"))
+		printf("    held by the program: %s still referenced when %s closed it\n",
+		       g->mesh_buffers ? "a tensor (MeshBuffer)" : "a buffer it created", bt_hooks[b0->close_hook].name);
+	else
+		printf("    held by the runtime: %s\n", g->dangling ? "an object the runtime keeps (program cache) past the close"
+							   : "a control buffer it made while opening the device");
 	printf("    %s %s at +%.3f s\n", g->dangling ? "memory released in bulk by allocator teardown, object alive after"
 					     : "alive after",
 	       bt_hooks[b0->close_hook].name, secs(m, b0->close_ns));
@@ -301,8 +393,15 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 	for (size_t i = 0; i < nd; i++) {
 		struct device *d = devs[i];
 		char line[256];
-		if (!d->closed || d->is_mesh)
+		if (!d->closed || (d->is_mesh && !d->surv_count))
 			continue;
+		if (d->is_mesh) {
+			/* a mesh's own buffers (MeshBuffer backing buffers): never a chip */
+			by_type_line(line, sizeof line, d->surv_by_type);
+			printf("  close at +%.3f s (%s): Mesh %" PRId64 ": Buffers: %" PRIu64 "%s\n", secs(m, d->closed_ns),
+			       bt_hooks[d->close_hook].name, d->mesh_id, d->surv_count, line);
+			continue;
+		}
 		by_type_line(line, sizeof line, d->surv_by_type);
 		printf("  close at +%.3f s (%s): Device %" PRId64 ": Buffers: %" PRIu64 "%s\n", secs(m, d->closed_ns),
 		       bt_hooks[d->close_hook].name, d->chip_id, d->surv_count, line);
@@ -315,7 +414,7 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 			for (size_t k = 0; k < sg[i].nbufs; k++) {
 				struct buffer *b = sg[i].bufs[k];
 				int64_t id = model_device_id(m, b->device);
-				if (b->fate == FATE_DESTROYED || id < 0 || id > 255)
+				if (b->fate == FATE_DESTROYED || id < 0 || id > 255 || is_mesh_dev(m, b->device))
 					continue;
 				ec[id]++;
 				eb[id][b->type >= 0 && b->type < 5 ? b->type : 5] += b->size;
@@ -338,6 +437,9 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 	else
 		printf("%s%" PRIu64 " buffer%s (%s) outlived the close of their device, from %zu creation path%s:%s\n\n", B,
 		       count, count == 1 ? "" : "s", hb, nsg, nsg == 1 ? "" : "s", R);
+	for (size_t i = 0, mb = 0; i < nsg; i++)
+		if ((mb += sg[i].mesh_buffers) && i + 1 == nsg)
+			printf("%s(of them, %zu mesh buffer%s: one item each below)%s\n\n", B, mb, mb == 1 ? "" : "s", R);
 	for (size_t i = 0; i < nsg; i++)
 		print_group_text(o, &sg[i], (int)i + 1);
 	if (ndg) {
@@ -418,18 +520,30 @@ void json_group(FILE *out, const struct group *g)
 	json_cstr(out, g->key);
 	fprintf(out, ",\"count\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"device_ids\":[", g->count, g->bytes);
 	first = 1;
-	for (size_t i = 0; i < g->nbufs; i++) {
-		int64_t d = model_device_id(m, g->bufs[i]->device);
-		int dup = 0;
-		for (size_t k = 0; k < i; k++)
-			dup |= model_device_id(m, g->bufs[k]->device) == d;
-		if (dup)
-			continue;
-		fprintf(out, "%s", first ? "" : ",");
-		json_u64_or_null(out, d);
-		first = 0;
+	/* chips here; meshes (a backing buffer's device) in mesh_ids */
+	for (int want_mesh = 0; want_mesh < 2; want_mesh++) {
+		for (size_t i = 0; i < g->nbufs; i++) {
+			int64_t d = model_device_id(m, g->bufs[i]->device);
+			int dup = 0;
+			if (is_mesh_dev(m, g->bufs[i]->device) != want_mesh)
+				continue;
+			for (size_t k = 0; k < i; k++)
+				dup |= model_device_id(m, g->bufs[k]->device) == d &&
+				       is_mesh_dev(m, g->bufs[k]->device) == want_mesh;
+			if (dup)
+				continue;
+			fprintf(out, "%s", first ? "" : ",");
+			json_u64_or_null(out, d);
+			first = 0;
+		}
+		if (!want_mesh) {
+			fputs("],\"mesh_ids\":[", out);
+			first = 1;
+		}
 	}
-	fputs("],\"buffer_types\":[", out);
+	fprintf(out, "],\"mesh_buffers\":%" PRIu64 ",\"mesh_buffer_source\":%s,\"held_by\":\"%s\"", g->mesh_buffers,
+		!g->mesh_buffers ? "null" : g->by_hook ? "\"hook\"" : "\"shared_address\"", g->held_by);
+	fputs(",\"buffer_types\":[", out);
 	first = 1;
 	for (int t = -1; t < 5; t++) {
 		int has = 0;
@@ -456,8 +570,10 @@ void json_group(FILE *out, const struct group *g)
 	fputs(",\"buffers\":[", out);
 	for (size_t i = 0; i < g->nbufs; i++) {
 		struct buffer *b = g->bufs[i];
-		fprintf(out, "%s{\"device_id\":", i ? "," : "");
+		fprintf(out, "%s{\"device_kind\":\"%s\",\"device_id\":", i ? "," : "", is_mesh_dev(m, b->device) ? "mesh" : "device");
 		json_u64_or_null(out, model_device_id(m, b->device));
+		fprintf(out, ",\"mesh_buffer\":%s,\"backing\":%s", b->mesh_buffer ? "true" : "false",
+			b->mesh_buffer && (b->mb_backing || is_mesh_dev(m, b->device)) ? "true" : "false");
 		fprintf(out, ",\"buffer_type\":\"%s\",\"address\":", b->type >= 0 ? bt_buffer_type_name((uint64_t)b->type) : "UNKNOWN");
 		if (b->has_address)
 			fprintf(out, "%" PRIu64, b->address);

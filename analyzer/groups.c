@@ -152,17 +152,92 @@ static int by_bytes(const void *a, const void *b)
 	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
 }
 
+static int by_addr_stack(const void *a, const void *b)
+{
+	const struct buffer *x = *(struct buffer *const *)a, *y = *(struct buffer *const *)b;
+	if (x->address != y->address)
+		return x->address < y->address ? -1 : 1;
+	if (x->create_stack != y->create_stack)
+		return x->create_stack < y->create_stack ? -1 : 1;
+	if (x->create_pystack != y->create_pystack)
+		return x->create_pystack < y->create_pystack ? -1 : 1;
+	return x->created_seq < y->created_seq ? -1 : x->created_seq > y->created_seq;
+}
+
+/* MeshBuffer::create not seen (inlined): address buffers that share an
+ * address and a creation stack, on different devices, are taken as the
+ * per-chip buffers of one MeshBuffer (ids with the top bit set, never a
+ * hook's). */
+static void infer_mesh_buffers(struct model *m, int dangling)
+{
+	size_t n = 0, i, k;
+	struct buffer **v;
+	for (struct buffer *b = m->kept; b; b = b->next)
+		n += (dangling ? b->dangling : b->survivor) && b->has_address && !b->mesh_buffer;
+	if (n < 2 || !(v = malloc(n * sizeof *v)))
+		return;
+	n = 0;
+	for (struct buffer *b = m->kept; b; b = b->next)
+		if ((dangling ? b->dangling : b->survivor) && b->has_address && !b->mesh_buffer)
+			v[n++] = b;
+	qsort(v, n, sizeof *v, by_addr_stack);
+	for (i = 0; i < n; i = k) {
+		int devs = 1;
+		for (k = i + 1; k < n && v[k]->address == v[i]->address && v[k]->create_stack == v[i]->create_stack &&
+				v[k]->create_pystack == v[i]->create_pystack;
+		     k++) {
+			int dup = 0;
+			for (size_t j = i; j < k; j++)
+				dup |= v[j]->device == v[k]->device;
+			if (dup)
+				break; /* a second buffer on one chip: the next MeshBuffer */
+			devs++;
+		}
+		if (devs < 2)
+			continue;
+		uint64_t id = (1ull << 63) | v[i]->created_seq, first = v[i]->created_seq;
+		struct buffer *backing = NULL;
+		for (size_t j = i; j < k; j++) {
+			v[j]->mesh_buffer = id;
+			if (v[j]->created_seq < first)
+				first = v[j]->created_seq;
+		}
+		/* its backing buffer: the owning buffer on a mesh that the same
+		 * thread made last before the first per-chip one, from the same
+		 * Python line */
+		for (struct buffer *b = m->kept; b; b = b->next) {
+			struct device *d = model_device(m, b->device);
+			if ((dangling ? b->dangling : b->survivor) && !b->has_address && !b->mesh_buffer && d &&
+			    d->is_mesh && b->create_tid == v[i]->create_tid && b->create_pystack == v[i]->create_pystack &&
+			    b->created_seq < first && (!backing || b->created_seq > backing->created_seq))
+				backing = b;
+		}
+		if (backing) {
+			backing->mesh_buffer = id;
+			backing->mb_backing = 1;
+		}
+	}
+	free(v);
+}
+
 struct group *groups_build(struct model *m, int dangling, size_t *out_n)
 {
 	struct group *g = NULL;
 	size_t n = 0;
+	infer_mesh_buffers(m, dangling);
 	for (struct buffer *b = m->kept; b; b = b->next) {
 		struct group *x = NULL;
 		if ((dangling ? b->dangling : b->survivor) == 0)
 			continue;
-		for (size_t i = 0; i < n; i++)
+		/* one MeshBuffer, one group: its backing buffer's stack differs
+		 * from its address buffers' only inside MeshBuffer::create */
+		for (size_t i = 0; b->mesh_buffer && i < n; i++)
+			for (size_t k = 0; k < g[i].nbufs && !x; k++)
+				if (g[i].bufs[k]->mesh_buffer == b->mesh_buffer)
+					x = &g[i];
+		for (size_t i = 0; !x && i < n; i++)
 			if (g[i].stack == b->create_stack && g[i].bufs[0]->create_pystack == b->create_pystack &&
-			    g[i].bufs[0]->has_address == b->has_address) {
+			    g[i].bufs[0]->has_address == b->has_address && !g[i].bufs[0]->mesh_buffer == !b->mesh_buffer) {
 				x = &g[i];
 				break;
 			}
@@ -199,7 +274,8 @@ struct group *groups_build(struct model *m, int dangling, size_t *out_n)
 		for (size_t k = i + 1; k < n; k++) {
 			struct buffer **nb;
 			if (!g[i].line_key || !g[k].line_key || strcmp(g[i].line_key, g[k].line_key) ||
-			    g[i].bufs[0]->has_address != g[k].bufs[0]->has_address)
+			    g[i].bufs[0]->has_address != g[k].bufs[0]->has_address ||
+			    !g[i].bufs[0]->mesh_buffer != !g[k].bufs[0]->mesh_buffer)
 				continue;
 			nb = realloc(g[i].bufs, (g[i].nbufs + g[k].nbufs) * sizeof *nb);
 			if (!nb)
@@ -217,6 +293,24 @@ struct group *groups_build(struct model *m, int dangling, size_t *out_n)
 			free(g[k].open_call_buf);
 			g[k--] = g[--n];
 		}
+	for (size_t i = 0; i < n; i++) {
+		struct group *x = &g[i];
+		for (size_t k = 0; k < x->nbufs; k++) {
+			int dup = 0;
+			uint64_t id = x->bufs[k]->mesh_buffer;
+			for (size_t j = 0; id && j < k && !dup; j++)
+				dup = x->bufs[j]->mesh_buffer == id;
+			if (id && !dup)
+				x->mesh_buffers++;
+			if (id && !(id >> 63))
+				x->by_hook = 1;
+		}
+		/* who holds it: what the runtime made for itself while opening
+		 * the device (or released in bulk, a program cache) is the
+		 * runtime's; what the program made after init (a tensor) and
+		 * never let go before the close is the program's */
+		x->held_by = x->dangling || (x->open_call && !x->mesh_buffers) ? "runtime" : "program";
+	}
 	if (n > 1)
 		qsort(g, n, sizeof *g, by_bytes);
 	*out_n = n;

@@ -28,10 +28,18 @@ struct group {
 	const char *phase;       /* "init" or "runtime" */
 	const char *top_call;    /* outermost runtime function, for "runtime" */
 	uint64_t fates[3];
+	/* MeshBuffers: one item of the report for the per-chip address
+	 * buffers of one MeshBuffer (and its backing buffer).  mesh_buffers
+	 * is how many (0: plain buffers); by_hook: known from the
+	 * MeshBuffer::create hook, else grouped by shared address and stack */
+	uint64_t mesh_buffers;
+	int by_hook;
+	const char *held_by;     /* "program" or "runtime" */
 };
 
 /* Groups of m's kept buffers; survivors and dangling separately. Sorted
- * by bytes, largest first. */
+ * by what to fix first: bytes, then count, largest first.  The buffers
+ * of one MeshBuffer are always in one group. */
 struct group *groups_build(struct model *m, int dangling, size_t *n);
 void groups_free(struct group *g, size_t n);
 /* 1 when a destroy stack runs inside exit()/static destructors */

@@ -41,6 +41,9 @@ struct thread {
 	/* a Buffer::create seen without its result (matched by name only) */
 	int pending;
 	struct buffer pending_buf;
+	/* MeshBuffer::create calls in progress: the id of the innermost */
+	uint64_t mb_stack[8];
+	int mb_depth;
 	struct thread *next;
 };
 
@@ -250,12 +253,16 @@ static struct buffer *buffer_for(struct model *m, struct thread *t, const struct
 		b->page_size = pb->page_size;
 		b->type = pb->type;
 		b->owns_data = pb->owns_data;
+		b->mesh_buffer = pb->mesh_buffer;
+		b->mb_backing = pb->mb_backing;
 		b->create_stack = pb->create_stack;
 		b->create_pystack = pb->create_pystack;
 		b->created_ns = pb->created_ns;
 		b->create_seen = 1;
 		t->pending = 0;
 	}
+	if (t->mb_depth > 0 && !b->mesh_buffer)
+		b->mesh_buffer = t->mb_stack[t->mb_depth - 1 < 8 ? t->mb_depth - 1 : 7];
 	live_insert(m, b);
 	return b;
 }
@@ -276,10 +283,13 @@ static void close_check(struct model *m, struct device *d, uint64_t ts, int hook
 			b->close_obj = d->ptr;
 			b->close_hook = hook;
 			if (!b->deallocated) {
+				/* counted on the buffer's own chip (or mesh), as the
+				 * runtime's per-device statistics would */
+				struct device *sd = bd ? bd : d;
 				b->survivor = 1;
-				d->surv_count++;
-				d->surv_bytes += b->size;
-				d->surv_by_type[b->type >= 0 && b->type < 5 ? b->type : 5] += b->size;
+				sd->surv_count++;
+				sd->surv_bytes += b->size;
+				sd->surv_by_type[b->type >= 0 && b->type < 5 ? b->type : 5] += b->size;
 			} else if (b->released_bulk) {
 				b->dangling = 1;
 			}
@@ -464,6 +474,18 @@ static void on_event(struct model *m, const struct ev *e)
 		if (exit && e->nargs >= 1 && a[0])
 			close_device(m, a[0], e->ts, hook);
 		break;
+	case BT_HOOK_MESH_BUFFER_CREATE:
+		/* its Buffer::create calls follow on this thread until the exit */
+		if (e->flags & BT_EV_ENTRY_ONLY)
+			break;
+		if (!exit) {
+			if (t->mb_depth < 8)
+				t->mb_stack[t->mb_depth] = e->seq + 1;
+			t->mb_depth++;
+		} else if (t->mb_depth > 0) {
+			t->mb_depth--;
+		}
+		break;
 	case BT_HOOK_BUFFER_CREATE:
 	case BT_HOOK_BUFFER_CREATE_AT: {
 		int at = hook == BT_HOOK_BUFFER_CREATE_AT;
@@ -489,6 +511,10 @@ static void on_event(struct model *m, const struct ev *e)
 		b->page_size = a[3 + at];
 		b->type = (int)a[4 + at];
 		b->owns_data = !at;
+		if (t->mb_depth > 0) {
+			b->mesh_buffer = t->mb_stack[t->mb_depth - 1 < 8 ? t->mb_depth - 1 : 7];
+			b->mb_backing = !at;
+		}
 		b->create_stack = e->stack;
 		b->create_pystack = e->pystack;
 		b->create_seen = 1;

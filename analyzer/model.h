@@ -66,6 +66,12 @@ struct buffer {
 	uint64_t created_ns, created_seq, destroyed_ns;
 	uint32_t create_stack, destroy_stack, create_tid;
 	uint32_t create_pystack; /* Python stack of the creating call, 0 if none */
+	/* the MeshBuffer this buffer belongs to (made by a Buffer::create on
+	 * the same thread between MeshBuffer::create's entry and exit): an id
+	 * unique in the trace, 0 if none; mb_backing: the mesh-wide backing
+	 * buffer rather than one chip's address buffer */
+	uint64_t mesh_buffer;
+	int mb_backing;
 	int first_hook;       /* the hook that first showed this object */
 	int open_hook;        /* outermost open call in progress on the creating thread, -1 */
 	int top_hook;         /* outermost hooked call in progress otherwise, -1 */

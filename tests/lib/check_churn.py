@@ -72,9 +72,10 @@ if not tids <= threads:
 # HOOK_STATS, as `dump --summary` prints it
 fired = {}
 for l in open(summ):
-    m = re.match(r"^(\S+)\s+(?:\(probe\)\s+)?(\d+)\s", l)
+    # hook, calls, events (HOOK_STATS)
+    m = re.match(r"^(\S+)\s+(?:\(probe\)\s+)?(\d+)\s+(\d+)\s", l)
     if m:
-        fired[m.group(1)] = int(m.group(2))
+        fired[m.group(1)] = int(m.group(3))
 for h, n in per_hook.items():
     if fired.get(h) != n:
         die(f"{h}: {n} events in the trace, HOOK_STATS says {fired.get(h)}")

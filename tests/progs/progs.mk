@@ -52,4 +52,4 @@ $(BUILD)/tests/libreload%.so: tests/progs/reload_lib.c
 
 test-progs: $(TEST_PROGS) $(TEST_CXX_LIBS) $(TEST_CXX_PROGS) $(UNWIND_CMP) $(RELOAD_LIBS)
 # Signature libraries (t_decode_signature): real-shaped declarations need C++20's std::span.
-$(BUILD)/tests/libbtsig26.so $(BUILD)/tests/libbtsig25.so $(BUILD)/tests/libbtsigdrift.so: private PROG_CXXFLAGS += -std=c++20
+$(BUILD)/tests/libbtmesh.so $(BUILD)/tests/libbtsig26.so $(BUILD)/tests/libbtsig25.so $(BUILD)/tests/libbtsigdrift.so: private PROG_CXXFLAGS += -std=c++20
