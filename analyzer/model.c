@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "leaks.h"
+#include "timeline.h"
 #include "model.h"
 #include "xalloc.h"
 #include "trace_format.h"
@@ -184,9 +185,36 @@ static void keep(struct model *m, struct buffer *b)
 	*pp = b;
 }
 
+static struct timeline *timeline_of(struct model *m)
+{
+	if (!m->timeline) {
+		m->timeline = xcalloc(1, sizeof *m->timeline);
+		timeline_init(m->timeline, m->start_ns);
+	}
+	return m->timeline;
+}
+
+/* The timeline counts a buffer's size on its device and type while its
+ * memory is allocated (the survivors' rule: not deallocated). */
+static void tl_sync(struct model *m, struct buffer *b, uint64_t ts, int gone)
+{
+	int64_t want = gone || b->deallocated ? 0 : (int64_t)b->size;
+	if (b->tl_bytes && (b->tl_dev != b->device || b->tl_type != b->type || want != b->tl_bytes)) {
+		timeline_add(m->timeline, b->tl_dev, b->tl_type, ts, -b->tl_bytes, -1);
+		b->tl_bytes = 0;
+	}
+	if (want && !b->tl_bytes) {
+		timeline_add(timeline_of(m), b->device, b->type, ts, want, 1);
+		b->tl_bytes = want;
+		b->tl_dev = b->device;
+		b->tl_type = b->type;
+	}
+}
+
 /* The object is gone: keep it if it outlived its device, else forget it. */
 static void finish(struct model *m, struct buffer *b, enum fate fate, uint64_t ts, uint32_t stack)
 {
+	tl_sync(m, b, ts, 1);
 	live_remove(m, b);
 	b->fate = fate;
 	b->destroyed_ns = ts;
@@ -257,6 +285,7 @@ static struct buffer *buffer_for(struct model *m, struct thread *t, const struct
 		t->pending = 0;
 	}
 	live_insert(m, b);
+	tl_sync(m, b, e->ts, 0);
 	return b;
 }
 
@@ -359,6 +388,7 @@ static void release(struct model *m, struct thread *t, const struct ev *e, uint6
 	/* Buffer::deallocate returns at once when owns_data is false */
 	if (hook != BT_HOOK_BUFFER_DEALLOCATE || b->owns_data == 1)
 		b->deallocated = 1;
+	tl_sync(m, b, e->ts, 0);
 }
 
 static void on_event(struct model *m, const struct ev *e)
@@ -375,6 +405,9 @@ static void on_event(struct model *m, const struct ev *e)
 		return;
 	if (hook == BT_HOOK_MALLOC || hook == BT_HOOK_FREE) {
 		leaks_event(m, hook, e->flags, e->stack, a, e->nargs);
+		if (m->leaks) /* heap size over time */
+			timeline_set(timeline_of(m), TL_HOST_HEAP, 5, e->ts, (int64_t)m->leaks->live.bytes,
+				     (int64_t)m->leaks->live.live);
 		return;
 	}
 	/* a hook recorded at entry has an exit event only when an exception
@@ -487,6 +520,8 @@ static void on_event(struct model *m, const struct ev *e)
 			tmp.created_ns = e->ts;
 			t->pending_buf = tmp;
 			t->pending = 1;
+		} else {
+			tl_sync(m, b, e->ts, 0);
 		}
 		break;
 	}
@@ -552,6 +587,7 @@ static void on_event(struct model *m, const struct ev *e)
 				if (b->registered && b->allocator == a[0] && !b->deallocated) {
 					b->deallocated = 1;
 					b->released_bulk = 1;
+					tl_sync(m, b, e->ts, 0);
 				}
 		break;
 	case BT_HOOK_BUFFER_DESTROY:
@@ -1187,6 +1223,9 @@ void model_free(struct model *m)
 	if (m->sym && m->own_sym)
 		sym_free(m->sym);
 	leaks_free(m);
+	if (m->timeline)
+		timeline_free(m->timeline);
+	free(m->timeline);
 	memset(m, 0, sizeof *m);
 }
 
