@@ -194,6 +194,14 @@ static struct timeline *timeline_of(struct model *m)
 	return m->timeline;
 }
 
+/* Heap size over time (malloc probes).  Probe events come in arrival
+ * order, not time order across threads: a sample is as close as that. */
+static void heap_sample(struct model *m, uint64_t ts)
+{
+	if (m->leaks)
+		timeline_set(timeline_of(m), TL_HOST_HEAP, 5, ts, (int64_t)m->leaks->live.bytes, (int64_t)m->leaks->live.live);
+}
+
 /* The timeline counts a buffer's size on its device and type while its
  * memory is allocated (the survivors' rule: not deallocated). */
 static void tl_sync(struct model *m, struct buffer *b, uint64_t ts, int gone)
@@ -405,9 +413,7 @@ static void on_event(struct model *m, const struct ev *e)
 		return;
 	if (hook == BT_HOOK_MALLOC || hook == BT_HOOK_FREE) {
 		leaks_event(m, hook, e->flags, e->stack, a, e->nargs);
-		if (m->leaks) /* heap size over time */
-			timeline_set(timeline_of(m), TL_HOST_HEAP, 5, e->ts, (int64_t)m->leaks->live.bytes,
-				     (int64_t)m->leaks->live.live);
+		heap_sample(m, e->ts);
 		return;
 	}
 	/* a hook recorded at entry has an exit event only when an exception
@@ -784,6 +790,7 @@ static int on_record(struct model *m, const struct tr_record *rec, const struct 
 				/* compact probe events: no seq, no order needed */
 				m->nevents++;
 				leaks_event(m, e->hook - BT_TR_PROBE_HOOK, e->flags, e->stack, e->args, e->nargs);
+				heap_sample(m, e->ts);
 				continue;
 			}
 			if (!p->held && p->seq_started && e->seq == p->next_seq) {

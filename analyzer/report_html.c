@@ -297,6 +297,7 @@ void html_add(struct picture *p, struct model *m, struct group *sg, size_t nsg, 
 		fputs("}", o);
 	}
 	fputs("],\"leaks\":", o);
+	leaks_finish(m);
 	if (m->leaks) {
 		struct frame f[GROUP_MAX_FRAMES];
 		fprintf(o, "{\"mallocs\":%" PRIu64 ",\"frees\":%" PRIu64 ",\"groups\":[", m->leaks->mallocs, m->leaks->frees);

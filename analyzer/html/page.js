@@ -39,6 +39,12 @@
     var s = ns / 1e9;
     return "+" + (s >= 10 ? s.toFixed(2) : s >= 0.1 ? s.toFixed(3) : s.toFixed(6)) + " s";
   }
+  /* axis labels: as short as the zoom allows */
+  function tick(ns, span) {
+    if (span >= 5e9) return (ns / 1e9).toFixed(1) + " s";
+    if (span >= 5e6) return (ns / 1e6).toFixed(span >= 5e8 ? 0 : span >= 5e7 ? 1 : 2) + " ms";
+    return (ns / 1e3).toFixed(1) + " us";
+  }
   function base(p) { return p ? p.replace(/.*\//, "") : "?"; }
 
   /* sparse [bucket, last, peak, count] -> dense arrays of nb buckets */
@@ -71,7 +77,7 @@
       if (tracks[t]) series.push({ type: t, d: dense(tracks[t], this.nb) });
     }, this);
     var c = { label: label, dev: dev, series: series, markers: markers, box: box };
-    var s = svg("svg", { height: 120 });
+    var s = svg("svg", { height: 90 });
     var tip = el("div", { cls: "tip" });
     box.appendChild(s);
     box.appendChild(tip);
@@ -84,7 +90,7 @@
     return Math.max(0, Math.min(this.nb - 1, Math.floor(t / this.w)));
   };
   Timeline.prototype.geom = function (c) {
-    var W = c.box.clientWidth || 1000, H = 120, L = 70, R = 10, T = 8, B = 20;
+    var W = c.box.clientWidth || 1000, H = 90, L = 60, R = 10, T = 8, B = 18;
     var self = this;
     return { W: W, H: H, L: L, R: R, T: T, B: B,
       x: function (t) { return L + (t - self.v0) / (self.v1 - self.v0) * (W - L - R); },
@@ -104,7 +110,7 @@
       var tt = this.v0 + (this.v1 - this.v0) * k / 4, xx = g.x(tt);
       s.appendChild(svg("line", { x1: xx, y1: g.H - g.B, x2: xx, y2: g.H - g.B + 4, stroke: "#aab" }));
       var lab = svg("text", { x: xx, y: g.H - 5, "font-size": 10, fill: "#5f6b76", "text-anchor": k === 0 ? "start" : k === 4 ? "end" : "middle" });
-      lab.textContent = secs(tt);
+      lab.textContent = tick(tt, this.v1 - this.v0);
       s.appendChild(lab);
     }
     var ym = svg("text", { x: g.L - 6, y: g.T + 9, "font-size": 10, fill: "#5f6b76", "text-anchor": "end" });
@@ -130,7 +136,8 @@
       if (m.t < self.v0 || m.t > self.v1) return;
       var xm = g.x(m.t);
       s.appendChild(svg("line", { x1: xm, y1: g.T, x2: xm, y2: g.H - g.B, stroke: m.color, "stroke-width": 1.2, "stroke-dasharray": "4,3" }));
-      var tx = svg("text", { x: xm + 3, y: g.T + 10, "font-size": 10, fill: m.color });
+      var right = xm > g.W - 160;
+      var tx = svg("text", { x: right ? xm - 3 : xm + 3, y: g.T + 10, "font-size": 10, fill: m.color, "text-anchor": right ? "end" : "start" });
       tx.textContent = m.name;
       s.appendChild(tx);
     });
@@ -322,7 +329,9 @@
     tl.onzoom = function () { range.textContent = "showing " + secs(tl.v0) + " .. " + secs(tl.v1); };
     tl.onzoom();
     var exitM = { t: p.duration_ns, name: "exit", color: "#5f6b76" };
-    p.devices.forEach(function (d) {
+    /* meshes first: their chips' memory summed */
+    var devs = p.devices.filter(function (d) { return d.kind === "mesh"; }).concat(p.devices.filter(function (d) { return d.kind !== "mesh"; }));
+    devs.forEach(function (d) {
       var box = el("div", { cls: "chart", "data-device": d.label });
       box.appendChild(el("div", { cls: "lab" }, [d.label, el("span", { cls: "mut", text: d.closed_ns != null ? "  closed by " + d.closed_by + " at " + secs(d.closed_ns) + (d.surv_count ? ": " + d.surv_count + " buffers (" + bytes(d.surv_bytes) + ") left" : ": nothing left") : "  never closed" })]));
       sec.appendChild(box);
