@@ -25,7 +25,7 @@ LIB  := $(BUILD)/lib/buftrace/libbuftrace.so
 MLIB := $(BUILD)/lib/buftrace/libbuftrace-malloc.so
 BIN  := $(BUILD)/bin/buftrace
 
-.PHONY: all deps demo test test-scale install clean fixtures test-progs
+.PHONY: all deps demo test test-scale test-html screenshot install clean fixtures test-progs
 all: $(BUILD)/.deps $(LIB) $(MLIB) $(BIN)
 
 # Installs missing Debian packages as root, else prints the apt-get line.
@@ -82,6 +82,16 @@ test: all fixtures test-progs symtools fixtures-zdebug
 # a report over 3000 traces: under 30 s and 500 MB (about a minute)
 test-scale: all fixtures
 	@tests/run.sh $(BUILD) tests/scale/t_*.sh
+
+# the html report in headless Chromium (installs Debian's chromium)
+test-html: all fixtures
+	@scripts/deps.sh chromium
+	@tests/run.sh $(BUILD) tests/html/t_*.sh
+
+# docs/html-report.png, the README's picture of the demo's page
+screenshot: all fixtures
+	@scripts/deps.sh chromium
+	@scripts/screenshot.sh $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/buftrace \

@@ -4,6 +4,7 @@
  * attributes; #selftest clicks a survivor and records what happened. */
 "use strict";
 (function () {
+  var T0 = performance.now();
   var D = JSON.parse(document.getElementById("bt-data").textContent);
   var TYPES = ["DRAM", "L1", "SYSTEM_MEMORY", "L1_SMALL", "TRACE", "UNKNOWN"];
   var COLORS = { DRAM: "#4e79a7", L1: "#f28e2b", SYSTEM_MEMORY: "#59a14f", L1_SMALL: "#e15759",
@@ -76,8 +77,10 @@
     TYPES.concat(["heap"]).forEach(function (t) {
       if (tracks[t]) series.push({ type: t, d: dense(tracks[t], this.nb) });
     }, this);
-    var c = { label: label, dev: dev, series: series, markers: markers, box: box };
-    var s = svg("svg", { height: 90 });
+    /* a mesh (or a lone chart) tall, its chips compact */
+    var H = dev && dev.kind === "chip" && this.p.devices.length > 2 ? 64 : 110;
+    var c = { label: label, dev: dev, series: series, markers: markers, box: box, H: H };
+    var s = svg("svg", { height: H });
     var tip = el("div", { cls: "tip" });
     box.appendChild(s);
     box.appendChild(tip);
@@ -90,7 +93,7 @@
     return Math.max(0, Math.min(this.nb - 1, Math.floor(t / this.w)));
   };
   Timeline.prototype.geom = function (c) {
-    var W = c.box.clientWidth || 1000, H = 90, L = 60, R = 10, T = 8, B = 18;
+    var W = c.box.clientWidth || 1000, H = c.H, L = 60, R = 10, T = 8, B = 18;
     var self = this;
     return { W: W, H: H, L: L, R: R, T: T, B: B,
       x: function (t) { return L + (t - self.v0) / (self.v1 - self.v0) * (W - L - R); },
@@ -136,7 +139,7 @@
       if (m.t < self.v0 || m.t > self.v1) return;
       var xm = g.x(m.t);
       s.appendChild(svg("line", { x1: xm, y1: g.T, x2: xm, y2: g.H - g.B, stroke: m.color, "stroke-width": 1.2, "stroke-dasharray": "4,3" }));
-      var right = xm > g.W - 160;
+      var right = xm > g.W - (m.name.length * 6 + 10);
       var tx = svg("text", { x: right ? xm - 3 : xm + 3, y: g.T + 10, "font-size": 10, fill: m.color, "text-anchor": right ? "end" : "start" });
       tx.textContent = m.name;
       s.appendChild(tx);
@@ -332,12 +335,16 @@
     /* meshes first: their chips' memory summed */
     var devs = p.devices.filter(function (d) { return d.kind === "mesh"; }).concat(p.devices.filter(function (d) { return d.kind !== "mesh"; }));
     devs.forEach(function (d) {
+      if (d.kind === "mesh") { /* survivors are its chips' */
+        d.surv_count = 0; d.surv_bytes = 0;
+        p.devices.forEach(function (c) { if (c.kind === "chip" && c.mesh_id === d.mesh_id) { d.surv_count += c.surv_count; d.surv_bytes += c.surv_bytes; } });
+      }
       var box = el("div", { cls: "chart", "data-device": d.label });
       box.appendChild(el("div", { cls: "lab" }, [d.label, el("span", { cls: "mut", text: d.closed_ns != null ? "  closed by " + d.closed_by + " at " + secs(d.closed_ns) + (d.surv_count ? ": " + d.surv_count + " buffers (" + bytes(d.surv_bytes) + ") left" : ": nothing left") : "  never closed" })]));
       sec.appendChild(box);
       var markers = [];
       if (d.opened_ns != null) markers.push({ t: d.opened_ns, name: "open", color: "#2e7d32" });
-      if (d.closed_ns != null) markers.push({ t: d.closed_ns, name: "close: " + d.closed_by, color: "#c0392b" });
+      if (d.closed_ns != null) markers.push({ t: d.closed_ns, name: "close (" + d.closed_by.replace(/.*::/, "") + ")", color: "#c0392b" });
       markers.push(exitM);
       var c = tl.add(d.label, d, d.tracks, markers, box);
       /* what the timeline holds just after the close, and the verdict's numbers */
@@ -425,7 +432,13 @@
     window.addEventListener("resize", function () { tls.forEach(function (t) { t.draw(); }); });
     app.appendChild(el("footer", { text: "Made by buftrace " + D.version + " (report --format html). Self-contained: no network, no external files." }));
     document.body.setAttribute("data-rendered", "1");
+    /* parse and draw time: the large-trace check reads it */
+    document.body.setAttribute("data-render-ms", Math.round(performance.now() - T0));
     if (location.hash === "#selftest") selftest();
+    if (location.hash === "#open") { /* the README's screenshot: first survivor open */
+      var g = document.querySelector("details.group");
+      if (g) g.open = true;
+    }
   }
 
   /* Clicks the first survivor and records whether its stack opened. */
