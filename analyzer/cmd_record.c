@@ -1,10 +1,19 @@
 /* cmd_record.c - `buftrace record [OPTIONS] -- CMD [ARGS...]`
  *
  * Runs CMD with libbuftrace.so (libbuftrace-malloc.so with --probes
- * malloc) preloaded, passes CMD's exit status (or
- * its fatal signal) through unchanged, and lists on stderr the trace files
- * that CMD and all of its children wrote: each traced process appends its
- * file name to a manifest that we create and remove. */
+ * malloc) preloaded and lists on stderr the trace files that CMD and all
+ * of its children wrote: each traced process appends its file name to a
+ * manifest that we create and remove.  The list is also left in
+ * DIR/buftrace.last for a bare `buftrace report`.
+ *
+ * Like timeout(1), record stands between the caller and CMD: SIGTERM,
+ * SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to record are passed
+ * on to CMD, and record goes on waiting for it, so the traces are listed
+ * and the manifest removed whatever ends the run (but SIGKILL).  CMD's
+ * exit status passes through unchanged; if a signal killed CMD, record
+ * then kills itself with the same signal, as timeout does, so a shell
+ * sees 128+N either way.  A signal ignored when record started stays
+ * ignored, by record and by CMD. */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -16,31 +25,159 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "buftrace.h"
+#include "settings.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: buftrace record [-o DIR] [--depth N] [--flush-ms N] [--probes malloc]\n"
 		"                       [--no-python] [--quiet] -- CMD [ARGS...]\n"
-		"  -o DIR         write traces into DIR (default: current directory)\n"
-		"  --depth N      frames per backtrace (default 64, 0 = none)\n"
-		"  --flush-ms N   flush interval: a killed process loses at most this (default 1000)\n"
+		"  -o DIR         write traces into DIR, created if need be (default: current directory)\n"
+		"  --depth N      frames per backtrace, 0 to %d (default %d, 0 = none)\n"
+		"  --flush-ms N   flush interval, %d to %d: a killed process loses at most this\n"
+		"                 (default %d)\n"
 		"  --probes LIST  also trace libc allocations: malloc (malloc, free, new, delete...;\n"
 		"                 preloads libbuftrace-malloc.so), malloc,free-stacks (stacks on free too)\n"
 		"  --no-python    native stacks only, no Python frames\n"
-		"  --quiet        do not list the trace files\n");
+		"  --quiet        do not list the trace files\n",
+		BT_MAX_DEPTH, BT_DEPTH_DEFAULT, BT_FLUSH_MS_MIN, BT_FLUSH_MS_MAX, BT_FLUSH_MS_DEFAULT);
 }
 
-static int set_num(const char *var, const char *val, const char *opt)
+static int set_num(const char *var, const char *val, const char *opt, long lo, long hi)
 {
 	char *end;
-	long v = strtol(val, &end, 10);
-	if (!*val || *end || v < 0 || v > 1000000) {
-		fprintf(stderr, "buftrace record: %s needs a number, got '%s'\n", opt, val);
+	long v;
+	errno = 0;
+	v = strtol(val, &end, 10);
+	if (!*val || *end || errno || v < lo || v > hi) {
+		fprintf(stderr, "buftrace record: %s takes a number from %ld to %ld, not '%s'\n", opt, lo, hi,
+			val);
 		return -1;
 	}
 	setenv(var, val, 1);
 	return 0;
+}
+
+/* mkdir -p DIR: 0 when DIR is a directory at the end, else -1 and errno */
+static int make_dirs(const char *dir)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	size_t n = strlen(dir);
+	if (n >= sizeof p) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(p, dir, n + 1);
+	for (char *s = p + 1; s <= p + n; s++) {
+		if (*s != '/' && *s)
+			continue;
+		*s = 0;
+		if (mkdir(p, 0777) && errno != EEXIST)
+			return -1;
+		*s = s == p + n ? 0 : '/';
+	}
+	if (stat(dir, &st))
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
+/* --- signals to CMD ---------------------------------------------------- */
+
+static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+#define N_FORWARDED (int)(sizeof forwarded / sizeof forwarded[0])
+static struct sigaction entry_action[N_FORWARDED];
+static volatile sig_atomic_t child; /* 0: none to forward to */
+
+/* A signal sent by a process (kill, sigqueue: si_code <= 0) was meant for
+ * the run as a whole and CMD has not seen it: pass it on.  One the kernel
+ * made for the terminal (^C, ^\, hangup: SI_KERNEL) went to the whole
+ * foreground process group, CMD included: sending it again would deliver
+ * it twice (a second ^C to a Python program interrupts its cleanup).  A
+ * kill(1) of the whole process group also reaches CMD directly and again
+ * through us: as with timeout --foreground. */
+static void forward(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+	(void)uc;
+	if (si->si_code <= 0 && child > 0)
+		kill((pid_t)child, sig);
+	errno = saved;
+}
+
+static void forwarded_mask(sigset_t *set)
+{
+	sigemptyset(set);
+	for (int i = 0; i < N_FORWARDED; i++)
+		sigaddset(set, forwarded[i]);
+}
+
+/* Catch the forwarded signals, except those ignored on entry. */
+static void catch_signals(void)
+{
+	for (int i = 0; i < N_FORWARDED; i++) {
+		struct sigaction sa;
+		sigaction(forwarded[i], NULL, &entry_action[i]);
+		if (entry_action[i].sa_handler == SIG_IGN)
+			continue;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = forward;
+		sa.sa_flags = SA_SIGINFO;
+		sigfillset(&sa.sa_mask);
+		sigaction(forwarded[i], &sa, NULL);
+	}
+}
+
+/* In the child, before exec: CMD starts with what record was given. */
+static void restore_signals(const sigset_t *mask)
+{
+	for (int i = 0; i < N_FORWARDED; i++)
+		sigaction(forwarded[i], &entry_action[i], NULL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+}
+
+/* --- the list of traces -------------------------------------------------- */
+
+/* List the traces in the manifest, and leave them in DIR/buftrace.last:
+ * written to a new file of our own (mkstemp: O_EXCL, so never through a
+ * planted link) and renamed over the old list.  The manifest is gone
+ * before the first line is printed (a closed stderr's SIGPIPE must not
+ * leave it behind). */
+static void list_traces(const char *manifest, const char *absout, int quiet)
+{
+	FILE *m = fopen(manifest, "r"), *last = NULL;
+	char line[PATH_MAX + 2], lastp[PATH_MAX + 32], tmp[PATH_MAX + 40];
+	int n = 0, fd, err = 0;
+	unlink(manifest);
+	snprintf(lastp, sizeof lastp, "%s/buftrace.last", absout);
+	snprintf(tmp, sizeof tmp, "%s.XXXXXX", lastp);
+	while (m && fgets(line, sizeof line, m)) {
+		if (!n++ && ((fd = mkstemp(tmp)) < 0 || !(last = fdopen(fd, "w")))) {
+			err = errno;
+			if (fd >= 0) {
+				close(fd);
+				unlink(tmp);
+			}
+		}
+		if (last)
+			fputs(line, last);
+		if (!quiet)
+			fprintf(stderr, "%s %s", n > 1 ? "                " : "buftrace: trace", line);
+	}
+	if (!n && !quiet)
+		fprintf(stderr, "buftrace: no trace written (the program never reached a hooked function)\n");
+	if (m)
+		fclose(m);
+	if (last && (fclose(last) != 0 || rename(tmp, lastp) != 0)) {
+		err = errno;
+		unlink(tmp);
+	}
+	if (err)
+		fprintf(stderr, "buftrace record: cannot write %s: %s\n", lastp, strerror(err));
 }
 
 int cmd_record(int argc, char **argv)
@@ -49,25 +186,32 @@ int cmd_record(int argc, char **argv)
 	char lib[PATH_MAX], libpath[PATH_MAX], absout[PATH_MAX], manifest[] = "/tmp/buftrace-manifest-XXXXXX";
 	int i, quiet = 0, status, mfd;
 	pid_t pid;
+	sigset_t fwd, entry_mask;
+	siginfo_t si;
 	struct stat st;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		int has_value = i + 1 < argc;
 		if (!strcmp(a, "--")) {
 			i++;
 			break;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return EXIT_OK;
-		} else if (!strcmp(a, "-o") && i + 1 < argc) {
+		} else if (!has_value && (!strcmp(a, "-o") || !strcmp(a, "--depth") ||
+					  !strcmp(a, "--flush-ms") || !strcmp(a, "--probes"))) {
+			fprintf(stderr, "buftrace record: %s needs a value\n", a);
+			return EXIT_USAGE;
+		} else if (!strcmp(a, "-o")) {
 			outdir = argv[++i];
-		} else if (!strcmp(a, "--depth") && i + 1 < argc) {
-			if (set_num("BUFTRACE_DEPTH", argv[++i], a))
+		} else if (!strcmp(a, "--depth")) {
+			if (set_num("BUFTRACE_DEPTH", argv[++i], a, 0, BT_MAX_DEPTH))
 				return EXIT_USAGE;
-		} else if (!strcmp(a, "--flush-ms") && i + 1 < argc) {
-			if (set_num("BUFTRACE_FLUSH_MS", argv[++i], a))
+		} else if (!strcmp(a, "--flush-ms")) {
+			if (set_num("BUFTRACE_FLUSH_MS", argv[++i], a, BT_FLUSH_MS_MIN, BT_FLUSH_MS_MAX))
 				return EXIT_USAGE;
-		} else if (!strcmp(a, "--probes") && i + 1 < argc) {
+		} else if (!strcmp(a, "--probes")) {
 			probes = argv[++i];
 			setenv("BUFTRACE_PROBES", probes, 1);
 		} else if (!strcmp(a, "--no-python")) {
@@ -87,8 +231,12 @@ int cmd_record(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (stat(outdir, &st) || !S_ISDIR(st.st_mode) || !realpath(outdir, absout)) {
-		fprintf(stderr, "buftrace record: %s: not a directory\n", outdir);
+	/* like uftrace record -d: the directory and its parents */
+	if (make_dirs(outdir) || !realpath(outdir, absout)) {
+		if (errno == ENOTDIR && !stat(outdir, &st))
+			fprintf(stderr, "buftrace record: %s: not a directory\n", outdir);
+		else
+			fprintf(stderr, "buftrace record: cannot create directory %s: %s\n", outdir, strerror(errno));
 		return EXIT_USAGE;
 	}
 	libdir = bt_libdir();
@@ -101,12 +249,6 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "buftrace record: %s: recorder library not found\n", libpath);
 		return EXIT_BAD_INPUT;
 	}
-	mfd = mkstemp(manifest);
-	if (mfd < 0) {
-		fprintf(stderr, "buftrace record: cannot create %s: %s\n", manifest, strerror(errno));
-		return EXIT_BAD_INPUT;
-	}
-	close(mfd);
 	{
 		const char *old = getenv("LD_PRELOAD");
 		size_t n = strlen(lib) + (old ? strlen(old) : 0) + 2;
@@ -117,15 +259,22 @@ int cmd_record(int argc, char **argv)
 		setenv("LD_PRELOAD", pre, 1);
 		free(pre);
 	}
+	/* From here on every way out removes the manifest.  The signals we
+	 * pass on wait, blocked, until there is a child to pass them to. */
+	forwarded_mask(&fwd);
+	sigprocmask(SIG_BLOCK, &fwd, &entry_mask);
+	mfd = mkstemp(manifest);
+	if (mfd < 0) {
+		fprintf(stderr, "buftrace record: cannot create %s: %s\n", manifest, strerror(errno));
+		return EXIT_BAD_INPUT;
+	}
+	close(mfd);
 	setenv("BUFTRACE_OUTPUT", absout, 1);
 	setenv("BUFTRACE_MANIFEST", manifest, 1);
-
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
+	catch_signals();
 	pid = fork();
 	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGQUIT, SIG_DFL);
+		restore_signals(&entry_mask);
 		execvp(argv[i], argv + i);
 		fprintf(stderr, "buftrace record: cannot run %s: %s\n", argv[i], strerror(errno));
 		_exit(127);
@@ -135,38 +284,27 @@ int cmd_record(int argc, char **argv)
 		unlink(manifest);
 		return EXIT_BAD_INPUT;
 	}
+	child = pid;
+	sigprocmask(SIG_SETMASK, &entry_mask, NULL);
+	/* Wait without reaping: while CMD is a zombie its pid cannot be
+	 * reused, so a signal forwarded late still reaches nothing else. */
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		;
+	sigprocmask(SIG_BLOCK, &fwd, NULL);
+	child = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	{
-		/* list the traces, and remember them as the last run's for a
-		 * bare `buftrace report` in that directory */
-		FILE *m = fopen(manifest, "r"), *last = NULL;
-		char line[PATH_MAX + 2], lastp[PATH_MAX + 32], tmp[PATH_MAX + 40];
-		int n = 0;
-		snprintf(lastp, sizeof lastp, "%s/buftrace.last", absout);
-		snprintf(tmp, sizeof tmp, "%s.%d", lastp, (int)getpid());
-		while (m && fgets(line, sizeof line, m)) {
-			if (!quiet)
-				fprintf(stderr, "%s %s", n ? "                " : "buftrace: trace", line);
-			if (!n++)
-				last = fopen(tmp, "w");
-			if (last)
-				fputs(line, last);
-		}
-		if (!n && !quiet)
-			fprintf(stderr, "buftrace: no trace written (the program never reached a hooked function)\n");
-		if (m)
-			fclose(m);
-		if (last && (fclose(last) != 0 || rename(tmp, lastp) != 0))
-			unlink(tmp);
-	}
-	unlink(manifest);
+	list_traces(manifest, absout, quiet);
 	if (WIFSIGNALED(status)) {
 		/* die the same way, so a caller sees what the shell would */
 		struct rlimit no_core = { 0, 0 };
+		sigset_t one;
 		setrlimit(RLIMIT_CORE, &no_core); /* the child already dumped, if it could */
 		signal(WTERMSIG(status), SIG_DFL);
 		raise(WTERMSIG(status));
+		sigemptyset(&one);
+		sigaddset(&one, WTERMSIG(status));
+		sigprocmask(SIG_UNBLOCK, &one, NULL);
 		return 128 + WTERMSIG(status);
 	}
 	return WEXITSTATUS(status);

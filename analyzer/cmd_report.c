@@ -298,6 +298,8 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 	       m->nevents, secs(m, m->end_ns), m->complete ? "" : " (trace incomplete: process killed?)");
 	if (m->lost)
 		printf("  %" PRIu64 " events missing from the trace\n", m->lost);
+	if (m->unrecorded_signal)
+		printf("  %" PRIu64 " hooked calls made inside signal handlers were not recorded\n", m->unrecorded_signal);
 	/* closes, in order, with the monitor-style statistics */
 	for (size_t i = 0; i < nd; i++) {
 		struct device *d = devs[i];
@@ -565,8 +567,9 @@ static void json_process(struct run *r, struct model *m, struct group *sg, size_
 	json_cstr(stdout, m->exe);
 	fputs(",\"cmdline\":", stdout);
 	json_cstr(stdout, m->cmdline);
-	printf(",\"events\":%" PRIu64 ",\"lost_events\":%" PRIu64 ",\"complete\":%s,\"error\":", m->nevents, m->lost,
-	       m->complete ? "true" : "false");
+	printf(",\"events\":%" PRIu64 ",\"lost_events\":%" PRIu64 ",\"unrecorded_in_signal_handlers\":%" PRIu64
+	       ",\"complete\":%s,\"error\":",
+	       m->nevents, m->lost, m->unrecorded_signal, m->complete ? "true" : "false");
 	json_cstr(stdout, m->error);
 	fputs(",\"warnings\":[", stdout);
 	for (int w = 0; w < m->nwarnings; w++) {

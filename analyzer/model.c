@@ -832,6 +832,14 @@ static int on_record(struct model *m, const struct tr_record *rec, const struct 
 			return -1;
 		m->lost += v;
 		break;
+	case BT_REC_UNRECORDED: {
+		uint64_t cause;
+		if (tr_uvar(&q, rec->end, &cause) || tr_uvar(&q, rec->end, &v))
+			return -1;
+		if (cause == BT_UNREC_SIGNAL)
+			m->unrecorded_signal += v;
+		break;
+	}
 	case BT_REC_END:
 		m->complete = 1;
 		break;

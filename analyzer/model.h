@@ -111,6 +111,7 @@ struct model {
 	struct buffer *kept;      /* survivors and dangling, in creation order */
 	struct anomaly *anomalies;
 	uint64_t nevents, nrecords, lost;
+	uint64_t unrecorded_signal; /* hooked calls made in signal handlers, not recorded */
 	void *priv;
 	struct symbolizer *sym;
 	/* modules that could not be used for symbols, said once each */

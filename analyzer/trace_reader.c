@@ -23,6 +23,7 @@ struct trace_reader {
 	size_t start, len, cap;
 	uint64_t base_off;   /* stream offset of buf[0] */
 	int eof, failed, frame_open;
+	int out_full;        /* the last call filled the output: zstd may hold more */
 	char err[512];
 };
 
@@ -74,7 +75,10 @@ static size_t fill(struct trace_reader *r, size_t need)
 			r->buf = nb;
 			r->cap = nc;
 		}
-		if (r->in_pos == r->in_len) {
+		/* All input may be taken in while decoded bytes still wait in
+		 * zstd for room: read on only when none are left, else the end
+		 * of the file would be met with a block or more undelivered. */
+		if (r->in_pos == r->in_len && !r->out_full) {
 			ssize_t n = read(r->fd, r->in, r->in_cap);
 			if (n < 0) {
 				char m[128];
@@ -101,6 +105,7 @@ static size_t fill(struct trace_reader *r, size_t need)
 		r->file_off += in.pos - r->in_pos;
 		r->in_pos = in.pos;
 		r->len = out.pos;
+		r->out_full = out.pos == out.size;
 		if (ZSTD_isError(ret)) {
 			char m[200];
 			snprintf(m, sizeof m, "corrupt compressed data near file byte %llu: %s",

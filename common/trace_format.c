@@ -97,6 +97,12 @@ static const struct bt_field_desc end_fields[] = {
 	END
 };
 
+static const struct bt_field_desc unrecorded_fields[] = {
+	{ "cause", BT_F_UVAR, "1 = made in a signal handler that interrupted the recorder on the same thread (it cannot record them: they would wait for itself)" },
+	{ "count", BT_F_UVAR, "calls of this cause since the previous UNRECORDED record of it" },
+	END
+};
+
 const struct bt_record_desc bt_records[BT_REC_KIND_MAX] = {
 	[BT_REC_HEADER] = { "HEADER", "first record: who was traced", header_fields },
 	[BT_REC_MODULE_LOAD] = { "MODULE_LOAD", "an ELF object mapped into the process", module_load_fields },
@@ -110,6 +116,7 @@ const struct bt_record_desc bt_records[BT_REC_KIND_MAX] = {
 	[BT_REC_LOST] = { "LOST", "events the tracer could not record", lost_fields },
 	[BT_REC_PYSTACK] = { "PYSTACK", "an interned Python stack", pystack_fields },
 	[BT_REC_END] = { "END", "the process finished writing: the trace is complete", end_fields },
+	[BT_REC_UNRECORDED] = { "UNRECORDED", "hooked calls let through without an event: their number, written with the flushes", unrecorded_fields },
 };
 
 const struct bt_field_desc bt_event_fields[] = {

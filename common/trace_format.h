@@ -39,10 +39,16 @@ enum bt_record_kind {
 	BT_REC_LOST = 10,        /* events dropped (tracer gave up) */
 	BT_REC_PYSTACK = 11,     /* an interned Python stack */
 	BT_REC_END = 12,         /* clean end of trace */
+	BT_REC_UNRECORDED = 13,  /* hooked calls let through without an event */
 	BT_REC_KIND_MAX,
 	/* never a record kind: 'B' where a record starts is the "BUFTRACE"
 	 * of the next trace in a concatenated file */
 	BT_REC_RESERVED_MAGIC = 'B'
+};
+
+/* Why calls went unrecorded (UNRECORDED cause). */
+enum {
+	BT_UNREC_SIGNAL = 1, /* made in a signal handler that interrupted the recorder on its thread */
 };
 
 /* Event flags (EVENTS chunk, per event). */

@@ -1,12 +1,21 @@
 /* config.c - read the BUFTRACE_* environment once, at load time.
  * getenv is all we do here: a process that never reaches a hook must pay
- * nothing, so files, threads and handlers wait for bt_start(). */
+ * nothing, so files, threads and handlers wait for bt_start().  A number
+ * out of its range (common/settings.h) is clamped into it, one that is no
+ * number gives the default; bt_config_say tells which, once. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include "recorder.h"
 
 struct bt_config bt_cfg;
+
+/* What was wrong with the environment, said by bt_config_say once the
+ * process records: a process that never does stays silent. */
+static char bad_setting[8][160];
+static int n_bad;
+static atomic_int said;
 
 static int env_int(const char *name, int def, int lo, int hi)
 {
@@ -16,9 +25,27 @@ static int env_int(const char *name, int def, int lo, int hi)
 	if (!s || !*s)
 		return def;
 	v = strtol(s, &end, 10);
-	if (*end || v < lo || v > hi)
+	if (*end || end == s) {
+		if (n_bad < 8)
+			snprintf(bad_setting[n_bad++], sizeof bad_setting[0],
+				 "buftrace: %s=%.32s is not a number; using %d", name, s, def);
 		return def;
-	return (int)v;
+	}
+	if (v >= lo && v <= hi)
+		return (int)v;
+	if (n_bad < 8)
+		snprintf(bad_setting[n_bad++], sizeof bad_setting[0],
+			 "buftrace: %s=%.32s is out of range %d..%d; using %d", name, s, lo, hi,
+			 v < lo ? lo : hi);
+	return v < lo ? lo : hi;
+}
+
+void bt_config_say(void)
+{
+	if (atomic_exchange(&said, 1))
+		return;
+	for (int i = 0; i < n_bad; i++)
+		bt_log("%s", bad_setting[i]);
 }
 
 static void env_str(const char *name, char *out, size_t n, const char *def)
@@ -40,10 +67,10 @@ void bt_config_load(void)
 	bt_cfg.disabled = getauxval(AT_SECURE) != 0 || env_int("BUFTRACE_DISABLE", 0, 0, 1);
 	env_str("BUFTRACE_OUTPUT", bt_cfg.outdir, sizeof bt_cfg.outdir, ".");
 	env_str("BUFTRACE_MANIFEST", bt_cfg.manifest, sizeof bt_cfg.manifest, "");
-	bt_cfg.depth = env_int("BUFTRACE_DEPTH", 64, 0, BT_MAX_DEPTH);
-	bt_cfg.flush_ms = env_int("BUFTRACE_FLUSH_MS", 1000, 10, 60000);
-	/* 1: on compact probe events both faster and smaller than 3 (make bench) */
-	bt_cfg.zstd_level = env_int("BUFTRACE_ZSTD_LEVEL", 1, 1, 19);
+	bt_cfg.depth = env_int("BUFTRACE_DEPTH", BT_DEPTH_DEFAULT, 0, BT_MAX_DEPTH);
+	bt_cfg.flush_ms = env_int("BUFTRACE_FLUSH_MS", BT_FLUSH_MS_DEFAULT, BT_FLUSH_MS_MIN, BT_FLUSH_MS_MAX);
+	bt_cfg.zstd_level = env_int("BUFTRACE_ZSTD_LEVEL", BT_ZSTD_LEVEL_DEFAULT, BT_ZSTD_LEVEL_MIN,
+				    BT_ZSTD_LEVEL_MAX);
 	bt_cfg.python = env_int("BUFTRACE_PYTHON", 1, 0, 1);
 	bt_cfg.debug = env_int("BUFTRACE_DEBUG", 0, 0, 1);
 	bt_cfg.unwind_global = getenv("BUFTRACE_UNWIND_CACHE") && !strcmp(getenv("BUFTRACE_UNWIND_CACHE"), "global");

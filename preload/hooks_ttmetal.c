@@ -112,7 +112,7 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[10])
 		bt_log("buftrace: %s is called but defined nowhere else; cannot continue", tg->symbol);
 		abort();
 	}
-	t = bt_cfg.hook_off[tg->hook] ? NULL : bt_thread_enter();
+	t = bt_cfg.hook_off[tg->hook] ? NULL : bt_thread_enter_call();
 	if (!t)
 		return real(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
 

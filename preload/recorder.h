@@ -3,6 +3,7 @@
  *   config.c    environment -> bt_cfg, secure-exec check
  *   session.c   lazy start at the first hooked event, file creation,
  *               exit/_exit/exec/fork/fatal-signal handling
+ *   procname.c  the program's name in the trace file's name
  *   writer.c    the zstd stream, records, the flusher thread
  *   thread.c    per-thread event chunks (the hot path)
  *   stacks.c    native backtraces and their interning
@@ -23,11 +24,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "hook_table.h"
+#include "settings.h"
 #include "trace_format.h"
 
 #define BT_EXPORT __attribute__((visibility("default")))
 #define BT_TLS _Thread_local __attribute__((tls_model("initial-exec")))
-#define BT_MAX_DEPTH 256
 #define BT_CHUNK_SIZE (64 * 1024)
 
 struct bt_config {
@@ -46,6 +47,7 @@ struct bt_config {
 };
 extern struct bt_config bt_cfg;
 void bt_config_load(void);
+void bt_config_say(void); /* the settings clamped at load, once: by bt_start */
 
 enum bt_state { BT_IDLE, BT_ON, BT_DEAD };
 extern _Atomic int bt_state;
@@ -58,6 +60,10 @@ void bt_give_up(const char *what, int err); /* one line on stderr, stop */
 uint64_t bt_now_ns(void);
 void bt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* procname.c: the program's name for its trace file, safe as a file name
+ * whatever argv holds; taken at the first call (the constructor's) */
+const char *bt_program_name(void);
+
 /* writer.c */
 struct bt_rec { uint8_t *p, *base; size_t cap; };
 int bt_writer_open(int fd);
@@ -69,7 +75,11 @@ void bt_write_record(int kind, const struct bt_rec *r);   /* takes the writer lo
 void bt_writer_flush(int end_frame);  /* drain all threads, compress, write */
 void bt_writer_emergency(void);       /* async-signal path, never blocks long */
 void bt_writer_reset_after_fork(void);
-void bt_flusher_start(void);
+void bt_flusher_start(void);   /* says so on stderr when it cannot */
+/* Nonzero only without a flusher thread: when the next hooked call must
+ * flush (bt_writer_due, from the calling thread, outside an event). */
+extern atomic_uint_least64_t bt_flush_due;
+void bt_writer_due(uint64_t now);
 
 /* thread.c: the per-thread state */
 struct bt_chunk {
@@ -107,9 +117,17 @@ struct bt_thread {
 	struct bt_thread *free_hint; /* blocks.c: where the last foreign free was found */
 	struct bt_thread *next;   /* all threads, for the flusher */
 	atomic_int exited;
+	void *alt_stack;          /* thread.c: the signal stack we gave it, if any */
 };
 void bt_threads_init(void);              /* at start, before the state is ON */
 struct bt_thread *bt_thread_enter(void); /* NULL: do not record here */
+/* bt_thread_enter for a hooked runtime call: one that cannot be recorded
+ * because it was made inside the recorder's work on its thread (only a
+ * signal handler can do that) is counted in bt_unrecorded_signal, for the
+ * UNRECORDED record (writer.c).  Not the malloc probes: the recorder's own
+ * allocations re-enter those all the time. */
+struct bt_thread *bt_thread_enter_call(void);
+extern atomic_uint_least64_t bt_unrecorded_signal;
 void bt_thread_leave(struct bt_thread *t);
 void bt_thread_busy(int delta);          /* +1/-1 around recorder work outside a hook */
 int bt_thread_reentered(void);           /* inside the recorder already (signal handler) */
@@ -125,7 +143,13 @@ struct bt_chunk *bt_chunk_get(void);
 void bt_chunk_put(struct bt_chunk *c);
 void bt_chunk_queue(struct bt_chunk *c);       /* hand a filled chunk to the writer */
 struct bt_chunk *bt_chunk_dequeue_all(void);  /* FIFO list */
-void bt_threads_detach_chunks(int force);     /* queue every thread's partial chunk */
+/* Queue every thread's partial chunk.  A thread in the middle of an event
+ * is skipped (SKIP: the signal path, where that may be the interrupted
+ * caller itself), waited for (WAIT: the final flush), or waited for a
+ * moment (BRIEF: the periodic flush, which must not leave it a whole
+ * interval more). */
+enum { BT_DETACH_SKIP, BT_DETACH_WAIT, BT_DETACH_BRIEF };
+void bt_threads_detach_chunks(int how);
 void bt_threads_sum_counts(uint64_t *out);
 void bt_threads_reset_after_fork(void);
 extern struct bt_thread *_Atomic bt_all_threads;

@@ -145,7 +145,7 @@ __asm__(".text\n"
 __attribute__((visibility("hidden"), used)) void *bt_tramp_enter(uint64_t idx, const uint64_t *regs)
 {
 	struct patched *p = &patched[idx % NTRAMP];
-	struct bt_thread *t = bt_cfg.hook_off[p->hook] ? NULL : bt_thread_enter();
+	struct bt_thread *t = bt_cfg.hook_off[p->hook] ? NULL : bt_thread_enter_call();
 	if (t) {
 		uint64_t args[6] = { 0 };
 		int nargs = 0;

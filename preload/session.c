@@ -118,7 +118,7 @@ static int create_trace_file(void)
 	int fd = -1;
 
 	if (snprintf(base, sizeof base, "%.*s/buftrace.%.64s.%d", (int)(sizeof base - 100),
-		     bt_cfg.outdir, program_invocation_short_name, (int)getpid()) < 0)
+		     bt_cfg.outdir, bt_program_name(), (int)getpid()) < 0)
 		return -1;
 	for (int i = 0; i < 10; i++) {
 		if (i == 0)
@@ -145,7 +145,9 @@ static int create_trace_file(void)
 		return -1;
 	}
 	if (bt_cfg.manifest[0]) {
-		int mf = open(bt_cfg.manifest, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+		/* no O_CREAT: record made it; O_NONBLOCK: a FIFO planted
+		 * there after record is gone must not hang us */
+		int mf = open(bt_cfg.manifest, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 		if (mf >= 0) {
 			char line[PATH_MAX + 2];
 			int n = snprintf(line, sizeof line, "%s\n", trace_path);
@@ -158,34 +160,57 @@ static int create_trace_file(void)
 }
 
 static void on_exit_fatal_signal(int sig, siginfo_t *si, void *uc);
-static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE };
-static struct sigaction old_actions[sizeof fatal_signals / sizeof fatal_signals[0]];
+/* Faults and abort: handled whatever the program had, chaining to its own
+ * action.  The other signals whose default action ends the process: only
+ * where the program left the default (its own handler, or SIG_IGN, says
+ * what the signal means to it), and a program's later sigaction simply
+ * replaces ours.  Real-time signals are added at run time. */
+static const int fault_signals[] = { SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE };
+static const int deadly_signals[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGPIPE, SIGTRAP, SIGXCPU, SIGXFSZ,
+				      SIGALRM, SIGUSR1, SIGUSR2, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSYS,
+				      SIGSTKFLT };
+static struct sigaction old_actions[_NSIG];
+static int handlers_installed; /* inherited by a fork child, like the handlers */
+
+static void install_one(int sig, int always)
+{
+	struct sigaction sa;
+	if (!always && (sigaction(sig, NULL, &sa) != 0 || (sa.sa_flags & SA_SIGINFO) || sa.sa_handler != SIG_DFL))
+		return;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_exit_fatal_signal;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	/* no second deadly signal in the middle of the flush */
+	sigfillset(&sa.sa_mask);
+	sigaction(sig, &sa, &old_actions[sig]);
+}
 
 static void install_signal_handlers(void)
 {
-	for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof sa);
-		sa.sa_sigaction = on_exit_fatal_signal;
-		sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-		sigemptyset(&sa.sa_mask);
-		sigaction(fatal_signals[i], &sa, &old_actions[i]);
-	}
+	if (handlers_installed)
+		return; /* a fork child's are its parent's */
+	handlers_installed = 1;
+	for (size_t i = 0; i < sizeof fault_signals / sizeof fault_signals[0]; i++)
+		install_one(fault_signals[i], 1);
+	for (size_t i = 0; i < sizeof deadly_signals / sizeof deadly_signals[0]; i++)
+		install_one(deadly_signals[i], 0);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		install_one(sig, 0);
 }
 
 /* Flush what we have, put the program's own disposition back, and let the
  * signal take its course: a fault re-executes and meets the old action
- * with its real siginfo; a raised signal (abort, kill) is raised again. */
+ * with its real siginfo; anything else (abort, kill, int3 and the
+ * kernel's SIGXCPU, which do not come back) is raised again. */
 static void on_exit_fatal_signal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
+	int fault = sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE;
 	(void)uc;
-	if (atomic_load(&bt_state) == BT_ON)
+	if (atomic_load(&bt_state) == BT_ON && getpid() == started_pid)
 		bt_writer_emergency();
-	for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
-		if (fatal_signals[i] == sig)
-			sigaction(sig, &old_actions[i], NULL);
-	if (si->si_code <= 0)
+	sigaction(sig, &old_actions[sig], NULL);
+	if (!fault || si->si_code <= 0)
 		raise(sig);
 	errno = saved;
 }
@@ -226,6 +251,7 @@ int bt_start(void)
 			 * quit, leaving producers to compress 256 chunks at a time. */
 			atomic_store(&bt_state, BT_ON);
 			bt_flusher_start();
+			bt_config_say();
 		} else if (fd >= 0) {
 			close(fd);
 			bt_give_up("cannot start compression for", ENOMEM);
@@ -310,6 +336,7 @@ static void fork_child(void)
 __attribute__((constructor)) static void bt_init(void)
 {
 	load_config();
+	bt_program_name(); /* before main can rewrite argv (setproctitle) */
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	/* A runtime linked at start: match and patch its names before the
 	 * program calls any of them (cheap elsewhere: a prefix test per

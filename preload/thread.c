@@ -7,6 +7,8 @@
  * event is shorter still (see "compact probe events" below). */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <linux/membarrier.h>
@@ -139,6 +141,56 @@ static void detach_locked(struct bt_thread *t)
 	}
 }
 
+/* --- an alternate signal stack ---------------------------------------------
+ *
+ * The recorder's fatal-signal handlers run on the alternate stack
+ * (SA_ONSTACK), or a stack overflow's SIGSEGV could not flush anything.
+ * A recording thread without one of the program's gets one of ours, with
+ * a guard page below; the program may replace it at will, and at the
+ * thread's exit ours is taken down only if it is no longer in use. */
+#define ALT_STACK (64 * 1024)
+#define ALT_GUARD 4096
+
+static void give_alt_stack(struct bt_thread *t)
+{
+	stack_t cur, ss;
+	void *m;
+	t->alt_stack = NULL;
+	if (sigaltstack(NULL, &cur) != 0 || !(cur.ss_flags & SS_DISABLE))
+		return; /* the program's own (or inherited over fork) */
+	m = mmap(NULL, ALT_GUARD + ALT_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return;
+	mprotect(m, ALT_GUARD, PROT_NONE);
+	memset(&ss, 0, sizeof ss);
+	ss.ss_sp = (char *)m + ALT_GUARD;
+	ss.ss_size = ALT_STACK;
+	if (sigaltstack(&ss, NULL) != 0) {
+		munmap(m, ALT_GUARD + ALT_STACK);
+		return;
+	}
+	t->alt_stack = m;
+}
+
+static void drop_alt_stack(struct bt_thread *t)
+{
+	stack_t cur;
+	char *ours = (char *)t->alt_stack + ALT_GUARD;
+	if (!t->alt_stack || sigaltstack(NULL, &cur) != 0)
+		return;
+	if (cur.ss_sp == ours && !(cur.ss_flags & SS_DISABLE)) {
+		stack_t off;
+		if (cur.ss_flags & SS_ONSTACK)
+			return; /* exiting from a handler, on it: leave it be */
+		memset(&off, 0, sizeof off);
+		off.ss_flags = SS_DISABLE;
+		if (sigaltstack(&off, NULL) != 0)
+			return;
+	}
+	munmap(t->alt_stack, ALT_GUARD + ALT_STACK);
+	t->alt_stack = NULL;
+}
+
 static void on_thread_exit(void *arg)
 {
 	struct bt_thread *t = arg;
@@ -153,6 +205,7 @@ static void on_thread_exit(void *arg)
 	lock(t);
 	detach_locked(t);
 	unlock(t);
+	drop_alt_stack(t);
 	self = NULL;
 	atomic_store(&t->exited, 1);
 }
@@ -196,6 +249,7 @@ static struct bt_thread *register_thread(void)
 	t->tid = (uint32_t)gettid();
 	t->in_hook = 0;
 	t->registered = 1;
+	give_alt_stack(t);
 	pthread_once(&key_once, make_key);
 	pthread_setspecific(exit_key, t);
 	self = t;
@@ -244,12 +298,32 @@ struct bt_thread *bt_thread_enter(void)
 	return t;
 }
 
+atomic_uint_least64_t bt_unrecorded_signal;
+
+struct bt_thread *bt_thread_enter_call(void)
+{
+	struct bt_thread *t = bt_thread_enter();
+	/* a lock-free increment: async-signal-safe */
+	if (!t && bt_thread_reentered() && atomic_load_explicit(&bt_state, memory_order_relaxed) == BT_ON)
+		atomic_fetch_add_explicit(&bt_unrecorded_signal, 1, memory_order_relaxed);
+	return t;
+}
+
 void bt_thread_leave(struct bt_thread *t)
 {
 	t->in_hook = 0;
 }
 
 #define EVENT_MAX ((7 + 10) * BT_UVAR_MAX)
+
+/* No flusher thread: the thread whose event finds the interval passed
+ * flushes, outside its event and inside the hook (a signal handler's
+ * hooked call meanwhile is let through). */
+static inline void flush_if_due(uint64_t now)
+{
+	if (__builtin_expect(atomic_load_explicit(&bt_flush_due, memory_order_relaxed) != 0, 0))
+		bt_writer_due(now ? now : bt_now_ns());
+}
 
 /* The thread's chunk with room for one more event, the owner active; NULL
  * when no memory is left (the event is dropped). */
@@ -308,6 +382,7 @@ void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, ui
 	c->last_seq = seq;
 	c->last_ts = ts;
 	unlock(t);
+	flush_if_due(ts);
 }
 
 /* --- compact probe events -------------------------------------------------
@@ -392,6 +467,7 @@ void bt_emit_malloc(struct bt_thread *t, uint32_t stack, uint64_t addr, uint64_t
 	 * BLOCKS says where numbering stands */
 	t->block_next = block + 1;
 	unlock(t);
+	flush_if_due(0);
 }
 
 void bt_emit_free(struct bt_thread *t, uint32_t stack, uint64_t addr)
@@ -420,17 +496,19 @@ void bt_emit_free(struct bt_thread *t, uint32_t stack, uint64_t addr)
 		c->len = (size_t)(p - c->data);
 	}
 	unlock(t);
+	flush_if_due(0);
 }
 
-/* Queue the partial chunks of the threads between events.  A thread in
- * an event is left alone: it is producing, and its chunk will fill and
- * be queued soon.  (Asking it to hand the chunk over at its next event
- * made every batch queue a handful of tiny chunks, which woke the flusher
- * for the next batch at once.)  force: wait for threads in an event to
- * finish it (the final flush); else (the signal path, where the
- * interrupted code may be an event of this very thread) skip them. */
-void bt_threads_detach_chunks(int force)
+/* Queue the partial chunks of the threads between events (how: see
+ * recorder.h).  A thread in an event is not waited for long: it is
+ * producing, and its chunk will fill and be queued soon.  (Asking it to
+ * hand the chunk over at its next event made every batch queue a handful
+ * of tiny chunks, which woke the flusher for the next batch at once.)
+ * The periodic flush waits a moment for it, yielding: on a busy machine
+ * the owner may have been preempted inside its event. */
+void bt_threads_detach_chunks(int how)
 {
+	long limit = how == BT_DETACH_WAIT ? 100000000 : how == BT_DETACH_BRIEF ? 20000 : 0;
 	for (struct bt_thread *t = atomic_load(&bt_all_threads); t; t = t->next) {
 		int none = STEAL_NONE;
 		atomic_compare_exchange_strong(&t->steal, &none, STEAL_ASKED);
@@ -441,8 +519,11 @@ void bt_threads_detach_chunks(int force)
 	for (struct bt_thread *t = atomic_load(&bt_all_threads); t; t = t->next) {
 		int asked = STEAL_ASKED;
 		long tries = 0;
-		while (trusted && force && atomic_load(&t->active) && t != self && ++tries < 100000000)
+		while (trusted && atomic_load(&t->active) && t != self && ++tries < limit) {
 			__builtin_ia32_pause();
+			if (how == BT_DETACH_BRIEF && tries % 1024 == 0)
+				sched_yield();
+		}
 		if (!trusted || atomic_load(&t->active)) {
 			/* withdraw the request, unless the owner took it up already */
 			atomic_compare_exchange_strong(&t->steal, &asked, STEAL_NONE);
@@ -479,5 +560,6 @@ void bt_threads_reset_after_fork(void)
 	self = NULL;
 	starting = 0;
 	busy = 0;
+	atomic_store(&bt_unrecorded_signal, 0);
 	key_once = (pthread_once_t)PTHREAD_ONCE_INIT;
 }

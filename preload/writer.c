@@ -3,10 +3,11 @@
  * Threads fill 64 KiB chunks of events without any shared lock; a full
  * chunk is queued here and compressed by the flusher thread, which also
  * wakes every flush_ms to take partial chunks, so a SIGKILL loses at most
- * one interval.  Records that others depend on (STACK, MODULE_LOAD) are
- * compressed at once under the writer lock, before any chunk that can
- * refer to them is queued: a reader never meets an id before its
- * definition. */
+ * one interval.  Without the thread (clone refused) the hooked calls
+ * themselves flush once an interval has passed.  Records that others
+ * depend on (STACK, MODULE_LOAD) are compressed at once under the writer
+ * lock, before any chunk that can refer to them is queued: a reader never
+ * meets an id before its definition. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -169,6 +170,20 @@ void bt_write_record(int kind, const struct bt_rec *r)
 	wlock_drop();
 }
 
+/* The calls counted since the last UNRECORDED record (thread.c), under wlock. */
+static uint64_t unrecorded_written;
+static void put_unrecorded_locked(void)
+{
+	uint64_t n = atomic_load(&bt_unrecorded_signal);
+	uint8_t body[2 * BT_UVAR_MAX], *e = body;
+	if (n == unrecorded_written)
+		return;
+	e = bt_put_uvar(e, BT_UNREC_SIGNAL);
+	e = bt_put_uvar(e, n - unrecorded_written);
+	put_record_locked(BT_REC_UNRECORDED, body, (size_t)(e - body), NULL, 0);
+	unrecorded_written = n;
+}
+
 static void put_chunk_locked(const struct bt_chunk *c)
 {
 	uint8_t hdr[3 * BT_UVAR_MAX], *e = hdr;
@@ -180,24 +195,41 @@ static void put_chunk_locked(const struct bt_chunk *c)
 
 /* --- the chunk pool and queue ------------------------------------------ */
 
+/* qlock's owner, like wlock's: a fatal signal's flush must not wait for
+ * the lock its own thread holds (the flusher, which takes no signal,
+ * does not mark it). */
+static atomic_int qlock_owner;
+
+static void qlock_take(void)
+{
+	pthread_mutex_lock(&qlock);
+	atomic_store(&qlock_owner, my_tid());
+}
+
+static void qlock_drop(void)
+{
+	atomic_store(&qlock_owner, 0);
+	pthread_mutex_unlock(&qlock);
+}
+
 struct bt_chunk *bt_chunk_get(void)
 {
 	struct bt_chunk *c;
-	pthread_mutex_lock(&qlock);
+	qlock_take();
 	c = freelist;
 	if (c) {
 		freelist = c->next;
 	} else {
 		allocated++;
 	}
-	pthread_mutex_unlock(&qlock);
+	qlock_drop();
 	if (!c) {
 		/* mmap, not malloc: the malloc probes must not see our buffers. */
 		void *m = mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED) {
-			pthread_mutex_lock(&qlock);
+			qlock_take();
 			allocated--;
-			pthread_mutex_unlock(&qlock);
+			qlock_drop();
 			return NULL;
 		}
 		c = m;
@@ -209,10 +241,10 @@ struct bt_chunk *bt_chunk_get(void)
 
 void bt_chunk_put(struct bt_chunk *c)
 {
-	pthread_mutex_lock(&qlock);
+	qlock_take();
 	c->next = freelist;
 	freelist = c;
-	pthread_mutex_unlock(&qlock);
+	qlock_drop();
 }
 
 static void drain_queue_locked_w(void);
@@ -220,7 +252,7 @@ static void drain_queue_locked_w(void);
 void bt_chunk_queue(struct bt_chunk *c)
 {
 	int n, wake = 0;
-	pthread_mutex_lock(&qlock);
+	qlock_take();
 	c->next = NULL;
 	if (qtail)
 		qtail->next = c;
@@ -231,7 +263,7 @@ void bt_chunk_queue(struct bt_chunk *c)
 	wake = n >= QUEUE_WAKE;
 	if (wake)
 		pthread_cond_signal(&qcond);
-	pthread_mutex_unlock(&qlock);
+	qlock_drop();
 	/* Back-pressure: the flusher cannot keep up, so this producer pays. */
 	if (n > MAX_CHUNKS || (!flusher_running && n >= QUEUE_WAKE)) {
 		wlock_take();
@@ -243,11 +275,11 @@ void bt_chunk_queue(struct bt_chunk *c)
 struct bt_chunk *bt_chunk_dequeue_all(void)
 {
 	struct bt_chunk *c;
-	pthread_mutex_lock(&qlock);
+	qlock_take();
 	c = qhead;
 	qhead = qtail = NULL;
 	queued = 0;
-	pthread_mutex_unlock(&qlock);
+	qlock_drop();
 	return c;
 }
 
@@ -262,18 +294,19 @@ static void drain_queue_locked_w(void)
 	}
 }
 
-static void flush_with(int force, int end_frame)
+static void flush_with(int how, int end_frame)
 {
-	bt_threads_detach_chunks(force);
+	bt_threads_detach_chunks(how);
 	wlock_take();
 	drain_queue_locked_w();
+	put_unrecorded_locked();
 	compress_locked(NULL, 0, end_frame ? ZSTD_e_end : ZSTD_e_flush);
 	wlock_drop();
 }
 
 void bt_writer_flush(int end_frame)
 {
-	flush_with(1, end_frame);
+	flush_with(BT_DETACH_WAIT, end_frame);
 }
 
 /* Fatal signal: the interrupted code may hold any of our locks.  Try each
@@ -282,51 +315,60 @@ void bt_writer_flush(int end_frame)
 void bt_writer_emergency(void)
 {
 	int tries;
-	if (atomic_load(&wlock_owner) == my_tid())
+	if (atomic_load(&wlock_owner) == my_tid() || atomic_load(&qlock_owner) == my_tid())
 		return;
 	for (tries = 0; tries < 2000 && pthread_mutex_trylock(&wlock) != 0; tries++)
 		usleep(100);
 	if (tries == 2000)
 		return;
 	atomic_store(&wlock_owner, my_tid());
-	bt_threads_detach_chunks(0);
+	bt_threads_detach_chunks(BT_DETACH_SKIP);
 	if (pthread_mutex_trylock(&qlock) == 0) {
 		pthread_mutex_unlock(&qlock);
 		drain_queue_locked_w();
 	}
+	put_unrecorded_locked();
 	compress_locked(NULL, 0, ZSTD_e_end);
 	wlock_drop();
 }
 
+static uint64_t interval_ns(void)
+{
+	return (uint64_t)bt_cfg.flush_ms * 1000000u;
+}
+
 static void *flusher_main(void *arg)
 {
+	/* The deadline is absolute: wake-ups for full chunks do not put the
+	 * periodic flush off, so no event waits longer than one interval. */
+	uint64_t due = bt_now_ns() + interval_ns();
 	(void)arg;
 	bt_thread_never_record(); /* its allocations are ours, not the program's */
 	pthread_mutex_lock(&qlock);
 	while (atomic_load(&bt_state) == BT_ON) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += (long)(bt_cfg.flush_ms % 1000) * 1000000L;
-		ts.tv_sec += bt_cfg.flush_ms / 1000 + ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
-		int rc = queued >= QUEUE_WAKE ? 0 : pthread_cond_timedwait(&qcond, &qlock, &ts);
+		if (queued < QUEUE_WAKE) {
+			struct timespec ts = { (time_t)(due / 1000000000u), (long)(due % 1000000000u) };
+			pthread_cond_clockwait(&qcond, &qlock, CLOCK_MONOTONIC, &ts);
+		}
 		pthread_mutex_unlock(&qlock);
 		if (atomic_load(&bt_state) != BT_ON) {
 			pthread_mutex_lock(&qlock);
 			break;
 		}
-		/* threads in the middle of an event are not waited for: their
-		 * chunks come with the next batch */
-		if (rc == ETIMEDOUT) {
-			flush_with(0, 0);
+		uint64_t now = bt_now_ns();
+		if (now >= due) {
+			/* the periodic flush: partial chunks too, and out to the file */
+			flush_with(BT_DETACH_BRIEF, 0);
+			due = now + interval_ns();
 		} else {
 			/* Take the other threads' partial chunks along with the full
 			 * ones: an idle thread's few old events would otherwise reach
 			 * the file a whole flush interval late, and a reader would
 			 * have to hold everything written meanwhile to put events
 			 * back in order.  This keeps the file ordered to within about
-			 * a chunk per thread. */
-			bt_threads_detach_chunks(0);
+			 * a chunk per thread.  Threads in the middle of an event are
+			 * not waited for: their chunks come with the next batch. */
+			bt_threads_detach_chunks(BT_DETACH_SKIP);
 			wlock_take();
 			drain_queue_locked_w();
 			wlock_drop();
@@ -337,27 +379,51 @@ static void *flusher_main(void *arg)
 	return NULL;
 }
 
+/* Without a flusher thread the hooked calls flush: the first to see the
+ * interval passed does what the flusher would have (bt_writer_due). */
+atomic_uint_least64_t bt_flush_due;
+
+void bt_writer_due(uint64_t now)
+{
+	uint64_t due = atomic_load_explicit(&bt_flush_due, memory_order_relaxed);
+	if (!due || now < due || !atomic_compare_exchange_strong(&bt_flush_due, &due, now + interval_ns()))
+		return;
+	flush_with(BT_DETACH_SKIP, 0);
+}
+
 void bt_flusher_start(void)
 {
 	pthread_attr_t attr;
 	sigset_t all, old;
+	int err;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	/* The flusher must never take a signal meant for the program. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	flusher_running = pthread_create(&flusher, &attr, flusher_main, NULL) == 0;
+	err = pthread_create(&flusher, &attr, flusher_main, NULL);
+	flusher_running = err == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
-	if (flusher_running)
+	if (flusher_running) {
 		pthread_setname_np(flusher, "buftrace-flush");
+		atomic_store(&bt_flush_due, 0);
+	} else {
+		/* clone refused (seccomp, a pids limit): the program goes on,
+		 * and its own hooked calls write the trace */
+		bt_log("buftrace: cannot start the flusher thread: %s; hooked calls write the trace every %d ms "
+		       "instead, and a SIGKILL loses what was recorded since the last",
+		       strerror(err), bt_cfg.flush_ms);
+		atomic_store(&bt_flush_due, bt_now_ns() + interval_ns());
+	}
 }
 
 void bt_writer_reset_after_fork(void)
 {
 	pthread_mutex_init(&wlock, NULL);
 	pthread_mutex_init(&qlock, NULL);
+	atomic_store(&qlock_owner, 0);
 	pthread_cond_init(&qcond, NULL);
 	atomic_store(&wlock_owner, 0);
 	if (cctx)
@@ -374,4 +440,6 @@ void bt_writer_reset_after_fork(void)
 	qtail = NULL;
 	queued = 0;
 	flusher_running = 0;
+	atomic_store(&bt_flush_due, 0);
+	unrecorded_written = 0;
 }
