@@ -11,6 +11,9 @@
 #define BT_REPORT_HTML_H
 #include <stdio.h>
 #include "groups.h"
+#ifndef BUFTRACE_VERSION /* the Makefile sets it; builds of parts (fuzzing) may not */
+#define BUFTRACE_VERSION "unknown"
+#endif
 
 struct picture;
 struct picture *html_new(void);
