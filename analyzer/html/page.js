@@ -10,6 +10,9 @@
   var COLORS = { DRAM: "#4e79a7", L1: "#f28e2b", SYSTEM_MEMORY: "#59a14f", L1_SMALL: "#e15759",
                  TRACE: "#b07aa1", UNKNOWN: "#9c9c9c", heap: "#76b7b2" };
   var SVGNS = "http://www.w3.org/2000/svg";
+  /* one width for every chart, measured once (reading a box's width after
+   * each change of the page would lay it out again: slow on big pages) */
+  var WIDTH = 1000;
   var FATES = ["destroyed at process exit", "destroyed later", "never seen to die"];
 
   function el(tag, attrs, kids) {
@@ -93,7 +96,7 @@
     return Math.max(0, Math.min(this.nb - 1, Math.floor(t / this.w)));
   };
   Timeline.prototype.geom = function (c) {
-    var W = c.box.clientWidth || 1000, H = c.H, L = 60, R = 10, T = 8, B = 18;
+    var W = WIDTH, H = c.H, L = 60, R = 10, T = 8, B = 18;
     var self = this;
     return { W: W, H: H, L: L, R: R, T: T, B: B,
       x: function (t) { return L + (t - self.v0) / (self.v1 - self.v0) * (W - L - R); },
@@ -217,7 +220,7 @@
   function icicle(box, root, unit) {
     box.innerHTML = "";
     if (!root.v) { box.appendChild(el("p", { cls: "mut", text: "Nothing to show." })); return; }
-    var focus = root, W = box.clientWidth || 1000, RH = 18;
+    var focus = root, W = WIDTH, RH = 18;
     function depth(n) { var d = 0; n.order.forEach(function (k) { d = Math.max(d, depth(n.kids[k])); }); return d + 1; }
     function draw() {
       var H = depth(focus) * RH + 2, s = svg("svg", { viewBox: "0 0 " + W + " " + H, height: H });
@@ -423,13 +426,17 @@
   function main() {
     var app = document.getElementById("app");
     app.textContent = "";
+    WIDTH = Math.max(400, app.clientWidth - 48); /* #app's padding */
     app.appendChild(el("h1", { text: "buftrace report" }));
     var ev = 0;
     D.processes.forEach(function (p) { ev += p.events; });
     app.appendChild(el("p", { cls: "mut", text: D.processes.length + " process" + (D.processes.length === 1 ? "" : "es") + ", " + group3(ev) + " events \u00b7 buftrace " + D.version }));
     var tls = D.processes.map(function (p) { return process(p, app); });
     tls.forEach(function (t) { t.draw(); });
-    window.addEventListener("resize", function () { tls.forEach(function (t) { t.draw(); }); });
+    window.addEventListener("resize", function () {
+      WIDTH = Math.max(400, app.clientWidth - 48);
+      tls.forEach(function (t) { t.draw(); });
+    });
     app.appendChild(el("footer", { text: "Made by buftrace " + D.version + " (report --format html). Self-contained: no network, no external files." }));
     document.body.setAttribute("data-rendered", "1");
     /* parse and draw time: the large-trace check reads it */
