@@ -751,6 +751,11 @@ int cmd_report(int argc, char **argv)
 			args[nargs++] = argv[i];
 		}
 	}
+	if (o.output && o.format != FMT_HTML && o.format != FMT_PERFETTO) {
+		fprintf(stderr, "buftrace report: -o is for --format html and perfetto\n");
+		free(args);
+		return EXIT_USAGE;
+	}
 	nfiles = collect_traces(nargs, args, &files);
 	free(args);
 	if (nfiles <= 0) {
@@ -800,11 +805,11 @@ int cmd_report(int argc, char **argv)
 	free(files);
 	if (o.format == FMT_JSON)
 		run_close(&run);
-	if (run.pic && write_picture(&o, run.pic))
-		bad = 1;
 	else if (o.format == FMT_TEXT && run.nproc > 1)
 		printf("%sAll %d processes:%s %" PRIu64 " buffers (%" PRIu64 " bytes) outlived their device\n", B, run.nproc, R,
 		       run.count, run.bytes);
+	if (run.pic && write_picture(&o, run.pic))
+		bad = 1;
 	fflush(stdout);
 	for (size_t i = 0; i < run.nerrors; i++) {
 		fprintf(stderr, "buftrace: %s\n", run.errors[i]);

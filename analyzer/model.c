@@ -189,7 +189,9 @@ static struct timeline *timeline_of(struct model *m)
 {
 	if (!m->timeline) {
 		m->timeline = xcalloc(1, sizeof *m->timeline);
-		timeline_init(m->timeline, m->start_ns);
+		timeline_init(m->timeline, m->start_ns, TL_BUCKETS);
+		m->by_stack = xcalloc(1, sizeof *m->by_stack);
+		timeline_init(m->by_stack, m->start_ns, TL_STACK_BUCKETS);
 	}
 	return m->timeline;
 }
@@ -207,15 +209,20 @@ static void heap_sample(struct model *m, uint64_t ts)
 static void tl_sync(struct model *m, struct buffer *b, uint64_t ts, int gone)
 {
 	int64_t want = gone || b->deallocated ? 0 : (int64_t)b->size;
-	if (b->tl_bytes && (b->tl_dev != b->device || b->tl_type != b->type || want != b->tl_bytes)) {
+	uint64_t stack = (uint64_t)b->create_pystack << 32 | b->create_stack;
+	if (b->tl_bytes &&
+	    (b->tl_dev != b->device || b->tl_type != b->type || b->tl_stack != stack || want != b->tl_bytes)) {
 		timeline_add(m->timeline, b->tl_dev, b->tl_type, ts, -b->tl_bytes, -1);
+		timeline_add(m->by_stack, b->tl_stack, 0, ts, -b->tl_bytes, -1);
 		b->tl_bytes = 0;
 	}
 	if (want && !b->tl_bytes) {
 		timeline_add(timeline_of(m), b->device, b->type, ts, want, 1);
+		timeline_add(m->by_stack, stack, 0, ts, want, 1);
 		b->tl_bytes = want;
 		b->tl_dev = b->device;
 		b->tl_type = b->type;
+		b->tl_stack = stack;
 	}
 }
 
@@ -1240,7 +1247,10 @@ void model_free(struct model *m)
 	leaks_free(m);
 	if (m->timeline)
 		timeline_free(m->timeline);
+	if (m->by_stack)
+		timeline_free(m->by_stack);
 	free(m->timeline);
+	free(m->by_stack);
 	memset(m, 0, sizeof *m);
 }
 

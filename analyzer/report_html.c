@@ -255,6 +255,69 @@ static void devices_json(FILE *o, struct model *m)
 	free(sp);
 }
 
+#define MAX_LIVE_STACKS 300
+
+struct peak_of {
+	struct tl_track *t;
+	int64_t peak;
+};
+
+static int by_peak(const void *a, const void *b)
+{
+	const struct peak_of *x = a, *y = b;
+	return x->peak != y->peak ? (x->peak > y->peak ? -1 : 1) : 0;
+}
+
+/* Live bytes per creation stack (the coarse by_stack timeline): the page's
+ * flame graph of everything alive at a picked time.  The stacks that ever
+ * held the most, at most MAX_LIVE_STACKS. */
+static void live_stacks_json(FILE *o, struct model *m)
+{
+	struct timeline *tl = m->by_stack;
+	struct frame f[GROUP_MAX_FRAMES];
+	struct peak_of *v;
+	size_t n = 0;
+	int nb = tl ? tl->hi : 0;
+	int64_t *last, *peak, *cnt;
+	if (!tl || !tl->ntracks) {
+		fputs("null", o);
+		return;
+	}
+	v = xcalloc(tl->ntracks, sizeof *v);
+	last = xcalloc((size_t)nb + 1, sizeof *last);
+	peak = xcalloc((size_t)nb + 1, sizeof *peak);
+	cnt = xcalloc((size_t)nb + 1, sizeof *cnt);
+	for (struct tl_track *t = tl->tracks; t; t = t->next) {
+		int64_t pk = 0;
+		timeline_series(t, nb, last, peak, NULL);
+		for (int i = 0; i < nb; i++)
+			if (peak[i] > pk)
+				pk = peak[i];
+		if (pk > 0) {
+			v[n].t = t;
+			v[n++].peak = pk;
+		}
+	}
+	qsort(v, n, sizeof *v, by_peak);
+	fprintf(o, "{\"bucket_ns\":%" PRIu64 ",\"nb\":%d,\"more\":%zu,\"stacks\":[", tl->width, nb,
+		n > MAX_LIVE_STACKS ? n - MAX_LIVE_STACKS : 0);
+	for (size_t k = 0; k < n && k < MAX_LIVE_STACKS; k++) {
+		struct tl_track *t = v[k].t;
+		int nf = model_frames_py(m, (uint32_t)t->dev, (uint32_t)(t->dev >> 32), f, GROUP_MAX_FRAMES);
+		fprintf(o, "%s{\"frames\":", k ? "," : "");
+		frames_json(o, f, nf, -1);
+		fputs(",\"series\":", o);
+		timeline_series(t, nb, last, peak, cnt);
+		series_json(o, last, peak, cnt, nb);
+		fputs("}", o);
+	}
+	fputs("]}", o);
+	free(v);
+	free(last);
+	free(peak);
+	free(cnt);
+}
+
 void html_add(struct picture *p, struct model *m, struct group *sg, size_t nsg, struct group *dg, size_t ndg)
 {
 	FILE *o = p->f;
@@ -276,6 +339,8 @@ void html_add(struct picture *p, struct model *m, struct group *sg, size_t nsg, 
 	}
 	fputs("],\"devices\":", o);
 	devices_json(o, m);
+	fputs(",\"live_stacks\":", o);
+	live_stacks_json(o, m);
 	fputs(",\"survivors\":[", o);
 	for (size_t i = 0; i < nsg; i++) {
 		fputs(i ? "," : "", o);

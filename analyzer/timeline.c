@@ -4,10 +4,12 @@
 #include "timeline.h"
 #include "xalloc.h"
 
-void timeline_init(struct timeline *tl, uint64_t t0)
+void timeline_init(struct timeline *tl, uint64_t t0, int nb)
 {
 	memset(tl, 0, sizeof *tl);
 	tl->t0 = t0;
+	tl->nb = nb > 1 && nb <= TL_BUCKETS ? nb & ~1 : TL_BUCKETS;
+	tl->tail = &tl->tracks;
 	tl->width = 1000; /* 1 us; doubles as the trace grows */
 }
 
@@ -15,7 +17,7 @@ void timeline_init(struct timeline *tl, uint64_t t0)
 static void compact(struct timeline *tl)
 {
 	for (struct tl_track *t = tl->tracks; t; t = t->next)
-		for (int i = 0; i < TL_BUCKETS / 2; i++) {
+		for (int i = 0; i < tl->nb / 2; i++) {
 			int a = 2 * i, b = 2 * i + 1;
 			int64_t last = t->touched[b] ? t->last[b] : t->last[a];
 			int64_t peak = t->touched[a] ? t->peak[a] : INT64_MIN;
@@ -28,7 +30,7 @@ static void compact(struct timeline *tl)
 			t->touched[i] = touched;
 		}
 	for (struct tl_track *t = tl->tracks; t; t = t->next) {
-		memset(t->touched + TL_BUCKETS / 2, 0, TL_BUCKETS / 2);
+		memset(t->touched + tl->nb / 2, 0, tl->nb / 2);
 	}
 	tl->width *= 2;
 	tl->hi = (tl->hi + 1) / 2;
@@ -36,18 +38,22 @@ static void compact(struct timeline *tl)
 
 static struct tl_track *track(struct timeline *tl, uint64_t dev, int type)
 {
-	struct tl_track **pp = &tl->tracks;
-	for (; *pp; pp = &(*pp)->next)
-		if ((*pp)->dev == dev && (*pp)->type == type)
-			return *pp;
+	uint64_t h = (dev * 0x9e3779b97f4a7c15ull + (uint64_t)type) >> 56;
+	for (struct tl_track *t = tl->hash[h]; t; t = t->hnext)
+		if (t->dev == dev && t->type == type)
+			return t;
 	struct tl_track *t = xcalloc(1, sizeof *t);
 	t->dev = dev;
 	t->type = type;
-	t->last = xcalloc(TL_BUCKETS, sizeof *t->last);
-	t->peak = xcalloc(TL_BUCKETS, sizeof *t->peak);
-	t->count = xcalloc(TL_BUCKETS, sizeof *t->count);
-	t->touched = xcalloc(TL_BUCKETS, 1);
-	*pp = t;
+	t->last = xcalloc((size_t)tl->nb, sizeof *t->last);
+	t->peak = xcalloc((size_t)tl->nb, sizeof *t->peak);
+	t->count = xcalloc((size_t)tl->nb, sizeof *t->count);
+	t->touched = xcalloc((size_t)tl->nb, 1);
+	t->hnext = tl->hash[h];
+	tl->hash[h] = t;
+	*tl->tail = t;
+	tl->tail = &t->next;
+	tl->ntracks++;
 	return t;
 }
 
@@ -55,7 +61,7 @@ static void add(struct timeline *tl, struct tl_track *t, uint64_t ts, int64_t de
 {
 	uint64_t rel = ts > tl->t0 ? ts - tl->t0 : 0;
 	uint64_t i;
-	while ((i = rel / tl->width) >= TL_BUCKETS)
+	while ((i = rel / tl->width) >= (uint64_t)tl->nb)
 		compact(tl);
 	if (!t->touched[i]) {
 		t->touched[i] = 1;
@@ -93,7 +99,7 @@ void timeline_set(struct timeline *tl, uint64_t dev, int type, uint64_t ts, int6
 void timeline_series(const struct tl_track *t, int n, int64_t *last, int64_t *peak, int64_t *count)
 {
 	int64_t carry = 0, ccarry = 0;
-	for (int i = 0; i < n && i < TL_BUCKETS; i++) {
+	for (int i = 0; i < n && i < TL_BUCKETS; i++) { /* n <= the timeline's nb */
 		if (t->touched[i]) {
 			carry = t->last[i];
 			ccarry = t->count[i];
@@ -119,4 +125,6 @@ void timeline_free(struct timeline *tl)
 		free(t);
 	}
 	tl->tracks = NULL;
+	tl->tail = &tl->tracks;
+	memset(tl->hash, 0, sizeof tl->hash);
 }

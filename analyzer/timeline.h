@@ -7,13 +7,15 @@
  * bucket width doubles and neighbouring buckets merge.  So memory is
  * TL_BUCKETS per track whatever the number of events, the value at every
  * bucket end is exact, and each bucket keeps the peak reached inside it.
- * Tracks of the same grid add up bucket by bucket (a mesh's chips). */
+ * Tracks of the same grid add up bucket by bucket (a mesh's chips).
+ * A timeline may have fewer buckets (the per-stack one: many tracks). */
 #ifndef BT_TIMELINE_H
 #define BT_TIMELINE_H
 
 #include <stdint.h>
 
 #define TL_BUCKETS 2048
+#define TL_STACK_BUCKETS 128 /* per creation stack: "what was alive when" */
 
 struct tl_track {
 	uint64_t dev;        /* device object, 0 unknown */
@@ -22,16 +24,19 @@ struct tl_track {
 	int64_t *last, *peak; /* per bucket: value at its end, highest inside */
 	int64_t *count;      /* per bucket: live buffers at its end */
 	unsigned char *touched;
-	struct tl_track *next;
+	struct tl_track *next, *hnext; /* all tracks in creation order; hash chain */
 };
 
 struct timeline {
 	uint64_t t0, width;  /* grid: bucket i covers [t0 + i*width, +width) */
 	int hi;              /* highest bucket touched + 1 */
-	struct tl_track *tracks;
+	int nb;              /* buckets per track, at most TL_BUCKETS */
+	struct tl_track *tracks, **tail;
+	struct tl_track *hash[256];
+	size_t ntracks;
 };
 
-void timeline_init(struct timeline *tl, uint64_t t0);
+void timeline_init(struct timeline *tl, uint64_t t0, int nb);
 /* the host heap (malloc probes) is the track of this pseudo device */
 #define TL_HOST_HEAP UINT64_MAX
 /* delta bytes and buffers on (dev, type) at time ts (ns, same clock as t0) */

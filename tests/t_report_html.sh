@@ -66,6 +66,21 @@ for hg, jg in zip(p["survivors"], js):
         die("init path marks differ from the JSON report")
     if hg["closed_by"] != jg["closed_by"]:
         die("verdict differs")
+# all live bytes per creation stack, between the close and the exit:
+# only the survivors, from their creation path
+ls = p["live_stacks"]
+mid = (d["closed_ns"] + p["duration_ns"]) // 2
+j = mid // ls["bucket_ns"]
+alive = []
+for st in ls["stacks"]:
+    v = 0
+    for pt in st["series"]:
+        if pt[0] <= j:
+            v = pt[1]
+    if v:
+        alive.append((v, [f[0] for f in st["frames"]]))
+if sum(v for v, _ in alive) != 12288 or not all(any("reserve_control_buffers" in f for f in fr) for _, fr in alive):
+    die("live bytes by stack between close and exit: %s" % [(v, fr[:3]) for v, fr in alive])
 if p["pid"] != rep["processes"][0]["pid"] or p["events"] != rep["processes"][0]["events"]:
     die("header differs from the JSON report")
 print("html data OK")
@@ -137,4 +152,6 @@ PY
 "$BUFTRACE" report --format html -o "$WORK/no/such/dir/x.html" "$T" 2> "$WORK/err"
 rc=$?
 [ $rc = 1 ] && grep -q "no/such/dir/x.html" "$WORK/err" && [ "$(wc -l < "$WORK/err")" = 1 ] || fail "bad -o: exit $rc, $(cat "$WORK/err")"
+"$BUFTRACE" report --format text -o "$WORK/x.txt" "$T" 2> /dev/null
+[ $? = 2 ] || fail "-o with --format text is not a usage error"
 echo "html and perfetto reports OK"

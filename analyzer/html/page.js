@@ -376,27 +376,39 @@
     /* flame graphs */
     if (p.survivors.length) {
       sec.appendChild(el("h3", { text: "Creation stacks of the survivors' bytes" }));
-      var fbox = el("div", { cls: "flame" });
+      var fbox = el("div", { cls: "flame survivors" });
       sec.appendChild(fbox);
       icicle(fbox, tree(p.survivors.map(function (g) { return { v: g.bytes, frames: g.frames }; }), "all survivors"), "survivors");
+    }
+    if (p.live_stacks || p.survivors.length) {
       var pickH = el("h3", {});
       var pbox = el("div", { cls: "flame pick" });
       sec.appendChild(pickH);
       sec.appendChild(pbox);
       var firstClose = null;
       p.devices.forEach(function (d) { if (d.closed_ns != null && (firstClose == null || d.closed_ns < firstClose)) firstClose = d.closed_ns; });
+      var ls = p.live_stacks;
+      if (ls) ls.stacks.forEach(function (st) { st.d = dense(st.series, Math.max(ls.nb, 1)); });
       var pick = function (t) {
-        var stacks = [];
-        p.survivors.forEach(function (g) {
-          var v = 0;
-          g.buffers.forEach(function (x) { if (x[4] <= t && (x[5] == null || x[5] > t)) v += x[3]; });
-          if (v) stacks.push({ v: v, frames: g.frames });
-        });
-        pickH.textContent = "Survivors' bytes alive at " + secs(t) + " (click the timeline to pick another time)";
+        var stacks = [], total = 0;
+        if (ls) { /* every buffer alive then, per creation stack (value at the end of its bucket) */
+          var j = Math.max(0, Math.min(ls.nb - 1, Math.floor(t / ls.bucket_ns)));
+          ls.stacks.forEach(function (st) { var v = st.d.last[j]; if (v > 0) { stacks.push({ v: v, frames: st.frames }); total += v; } });
+        } else {
+          p.survivors.forEach(function (g) {
+            var v = 0;
+            g.buffers.forEach(function (x) { if (x[4] <= t && (x[5] == null || x[5] > t)) v += x[3]; });
+            if (v) stacks.push({ v: v, frames: g.frames });
+          });
+        }
+        pickH.textContent = (ls ? "All device memory alive at " + secs(t) + " by creation stack (" + bytes(total) + (ls.bucket_ns > 1000 ? ", to " + (ls.bucket_ns / 1e6).toFixed(3) + " ms" : "") + ")" : "Survivors' bytes alive at " + secs(t)) + ": click the timeline to pick another time";
+        pbox.setAttribute("data-picked-ns", Math.round(t));
+        pbox.setAttribute("data-alive-bytes", total);
         icicle(pbox, tree(stacks, "alive at " + secs(t)), "bytes alive then");
       };
       tl.onpick = pick;
-      tl.pick = firstClose != null ? firstClose : p.duration_ns;
+      /* by default: after the first close, before the exit (what was left) */
+      tl.pick = firstClose != null ? firstClose + (p.duration_ns - firstClose) / 2 : p.duration_ns;
       pick(tl.pick);
     }
 
