@@ -214,7 +214,17 @@
     return root;
   }
   function short(fn) {
-    var s = fn.replace(/\(.*$/, "");
+    /* drop the trailing parameter list: "f(int, char)" -> "f", but keep
+     * "(anonymous namespace)" and lambdas' parentheses inside the name */
+    var s = fn;
+    if (/\)( const)?$/.test(s)) {
+      var depth = 0, i = s.length - 1;
+      for (; i >= 0; i--) {
+        if (s[i] === ")") depth++;
+        else if (s[i] === "(" && --depth === 0) break;
+      }
+      if (i > 0) s = s.slice(0, i);
+    }
     return s.length > 80 ? "..." + s.slice(-77) : s;
   }
   function icicle(box, root, unit) {
