@@ -13,7 +13,7 @@ CFLAGS_ALL := -std=c11 -g $(OPT) $(CWARN) -D_GNU_SOURCE -DBUFTRACE_VERSION='"$(V
               -Icommon $(SAN) $(CFLAGS)
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
-COMMON_SRCS   := common/trace_format.c common/hook_table.c
+COMMON_SRCS   := common/trace_format.c common/hook_table.c common/sigdecode.c
 PRELOAD_SRCS  := $(filter-out preload/probes_malloc.c,$(wildcard preload/*.c))
 ANALYZER_SRCS := analyzer/main.c analyzer/cmd_record.c analyzer/cmd_dump.c analyzer/cmd_report.c analyzer/cmd_diff.c analyzer/cmd_hooks.c \
                  analyzer/trace_reader.c analyzer/json.c analyzer/model.c analyzer/leaks.c analyzer/groups.c analyzer/symbolize.c \

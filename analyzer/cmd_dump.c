@@ -33,7 +33,7 @@ struct dump {
 static int is_pointer_field(const char *f)
 {
 	static const char *const ptrs[] = { "buffer", "device", "mesh", "allocator", "tracker",
-					    "parent", "manager", "address", "ptr", NULL };
+					    "parent", "manager", "address", "ptr", "mesh_buffer", NULL };
 	for (int i = 0; ptrs[i]; i++)
 		if (!strcmp(f, ptrs[i]))
 			return 1;

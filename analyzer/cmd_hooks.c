@@ -3,7 +3,9 @@
  * Which hooks a tt-metal build offers, without running anything: every
  * exported function of the given libraries (default: a tt-metal install
  * found through $TT_METAL_HOME or the usual places) is matched the way the
- * recorder matches it at run time (common/hook_table.c). */
+ * recorder matches it at run time (common/hook_table.c), and for each
+ * symbol found it says where each field of the hook comes from, read from
+ * that symbol's own parameter list (common/sigdecode.c), or why not. */
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -14,9 +16,16 @@
 #include "buftrace.h"
 #include "hook_table.h"
 
+struct sym {
+	struct sym *next;
+	int exact;
+	char *text; /* "symbol in lib: fields" */
+};
+
 struct found {
 	const char *how[BT_HOOK_COUNT];
 	char *what[BT_HOOK_COUNT];
+	struct sym *syms[BT_HOOK_COUNT], **tail[BT_HOOK_COUNT];
 };
 
 static int scan_lib(const char *path, struct found *f)
@@ -47,22 +56,35 @@ static int scan_lib(const char *path, struct found *f)
 			GElf_Sym sym;
 			const char *name;
 			enum bt_hook_id hook;
-			enum bt_form form;
+			struct bt_layout layout;
+			const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+			char desc[512];
+			struct sym *sy;
 			int exact;
 			if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx == SHN_UNDEF ||
 			    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
 				continue;
 			name = elf_strptr(e, sh.sh_link, sym.st_name);
-			if (!name || bt_match_symbol(name, &hook, &form, &exact))
+			if (!name || bt_match_symbol(name, &hook, &layout, &exact))
 				continue;
 			nsyms++;
+			bt_layout_describe(&layout, bt_hooks[hook].fields, !exact, desc, sizeof desc);
+			sy = calloc(1, sizeof *sy);
+			sy->exact = exact;
+			sy->text = malloc(strlen(name) + strlen(base) + strlen(desc) + 40);
+			sprintf(sy->text, "%s %s in %s: %s", exact ? "interposed" : layout.known ? "by name   " : "call only ",
+				name, base, desc);
+			if (!f->tail[hook])
+				f->tail[hook] = &f->syms[hook];
+			*f->tail[hook] = sy;
+			f->tail[hook] = &sy->next;
 			/* an exact alias beats a name-only match */
 			if (f->how[hook] && !strncmp(f->how[hook], "interposed", 10))
 				continue;
-			f->how[hook] = exact ? "interposed" : form == FORM_UNKNOWN ? "by name, call only" : "by name";
+			f->how[hook] = exact ? "interposed" : !layout.known ? "by name, call only" : "by name";
 			free(f->what[hook]);
-			f->what[hook] = malloc(strlen(path) + strlen(name) + 4);
-			sprintf(f->what[hook], "%s in %s", name, strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+			f->what[hook] = malloc(strlen(base) + strlen(name) + 5);
+			sprintf(f->what[hook], "%s in %s", name, base);
 		}
 	}
 	elf_end(e);
@@ -102,12 +124,12 @@ static const char *when(unsigned flags)
 /* The hook table of docs/hooks.md, generated from common/hooks.def. */
 static void print_list(void)
 {
-	printf("| hook | recorded | fields | exact symbols (any other mangling of the qualified name is matched by demangled name) |\n|---|---|---|---|\n");
+	printf("| hook | recorded | fields | decoded from the signature | exact symbols (any other mangling of the qualified name is matched by demangled name) |\n|---|---|---|---|---|\n");
 	for (int h = 0; h < BT_HOOK_COUNT; h++) {
 		int n = 0;
-		printf("| `%s` | %s | %s | ", bt_hooks[h].name,
+		printf("| `%s` | %s | %s | %s%s%s | ", bt_hooks[h].name,
 		       bt_hooks[h].flags & BT_HOOK_PROBE ? "probe, libbuftrace-malloc.so" : when(bt_hooks[h].flags),
-		       bt_hooks[h].fields);
+		       bt_hooks[h].fields, *bt_hooks[h].decode ? "`" : "", bt_hooks[h].decode, *bt_hooks[h].decode ? "`" : "");
 		for (size_t a = 0; a < bt_alias_count; a++)
 			if ((int)bt_aliases[a].hook == h)
 				printf("%s`%s`", n++ ? "<br>" : "", bt_aliases[a].symbol);
@@ -131,7 +153,9 @@ int cmd_hooks(int argc, char **argv)
 		}
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			printf("usage: buftrace hooks [LIB.so ...]\n"
-			       "  default: libtt_metal.so and _ttnncpp.so under $TT_METAL_HOME\n");
+			       "  default: libtt_metal.so and _ttnncpp.so under $TT_METAL_HOME\n"
+			       "  per hook, how it resolves; per symbol found, where each field\n"
+			       "  is read from its own parameter list, or why its layout is unknown\n");
 			return EXIT_OK;
 		}
 		if (nlibs < 64)
@@ -153,6 +177,13 @@ int cmd_hooks(int argc, char **argv)
 		found += f.how[h] != NULL;
 		printf("%-40s %-20s %s\n", bt_hooks[h].name, f.how[h] ? f.how[h] : "missing", f.what[h] ? f.what[h] : "-");
 		free(f.what[h]);
+		/* every symbol of the hook, and what its signature gives */
+		for (struct sym *sy = f.syms[h], *nx; sy; sy = nx) {
+			nx = sy->next;
+			printf("    %s\n", sy->text);
+			free(sy->text);
+			free(sy);
+		}
 	}
 	printf("%d of %d hooks resolve\n", found, total);
 	return bad ? EXIT_BAD_INPUT : EXIT_OK;

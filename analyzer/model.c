@@ -443,22 +443,27 @@ static void on_event(struct model *m, const struct ev *e)
 		return; /* a call we saw but cannot read */
 	switch (hook) {
 	case BT_HOOK_DEVICE_CREATE:
-		if (e->nargs >= 2 && !exit) {
+	case BT_HOOK_DEVICE_INITIALIZE:
+		/* chip_id: the constructor's, or IDevice::id() asked at
+		 * initialize's entry (the constructor may have been inlined, or
+		 * the device is being reopened) */
+		if (e->nargs >= 2 && !exit && (hook == BT_HOOK_DEVICE_CREATE || (int64_t)a[1] >= 0)) {
 			struct device *d = device_get(m, a[0]);
+			int i, outer, pending = 0;
 			d->chip_id = (int64_t)a[1];
 			/* inside a mesh being created: it will own this device (the
 			 * scopes below our own, which an entry-only event has not) */
-			int outer = t->depth - !(e->flags & BT_EV_ENTRY_ONLY);
-			for (int i = 0; i < outer && i < MAX_SCOPES; i++)
+			for (i = 0; i < p->npending_devices; i++)
+				pending |= p->pending_devices[i] == a[0];
+			outer = t->depth - !(e->flags & BT_EV_ENTRY_ONLY);
+			for (i = 0; !pending && i < outer && i < MAX_SCOPES; i++)
 				if (t->scopes[i].hook == BT_HOOK_MESH_CREATE || t->scopes[i].hook == BT_HOOK_MESH_CREATE_UNIT) {
 					if (p->npending_devices < 256)
 						p->pending_devices[p->npending_devices++] = a[0];
 					break;
 				}
 		}
-		break;
-	case BT_HOOK_DEVICE_INITIALIZE:
-		if (exit && e->nargs >= 1) {
+		if (hook == BT_HOOK_DEVICE_INITIALIZE && exit && e->nargs >= 1) {
 			struct device *d = device_get(m, a[0]);
 			d->opened_ns = e->ts;
 			d->closed = 0;
@@ -483,6 +488,10 @@ static void on_event(struct model *m, const struct ev *e)
 	case BT_HOOK_MESH_CLOSE:
 	case BT_HOOK_TTNN_CLOSE_MESH:
 	case BT_HOOK_TTNN_CLOSE_DEVICE:
+		/* chip_id at Device::close's entry too: where a build calls
+		 * neither the constructor nor initialize through a hook */
+		if (hook == BT_HOOK_DEVICE_CLOSE && !exit && e->nargs >= 2 && (int64_t)a[1] >= 0 && a[0])
+			device_get(m, a[0])->chip_id = (int64_t)a[1];
 		if (exit && e->nargs >= 1 && a[0]) {
 			int by = hook;
 			/* name the call the user made: close_mesh_device, not the

@@ -7,28 +7,12 @@
 #define BT_HOOK_TABLE_H
 
 #include <stddef.h>
+#include "sigdecode.h"
 #include "trace_format.h"
 
-/* How the arguments of a hooked call are decoded (x86-64 SysV registers
- * a0..a9 in order; a0 is the hidden result pointer for functions that
- * return std::shared_ptr by value). */
-enum bt_form {
-	FORM_UNKNOWN,         /* layout unknown: record the call, no payload */
-	FORM_THIS,            /* a0 */
-	FORM_THIS_ARG,        /* a0, a1 */
-	FORM_THIS_INT,        /* a0, (int)a1 */
-	FORM_RESULT_THIS,     /* *(void **)a0 after the call, a1 */
-	FORM_BUF_CREATE,      /* *(void **)a0, a1 dev, a2 size, a3 page, a4 type */
-	FORM_BUF_CREATE_AT,   /* *(void **)a0, a1 dev, a2 addr, a3 size, a4 page, a5 type */
-	FORM_MESH_RESULT,     /* *(void **)a0, MeshDevice::id() */
-	FORM_MESH_RESULT_INT, /* *(void **)a0, id(), (int)a1 */
-	FORM_MESH_THIS,       /* a0, MeshDevice::id() */
-	FORM_SHARED_PTR_ARG,  /* *(void **)a0 */
-};
-
 enum bt_hook_id {
-#define HOOK(id, name, qual, flags, fields, form) BT_HOOK_##id,
-#define ALIAS(id, form, sym)
+#define HOOK(id, name, qual, flags, fields, decode) BT_HOOK_##id,
+#define ALIAS(id, sym)
 #include "hooks.def"
 #undef HOOK
 #undef ALIAS
@@ -44,12 +28,11 @@ struct bt_hook_def {
 	const char *qualified; /* demangled qualified name */
 	unsigned flags;        /* BT_HOOK_* */
 	const char *fields;    /* comma-separated argument names */
-	enum bt_form form;     /* decoding when matched by name only */
+	const char *decode;    /* where each field is, by type (hooks.def) */
 };
 
 struct bt_alias_def {
 	enum bt_hook_id hook;
-	enum bt_form form;
 	const char *symbol;
 };
 
@@ -57,17 +40,13 @@ extern const struct bt_hook_def bt_hooks[BT_HOOK_COUNT];
 extern const struct bt_alias_def bt_aliases[];
 extern const size_t bt_alias_count;
 
-/* Demangle the qualified-name part of an Itanium mangled function name
- * ("_ZN2tt8tt_metal6Buffer6createE..." -> "tt::tt_metal::Buffer::create"),
- * dropping inline namespaces such as v0 and std::__1.  Returns a pointer
- * to the parameter encoding that follows, or NULL if `sym` is not such a
- * name.  `out` always gets a NUL-terminated string. */
-const char *bt_demangle_qualified(const char *sym, char *out, size_t outsz);
-
-/* Which hook a mangled name belongs to.  Exact aliases first; otherwise
- * by qualified name, choosing the form from the leading parameter types
- * when they are recognisable and FORM_UNKNOWN when they are not (never
- * guess a register layout).  Returns 0 and fills hook and form, or -1. */
-int bt_match_symbol(const char *sym, enum bt_hook_id *hook, enum bt_form *form, int *exact);
+/* Which hook a mangled name belongs to, and where that symbol's
+ * arguments put the hook's fields.  Exact aliases first; otherwise by
+ * qualified name (inline namespaces dropped).  Either way the layout is
+ * read from the symbol's own parameter list (common/sigdecode.c); a field
+ * it cannot locate with certainty leaves layout->known 0 (record the call
+ * without payload, never guess a register).  Runs once per symbol, not
+ * per call.  Returns 0 and fills hook, layout and exact, or -1. */
+int bt_match_symbol(const char *sym, enum bt_hook_id *hook, struct bt_layout *layout, int *exact);
 
 #endif

@@ -82,7 +82,14 @@ static int defined_func(const ElfW(Sym) *s)
 	       ELF64_ST_BIND(s->st_info) != STB_LOCAL;
 }
 
-const void *bt_dyn_lookup(const struct bt_module *m, const char *name)
+static int defined_object(const ElfW(Sym) *s)
+{
+	return s->st_shndx != SHN_UNDEF && s->st_value && ELF64_ST_TYPE(s->st_info) == STT_OBJECT &&
+	       ELF64_ST_BIND(s->st_info) != STB_LOCAL;
+}
+
+static const void *lookup(const struct bt_module *m, const char *name, int (*want)(const ElfW(Sym) *),
+			  size_t *size)
 {
 	struct dyn d;
 	if (load(m, &d))
@@ -98,18 +105,29 @@ const void *bt_dyn_lookup(const struct bt_module *m, const char *name)
 			return NULL;
 		for (uint32_t i = buckets[hash % nbuckets]; i >= symoffset && i; i++) {
 			uint32_t ch = chain[i - symoffset];
-			if ((ch | 1) == (hash | 1) && defined_func(&d.symtab[i]) &&
+			if ((ch | 1) == (hash | 1) && want(&d.symtab[i]) &&
 			    !strcmp(sym_name(&d, &d.symtab[i]), name))
-				return (const void *)(uintptr_t)(m->bias + d.symtab[i].st_value);
+				return *size = d.symtab[i].st_size, (const void *)(uintptr_t)(m->bias + d.symtab[i].st_value);
 			if (ch & 1)
 				break;
 		}
 		return NULL;
 	}
 	for (size_t i = 0; i < d.nsyms; i++)
-		if (defined_func(&d.symtab[i]) && !strcmp(sym_name(&d, &d.symtab[i]), name))
-			return (const void *)(uintptr_t)(m->bias + d.symtab[i].st_value);
+		if (want(&d.symtab[i]) && !strcmp(sym_name(&d, &d.symtab[i]), name))
+			return *size = d.symtab[i].st_size, (const void *)(uintptr_t)(m->bias + d.symtab[i].st_value);
 	return NULL;
+}
+
+const void *bt_dyn_lookup(const struct bt_module *m, const char *name)
+{
+	size_t size;
+	return lookup(m, name, defined_func, &size);
+}
+
+const void *bt_dyn_lookup_object(const struct bt_module *m, const char *name, size_t *size)
+{
+	return lookup(m, name, defined_object, size);
 }
 
 void bt_dyn_foreach_symbol(const struct bt_module *m,

@@ -1,19 +1,25 @@
 /* hooks_ttmetal.c - the tt-metal entry points libbuftrace.so exports.
  *
  * Every exact mangled name in common/hooks.def becomes a function here
- * that takes ten integer registers and forwards them unchanged: all the
- * hooked functions take only integer-class arguments (pointers, sizes,
- * enums, references, 2-byte optionals) and return in rax (results by
- * value travel through the hidden pointer in rdi), so passing ten
- * registers/stack slots through is exact whatever the real arity. */
+ * that takes the six integer argument registers and the first ten
+ * eightbytes of the caller's stack arguments and forwards them unchanged:
+ * all the hooked functions take only integer-class arguments (pointers,
+ * sizes, enums, references, small optionals and spans; the 2026 Device
+ * constructor passes seven eightbytes on the stack) and return in rax
+ * (results by value travel through the hidden pointer in rdi), so passing
+ * sixteen words through is exact whatever the real arity.
+ *
+ * Each alias's fields are decoded with the layout read from its own
+ * mangled name (common/sigdecode.c), computed once for all aliases. */
+#include <pthread.h>
 #include <stdlib.h>
 #include "recorder.h"
 
-typedef uint64_t (*fn10_t)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
-			   uint64_t, uint64_t, uint64_t);
+typedef uint64_t (*fn16_t)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
+			   uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
 
 static struct bt_target mesh_id_fn = { .symbol = "_ZNK2tt8tt_metal11distributed10MeshDevice2idEv",
-				       .hook = BT_HOOK_MESH_CLOSE, .form = FORM_UNKNOWN };
+				       .hook = BT_HOOK_MESH_CLOSE };
 
 /* MeshDevice::id() is out of line in tt-metal: ask the runtime itself. */
 static uint64_t mesh_id(uint64_t mesh)
@@ -25,47 +31,47 @@ static uint64_t mesh_id(uint64_t mesh)
 	return id ? (uint64_t)(int64_t)id(mesh) : UINT64_MAX;
 }
 
-static uint64_t result_ptr(const uint64_t *a, int after)
+/* IDevice::id() of a Device: its vtable slot, when bt_vcall_setup found the
+ * object's class vtable and its slot safe to call (resolve.c). */
+static uint64_t chip_id(const struct bt_vcall *vc, uint64_t obj)
 {
-	return after && a[0] ? *(const uint64_t *)(uintptr_t)a[0] : 0;
+	uint64_t vptr = atomic_load_explicit(&vc->vptr, memory_order_acquire);
+	uint64_t fn = atomic_load_explicit(&vc->fn, memory_order_relaxed);
+	if (!obj || !vptr || !fn || *(const uint64_t *)(uintptr_t)obj != vptr)
+		return UINT64_MAX;
+	return (uint64_t)(int64_t)((int (*)(uint64_t))(uintptr_t)fn)(obj);
 }
 
-/* Arguments as the hook's field list names them; results are 0 before
- * the call has returned. */
-static int decode(enum bt_form form, const uint64_t *a, int after, int exit, uint64_t *out)
+/* The hook's fields, read where the symbol's layout puts them.  Results
+ * are 0 before the call has returned; runtime ids of an argument object
+ * are asked at entry only (after a destructor or close it may be gone),
+ * of a result at exit only. */
+int bt_decode(const struct bt_layout *l, const struct bt_vcall *vc, const uint64_t *a, int after, int exit,
+	      uint64_t *out)
 {
-	switch (form) {
-	case FORM_THIS: out[0] = a[0]; return 1;
-	case FORM_THIS_ARG: out[0] = a[0]; out[1] = a[1]; return 2;
-	case FORM_THIS_INT: out[0] = a[0]; out[1] = (uint64_t)(int64_t)(int)a[1]; return 2;
-	case FORM_RESULT_THIS: out[0] = result_ptr(a, after); out[1] = a[1]; return 2;
-	case FORM_BUF_CREATE:
-		out[0] = result_ptr(a, after);
-		out[1] = a[1]; out[2] = a[2]; out[3] = a[3]; out[4] = (uint32_t)a[4];
-		return 5;
-	case FORM_BUF_CREATE_AT:
-		out[0] = result_ptr(a, after);
-		out[1] = a[1]; out[2] = a[2]; out[3] = a[3]; out[4] = a[4]; out[5] = (uint32_t)a[5];
-		return 6;
-	case FORM_MESH_RESULT:
-		out[0] = result_ptr(a, after);
-		out[1] = after ? mesh_id(out[0]) : UINT64_MAX;
-		return 2;
-	case FORM_MESH_RESULT_INT:
-		out[0] = result_ptr(a, after);
-		out[1] = after ? mesh_id(out[0]) : UINT64_MAX;
-		out[2] = (uint64_t)(int64_t)(int)a[1];
-		return 3;
-	case FORM_MESH_THIS:
-		/* after ~MeshDevice (or a throw out of it) the object is gone:
-		 * ask for its id at entry only */
-		out[0] = a[0];
-		out[1] = exit ? UINT64_MAX : mesh_id(a[0]);
-		return 2;
-	case FORM_SHARED_PTR_ARG: out[0] = a[0] ? *(const uint64_t *)(uintptr_t)a[0] : 0; return 1;
-	case FORM_UNKNOWN: break;
+	if (!l->known)
+		return 0;
+	for (int i = 0; i < l->nfields; i++) {
+		const struct bt_field_src *f = &l->f[i];
+		uint64_t v = a[f->slot];
+		int of_result = f->arg < i && l->f[f->arg].src == BT_SRC_RESULT;
+		switch (f->src) {
+		case BT_SRC_WORD: out[i] = v; break;
+		case BT_SRC_INT: out[i] = (uint64_t)(int64_t)(int32_t)v; break;
+		case BT_SRC_U32: out[i] = (uint32_t)v; break;
+		case BT_SRC_RESULT: out[i] = after && v ? *(const uint64_t *)(uintptr_t)v : 0; break;
+		case BT_SRC_DEREF: out[i] = v ? *(const uint64_t *)(uintptr_t)v : 0; break;
+		case BT_SRC_OPT_WORD: out[i] = (a[f->slot + 1] & 0xff) ? v : UINT64_MAX; break;
+		case BT_SRC_MESH_ID:
+			out[i] = (of_result ? after : !exit) ? mesh_id(out[f->arg]) : UINT64_MAX;
+			break;
+		case BT_SRC_CHIP_ID:
+			out[i] = (of_result ? after : !exit) && vc ? chip_id(vc, out[f->arg]) : UINT64_MAX;
+			break;
+		default: out[i] = UINT64_MAX; break;
+		}
 	}
-	return 0;
+	return l->nfields;
 }
 
 struct pending {
@@ -78,10 +84,10 @@ struct pending {
 static void emit(struct bt_thread *t, struct bt_target *tg, const uint64_t *a, uint32_t stack,
 		 uint32_t pystack, unsigned flags)
 {
-	uint64_t args[10];
-	int n = decode(tg->form, a, (flags & BT_EV_EXIT) && !(flags & BT_EV_FAILED), flags & BT_EV_EXIT, args);
-	bt_emit_event(t, tg->hook, flags | (tg->form == FORM_UNKNOWN ? BT_EV_UNKNOWN : 0), stack, pystack,
-		      args, n);
+	uint64_t args[BT_LAYOUT_FIELDS];
+	int n = bt_decode(&tg->layout, &tg->vcall, a, (flags & BT_EV_EXIT) && !(flags & BT_EV_FAILED),
+			  flags & BT_EV_EXIT, args);
+	bt_emit_event(t, tg->hook, flags | (tg->layout.known ? 0 : BT_EV_UNKNOWN), stack, pystack, args, n);
 }
 
 /* Runs while a C++ exception unwinds through bt_call (built with
@@ -101,9 +107,43 @@ static void on_unwind(struct pending *p)
 
 static atomic_uint seen_epoch;
 
-uint64_t bt_call(struct bt_target *tg, const uint64_t a[10])
+/* The aliases' targets, in hooks.def order, and their layouts. */
+enum {
+#define ALIAS(id, sym) BT_ALIAS_##sym,
+#define HOOK(id, name, qual, flags, fields, decode)
+#include "hooks.def"
+#undef HOOK
+#undef ALIAS
+	BT_ALIAS_COUNT
+};
+static struct bt_target targets[BT_ALIAS_COUNT] = {
+#define ALIAS(id, sym) [BT_ALIAS_##sym] = { .symbol = #sym, .hook = BT_HOOK_##id },
+#define HOOK(id, name, qual, flags, fields, decode)
+#include "hooks.def"
+#undef HOOK
+#undef ALIAS
+};
+static pthread_once_t layouts_once = PTHREAD_ONCE_INIT;
+
+static void layouts_init(void)
 {
-	fn10_t real = (fn10_t)bt_resolve(tg);
+	for (int i = 0; i < BT_ALIAS_COUNT; i++)
+		bt_layout_build(bt_hooks[targets[i].hook].decode, targets[i].symbol, &targets[i].layout);
+}
+
+/* At load, and at the latest at the first hooked call (a library's own
+ * constructor may call before ours ran). */
+__attribute__((constructor)) static void hooks_init(void)
+{
+	pthread_once(&layouts_once, layouts_init);
+}
+
+uint64_t bt_call(struct bt_target *tg, const uint64_t a[BT_ARG_SLOTS])
+{
+	fn16_t real;
+	/* before bt_resolve: it sets up the vtable call of a chipid field */
+	pthread_once(&layouts_once, layouts_init);
+	real = (fn16_t)bt_resolve(tg);
 	struct bt_thread *t;
 	unsigned hflags = bt_hooks[tg->hook].flags;
 	uint64_t r;
@@ -114,17 +154,20 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[10])
 	}
 	t = bt_cfg.hook_off[tg->hook] ? NULL : bt_thread_enter_call();
 	if (!t)
-		return real(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+		return real(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13],
+			    a[14], a[15]);
 
 	struct pending p __attribute__((cleanup(on_unwind))) = { tg, a, 0, 0, 0 };
+	/* the walk first: it tells whether this call runs in a signal
+	 * handler, where the loader must not be called (bt_thread_no_loader) */
+	p.stack = bt_stack_capture_t(t);
 	unsigned ep = atomic_load_explicit(&bt_dl_epoch, memory_order_relaxed);
-	if (ep != atomic_load_explicit(&seen_epoch, memory_order_relaxed)) {
+	if (ep != atomic_load_explicit(&seen_epoch, memory_order_relaxed) && !t->no_loader) {
 		/* something was dlopen'ed or dlclose'd since we last looked */
 		atomic_store_explicit(&seen_epoch, ep, memory_order_relaxed);
 		bt_modules_scan();
 		bt_resolve_report();
 	}
-	p.stack = bt_stack_capture_t(t);
 	p.pystack = bt_pystack_capture();
 	if (!(hflags & BT_HOOK_AT_EXIT))
 		emit(t, tg, a, p.stack, p.pystack, 0);
@@ -133,7 +176,8 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[10])
 	p.armed = 1;
 	bt_thread_leave(t);
 
-	r = real(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+	r = real(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14],
+		 a[15]);
 
 	p.armed = 0;
 	if (hflags & (BT_HOOK_AT_EXIT | BT_HOOK_SCOPED)) {
@@ -146,15 +190,16 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[10])
 	return r;
 }
 
-#define ALIAS(id, fm, sym)                                                                      \
-	BT_EXPORT uint64_t sym(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, \
-			       uint64_t a5, uint64_t a6, uint64_t a7, uint64_t a8, uint64_t a9)  \
-	{                                                                                       \
-		static struct bt_target tg = { .symbol = #sym, .hook = BT_HOOK_##id, .form = fm }; \
-		const uint64_t a[10] = { a0, a1, a2, a3, a4, a5, a6, a7, a8, a9 };               \
-		return bt_call(&tg, a);                                                         \
+#define ALIAS(id, sym)                                                                            \
+	BT_EXPORT uint64_t sym(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,    \
+			       uint64_t a6, uint64_t a7, uint64_t a8, uint64_t a9, uint64_t a10, uint64_t a11, \
+			       uint64_t a12, uint64_t a13, uint64_t a14, uint64_t a15)                        \
+	{                                                                                                 \
+		const uint64_t a[BT_ARG_SLOTS] = { a0, a1, a2,  a3,  a4,  a5,  a6,  a7,                   \
+						   a8, a9, a10, a11, a12, a13, a14, a15 };                \
+		return bt_call(&targets[BT_ALIAS_##sym], a);                                              \
 	}
-#define HOOK(id, name, qual, flags, fields, form)
+#define HOOK(id, name, qual, flags, fields, decode)
 #include "hooks.def"
 #undef HOOK
 #undef ALIAS

@@ -203,6 +203,11 @@ void bt_modules_scan(void)
 	struct scan_ctx ctx;
 	size_t before;
 
+	/* In a signal handler, which may have interrupted the loader:
+	 * dl_iterate_phdr (and find_self's dladdr1) would wait for the
+	 * loader's lock forever.  The next call outside a handler scans. */
+	if (bt_thread_no_loader())
+		return;
 	find_self();
 	/* Re-entered from a signal handler that interrupted this thread's own
 	 * scan: waiting for mod_lock would wait forever.  Skip. */
@@ -256,7 +261,7 @@ int bt_module_is_self(uint64_t ip)
 {
 	if (!self_hi || self_hi == 1) {
 		find_self();
-		if (self_hi == 1) {
+		if (self_hi == 1 && !bt_thread_no_loader()) {
 			/* not scanned yet: fall back to the loader's view */
 			Dl_info info;
 			return dladdr((void *)(uintptr_t)ip, &info) && info.dli_fbase == (void *)(uintptr_t)self_lo;

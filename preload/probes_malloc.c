@@ -35,6 +35,9 @@ extern void *__libc_pvalloc(size_t);
 
 static int armed;       /* BUFTRACE_PROBES names malloc, and the recorder is initialised */
 static int free_stacks; /* BUFTRACE_PROBES names free-stacks */
+/* glibc's own aligned_alloc: it has no __libc_ name, and is not memalign
+ * everywhere (2.38 refuses an alignment that is not a power of two) */
+static void *(*libc_aligned_alloc)(size_t, size_t);
 
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -44,6 +47,14 @@ static int free_stacks; /* BUFTRACE_PROBES names free-stacks */
 __attribute__((constructor)) static void probes_init(void)
 {
 	const char *p = getenv("BUFTRACE_PROBES");
+	/* libc's, not another allocator's preloaded after us (its blocks
+	 * are not __libc_free's to take back): the next aligned_alloc only if
+	 * it lives in the object that holds __libc_memalign. */
+	void *f = dlvsym(RTLD_NEXT, "aligned_alloc", "GLIBC_2.16");
+	Dl_info in_f, in_libc;
+	if (f && dladdr(f, &in_f) && dladdr((void *)__libc_memalign, &in_libc) &&
+	    in_f.dli_fbase == in_libc.dli_fbase)
+		libc_aligned_alloc = (void *(*)(size_t, size_t))f;
 	if (!bt_cfg.outdir[0]) {
 		bt_log("buftrace: malloc probes initialised before the recorder; probes off");
 		return;
@@ -52,26 +63,33 @@ __attribute__((constructor)) static void probes_init(void)
 	armed = bt_cfg.probe_malloc && !bt_cfg.disabled;
 }
 
+/* The recorder runs system calls: the program's errno must not see them
+ * (glibc's malloc leaves errno alone on success, free always). */
+
 /* Called as a tail call from the wrappers, so the stack is walked from
  * the frame that replaced the wrapper's: as many frames to unwind as a
  * bare unw_backtrace in malloc would have. */
 __attribute__((noinline)) static void *rec_alloc(void *p, size_t n)
 {
+	int err = errno;
 	struct bt_thread *t = bt_thread_enter();
 	if (t) {
 		bt_emit_malloc(t, bt_stack_capture_t(t), (uint64_t)(uintptr_t)p, (uint64_t)n);
 		bt_thread_leave(t);
 	}
+	errno = err;
 	return p;
 }
 
 __attribute__((noinline)) static void rec_free(void *p)
 {
+	int err = errno;
 	struct bt_thread *t = bt_thread_enter();
 	if (t) {
 		bt_emit_free(t, free_stacks ? bt_stack_capture_t(t) : 0, (uint64_t)(uintptr_t)p);
 		bt_thread_leave(t);
 	}
+	errno = err;
 }
 
 static inline void *on_alloc(void *p, size_t n)
@@ -143,13 +161,12 @@ BT_EXPORT void *memalign(size_t align, size_t n)
 	return on_alloc(__libc_memalign(align, n), n);
 }
 
+/* Whatever glibc's does with the alignment (2.36: memalign's rounding up,
+ * so aligned_alloc(24, 48) is memory).  Before our constructor, memalign. */
 BT_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
-	if (!align || (align & (align - 1))) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return on_alloc(__libc_memalign(align, n), n);
+	void *(*f)(size_t, size_t) = libc_aligned_alloc;
+	return on_alloc(f ? f(align, n) : __libc_memalign(align, n), n);
 }
 
 BT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
@@ -198,10 +215,12 @@ static void *next_sym(const char *name)
 		}                                                                 \
 		return on_alloc(p, n);                                            \
 	}
+/* An alignment that is not a power of two is libstdc++'s to refuse
+ * (bad_alloc, or NULL for nothrow), not memalign's to round up. */
 #define NEW_ALIGNED(sym, nothrow)                                                 \
 	BT_EXPORT void *sym(size_t n, size_t al)                                  \
 	{                                                                         \
-		void *p = __libc_memalign(al, n ? n : 1);                         \
+		void *p = al && !(al & (al - 1)) ? __libc_memalign(al, n ? n : 1) : NULL; \
 		if (UNLIKELY(!p)) {                                               \
 			new_al_fn real = (new_al_fn)next_sym(#sym);               \
 			(void)(nothrow);                                          \

@@ -5,6 +5,7 @@
  *               exit/_exit/exec/fork/fatal-signal handling
  *   procname.c  the program's name in the trace file's name
  *   writer.c    the zstd stream, records, the flusher thread
+ *   tracefd.c   the trace's descriptor: checked before each use, reopened
  *   thread.c    per-thread event chunks (the hot path)
  *   stacks.c    native backtraces and their interning
  *   arena.c     memory for what interning keeps (contract: arena.h)
@@ -81,6 +82,11 @@ void bt_flusher_start(void);   /* says so on stderr when it cannot */
 extern atomic_uint_least64_t bt_flush_due;
 void bt_writer_due(uint64_t now);
 
+/* tracefd.c: the trace file's descriptor, in a table the program owns */
+int bt_tracefd_adopt(int fd, const char *path); /* just created: moved high; -1 if unusable */
+int bt_tracefd_get(void);     /* still the trace file, or reopened; -1 (errno): lost */
+void bt_tracefd_release(void); /* closed if still ours, forgotten (fork child) */
+
 /* thread.c: the per-thread state */
 struct bt_chunk {
 	struct bt_chunk *next;
@@ -113,6 +119,7 @@ struct bt_thread {
 	void *recent_stacks;      /* stacks.c: the thread's last stacks */
 	struct bt_unwinder *unwinder; /* stacks.c: the walker's state (unwind.h) */
 	uint32_t walk_stack, walk_gen; /* stacks.c: the id of its last walk, and when */
+	int no_loader;            /* stacks.c: its last walk met a signal frame (unwind.h) */
 	struct bt_blockmap blocks __attribute__((aligned(64))); /* blocks.c */
 	struct bt_thread *free_hint; /* blocks.c: where the last foreign free was found */
 	struct bt_thread *next;   /* all threads, for the flusher */
@@ -131,6 +138,10 @@ extern atomic_uint_least64_t bt_unrecorded_signal;
 void bt_thread_leave(struct bt_thread *t);
 void bt_thread_busy(int delta);          /* +1/-1 around recorder work outside a hook */
 int bt_thread_reentered(void);           /* inside the recorder already (signal handler) */
+/* The calling thread's current hooked call runs in a signal handler (its
+ * walk went through a signal frame), which may have interrupted the
+ * loader holding its lock: no dl_iterate_phdr, dlsym, dladdr, libunwind. */
+int bt_thread_no_loader(void);
 void bt_thread_never_record(void);       /* the calling thread, for good */
 void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, uint32_t stack,
 		   uint32_t pystack, const uint64_t *args, int nargs);
@@ -141,6 +152,7 @@ void bt_emit_malloc(struct bt_thread *t, uint32_t stack, uint64_t addr, uint64_t
 void bt_emit_free(struct bt_thread *t, uint32_t stack, uint64_t addr);
 struct bt_chunk *bt_chunk_get(void);
 void bt_chunk_put(struct bt_chunk *c);
+void bt_chunk_reclaim_after_fork(struct bt_chunk *c); /* back to the pool, once */
 void bt_chunk_queue(struct bt_chunk *c);       /* hand a filled chunk to the writer */
 struct bt_chunk *bt_chunk_dequeue_all(void);  /* FIFO list */
 /* Queue every thread's partial chunk.  A thread in the middle of an event
@@ -151,7 +163,9 @@ struct bt_chunk *bt_chunk_dequeue_all(void);  /* FIFO list */
 enum { BT_DETACH_SKIP, BT_DETACH_WAIT, BT_DETACH_BRIEF };
 void bt_threads_detach_chunks(int how);
 void bt_threads_sum_counts(uint64_t *out);
-void bt_threads_reset_after_fork(void);
+void bt_threads_reset_after_fork(void); /* the calling thread stays busy... */
+void bt_threads_fork_prepare(void);     /* the forking thread busy: see thread.c */
+void bt_threads_fork_done(void);        /* ...until this, in parent and child */
 extern struct bt_thread *_Atomic bt_all_threads;
 
 /* stacks.c */
@@ -200,21 +214,34 @@ void bt_modules_foreach(void (*fn)(struct bt_module *, void *), void *arg);
 
 /* elfdyn.c: the dynamic tables of a loaded object */
 const void *bt_dyn_lookup(const struct bt_module *m, const char *name); /* defined symbol */
+/* a data symbol (a vtable), and its size */
+const void *bt_dyn_lookup_object(const struct bt_module *m, const char *name, size_t *size);
 void bt_dyn_foreach_symbol(const struct bt_module *m,
 			   void (*fn)(const struct bt_module *, const char *name, uint64_t addr, void *),
 			   void *arg);
 int bt_dyn_patch_slots(const struct bt_module *m, const char *name, void *to);
 
 /* resolve.c */
+/* IDevice::id() through an object's vtable: vptr is the class vtable's
+ * address point, fn its id() slot; both 0 until found safe. */
+struct bt_vcall {
+	_Atomic uint64_t vptr, fn;
+};
 struct bt_target {
 	const char *symbol;
 	void *_Atomic real;
 	unsigned epoch;
 	enum bt_hook_id hook;
-	enum bt_form form;
 	unsigned missing;  /* 1 + bt_dl_epoch when last looked for in vain */
+	struct bt_layout layout; /* the fields' places, from `symbol` itself */
+	struct bt_vcall vcall;   /* for a chipid field: set when resolved */
 };
 void *bt_resolve(struct bt_target *t);
+/* Find the vtable of the class `sym` is a member of, in the object that
+ * defines `real`, and check that its slot 3 is IDevice::id() (2025-01-08
+ * on): destructors in slots 0 and 1, slot 3 in that object's code and, if
+ * it has a name, an `id() const`. */
+void bt_vcall_setup(struct bt_vcall *vc, const char *sym, uint64_t real);
 void bt_resolve_report(void);        /* HOOK_RESOLVED records, name matching */
 void *bt_find_symbol(const char *name);
 void bt_resolve_reset(void);
@@ -224,6 +251,10 @@ uint32_t bt_pystack_capture(void);
 void bt_pystack_reset(void);
 
 /* hooks_ttmetal.c */
-uint64_t bt_call(struct bt_target *t, const uint64_t a[10]);
+uint64_t bt_call(struct bt_target *t, const uint64_t a[BT_ARG_SLOTS]);
+/* The fields of one call (a: argument slots, see sigdecode.h); returns
+ * their count, 0 when the layout is unknown. */
+int bt_decode(const struct bt_layout *l, const struct bt_vcall *vc, const uint64_t *a, int after, int exit,
+	      uint64_t *out);
 
 #endif

@@ -11,6 +11,7 @@
  * are pointed at an entry trampoline that records the call (with the
  * arguments only when their layout is recognised) and jumps on with every
  * register intact, so any signature and return type passes untouched. */
+#include <link.h>
 #include <pthread.h>
 #include <string.h>
 #include "recorder.h"
@@ -54,8 +55,148 @@ void *bt_resolve(struct bt_target *t)
 	}
 	t->missing = r ? 0 : dl + 1;
 	t->epoch = bt_unload_epoch;
+	if (r && r != atomic_load_explicit(&t->real, memory_order_relaxed))
+		for (int i = 0; i < t->layout.nfields; i++)
+			if (t->layout.f[i].src == BT_SRC_CHIP_ID)
+				bt_vcall_setup(&t->vcall, t->symbol, (uint64_t)(uintptr_t)r);
 	atomic_store_explicit(&t->real, r, memory_order_release);
 	return r;
+}
+
+/* --- IDevice::id() through the vtable, when it is safe ----------------- */
+
+struct in_mod {
+	uint64_t addr;
+	const struct bt_module *m;
+};
+
+static void in_mod_cb(struct bt_module *m, void *arg)
+{
+	struct in_mod *q = arg;
+	if (!q->m && !m->self && q->addr >= m->lo && q->addr < m->hi)
+		q->m = m;
+}
+
+/* addr lies in an executable segment of m, read from m's own program
+ * headers in memory (not dl_iterate_phdr: this may run in a signal
+ * handler that interrupted the loader). */
+static int in_exec(const struct bt_module *m, uint64_t addr)
+{
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)(uintptr_t)m->bias;
+	const ElfW(Phdr) *ph;
+	if (m->bias < m->lo || m->bias >= m->hi || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+	    eh->e_phentsize != sizeof *ph || eh->e_phoff + (uint64_t)eh->e_phnum * sizeof *ph > 65536)
+		return 0;
+	ph = (const ElfW(Phdr) *)(uintptr_t)(m->bias + eh->e_phoff);
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X) && addr >= m->bias + ph[i].p_vaddr &&
+		    addr < m->bias + ph[i].p_vaddr + ph[i].p_memsz)
+			return 1;
+	return 0;
+}
+
+/* The code at fn is an int getter, `return this->member;`: a 32-bit load
+ * from [rdi + disp] into eax, then ret (endbr64 and a frame-pointer
+ * prologue/epilogue allowed).  IDevice::id() of a Device is exactly that;
+ * another virtual in slot 3 (is_initialized() in an older vtable order: a
+ * byte load) is not, and is never called. */
+static int is_int_getter(const unsigned char *c)
+{
+	int fp = 0;
+	if (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa)
+		c += 4;
+	if (c[0] == 0x55 && c[1] == 0x48 && c[2] == 0x89 && c[3] == 0xe5) {
+		fp = 1;
+		c += 4;
+	}
+	if (c[0] != 0x8b)
+		return 0;
+	switch (c[1]) {
+	case 0x07: c += 2; break;  /* mov eax, [rdi] */
+	case 0x47: c += 3; break;  /* mov eax, [rdi + disp8] */
+	case 0x87: c += 6; break;  /* mov eax, [rdi + disp32] */
+	default: return 0;
+	}
+	if (fp && *c++ != 0x5d)
+		return 0;
+	return *c == 0xc3;
+}
+
+/* The names the object gives the vtable's first slots. */
+struct slot_names {
+	uint64_t addr[4];
+	char name[4][160];
+};
+
+static void slot_name_cb(const struct bt_module *m, const char *name, uint64_t addr, void *arg)
+{
+	struct slot_names *q = arg;
+	(void)m;
+	for (int i = 0; i < 4; i++)
+		if (addr == q->addr[i] && !q->name[i][0] && strlen(name) < sizeof q->name[i])
+			strcpy(q->name[i], name);
+}
+
+/* name is `class_prefix` + D<k>Ev with k in ks */
+static int is_dtor_of(const char *name, const char *vt, const char *ks)
+{
+	/* vt is _ZTVN<prefix>E, the destructor _ZN<prefix>D?Ev */
+	size_t pl = strlen(vt) - 6;
+	return !strncmp(name, "_ZN", 3) && !strncmp(name + 3, vt + 5, pl) && name[3 + pl] == 'D' &&
+	       name[4 + pl] && strchr(ks, name[4 + pl]) && !strcmp(name + 5 + pl, "Ev");
+}
+
+static void vcall_setup_in(struct bt_vcall *vc, const char *sym, const struct bt_module *m)
+{
+	char vt[320];
+	const uint64_t *v;
+	size_t vsize;
+	struct slot_names sn;
+
+	atomic_store_explicit(&vc->vptr, 0, memory_order_relaxed);
+	if (bt_sig_vtable_name(sym, vt, sizeof vt))
+		return;
+	v = bt_dyn_lookup_object(m, vt, &vsize);
+	/* a primary vtable: offset-to-top 0, then typeinfo, then at least
+	 * four slots; slot 3's code (the bytes is_int_getter reads) inside
+	 * the object's code */
+	if (!v || vsize < 6 * sizeof *v || v[0] != 0)
+		return;
+	if (!in_exec(m, v[2 + 3]) || !in_exec(m, v[2 + 3] + 15))
+		return;
+	memset(&sn, 0, sizeof sn);
+	for (int i = 0; i < 4; i++)
+		sn.addr[i] = v[2 + i];
+	bt_dyn_foreach_symbol(m, slot_name_cb, &sn);
+	/* slots 0, 1: the complete and deleting destructors (or our own
+	 * entry points for them: interposed D1, trampoline of a patched D0);
+	 * slot 3: id() const when it is named (tt-metal's Device::id() is
+	 * inline and hidden: no name) */
+	if (!(bt_module_is_self(sn.addr[0]) || is_dtor_of(sn.name[0], vt, "12")) ||
+	    !(bt_module_is_self(sn.addr[1]) || is_dtor_of(sn.name[1], vt, "0")))
+		return;
+	if (sn.name[3][0]) {
+		size_t n = strlen(sn.name[3]);
+		if (strncmp(sn.name[3], "_ZNK", 4) || n < 5 || strcmp(sn.name[3] + n - 5, "2idEv"))
+			return;
+	}
+	if (!is_int_getter((const unsigned char *)(uintptr_t)v[2 + 3])) {
+		if (bt_cfg.debug)
+			bt_log("buftrace: %s: vtable slot 3 of %s is not an int getter: chip ids not read", sym, vt);
+		return;
+	}
+	atomic_store_explicit(&vc->fn, v[2 + 3], memory_order_relaxed);
+	atomic_store_explicit(&vc->vptr, (uint64_t)(uintptr_t)(v + 2), memory_order_release);
+	if (bt_cfg.debug)
+		bt_log("buftrace: %s: IDevice::id() at vtable slot 3 of %s", sym, vt);
+}
+
+void bt_vcall_setup(struct bt_vcall *vc, const char *sym, uint64_t real)
+{
+	struct in_mod im = { real, NULL };
+	bt_modules_foreach(in_mod_cb, &im);
+	if (im.m)
+		vcall_setup_in(vc, sym, im.m);
 }
 
 /* --- entry trampolines for names matched by demangled form ------------- */
@@ -63,7 +204,8 @@ void *bt_resolve(struct bt_target *t)
 #define NTRAMP 64
 struct patched {
 	enum bt_hook_id hook;
-	enum bt_form form;
+	struct bt_layout layout;
+	struct bt_vcall vcall;
 	void *real;
 	char symbol[512];
 };
@@ -141,30 +283,22 @@ __asm__(".text\n"
 	"\tjmp *%r11\n"
 	"\t.cfi_endproc\n");
 
-/* Called with the caller's argument registers rdi, rsi, rdx, rcx, r8, r9. */
+/* Called with the caller's argument registers rdi, rsi, rdx, rcx, r8, r9
+ * (regs[0..5]); the caller's stack arguments start at regs[10] (above the
+ * saved rax and rbp, the trampoline's index and the return address). */
 __attribute__((visibility("hidden"), used)) void *bt_tramp_enter(uint64_t idx, const uint64_t *regs)
 {
 	struct patched *p = &patched[idx % NTRAMP];
 	struct bt_thread *t = bt_cfg.hook_off[p->hook] ? NULL : bt_thread_enter_call();
 	if (t) {
-		uint64_t args[6] = { 0 };
-		int nargs = 0;
-		unsigned flags = BT_EV_ENTRY_ONLY;
+		uint64_t a[BT_ARG_SLOTS], args[BT_LAYOUT_FIELDS];
+		int nargs;
+		for (int i = 0; i < BT_ARG_SLOTS; i++)
+			a[i] = regs[i < 6 ? i : i + 4];
 		/* At entry only arguments can be read; results are left 0. */
-		switch (p->form) {
-		case FORM_THIS: args[0] = regs[0]; nargs = 1; break;
-		case FORM_THIS_ARG: args[0] = regs[0]; args[1] = regs[1]; nargs = 2; break;
-		case FORM_THIS_INT: args[0] = regs[0]; args[1] = (uint64_t)(int64_t)(int)regs[1]; nargs = 2; break;
-		case FORM_BUF_CREATE:
-			args[1] = regs[1]; args[2] = regs[2]; args[3] = regs[3]; args[4] = regs[4]; nargs = 5;
-			break;
-		case FORM_BUF_CREATE_AT:
-			args[1] = regs[1]; args[2] = regs[2]; args[3] = regs[3]; args[4] = regs[4];
-			args[5] = regs[5]; nargs = 6;
-			break;
-		default: flags |= BT_EV_UNKNOWN; break;
-		}
-		bt_emit_event(t, p->hook, flags, bt_stack_capture_t(t), bt_pystack_capture(), args, nargs);
+		nargs = bt_decode(&p->layout, &p->vcall, a, 0, 0, args);
+		bt_emit_event(t, p->hook, BT_EV_ENTRY_ONLY | (p->layout.known ? 0 : BT_EV_UNKNOWN),
+			      bt_stack_capture_t(t), bt_pystack_capture(), args, nargs);
 		bt_thread_leave(t);
 	}
 	return p->real;
@@ -192,12 +326,12 @@ static void match_cb(const struct bt_module *m, const char *name, uint64_t addr,
 {
 	struct scan_arg *sa = arg;
 	enum bt_hook_id hook;
-	enum bt_form form;
+	struct bt_layout layout;
 	int exact, i;
 
 	if (strncmp(name, "_ZN2tt", 6) && strncmp(name, "_ZNK2tt", 7) && strncmp(name, "_ZN4ttnn", 8))
 		return;
-	if (bt_match_symbol(name, &hook, &form, &exact))
+	if (bt_match_symbol(name, &hook, &layout, &exact))
 		return;
 	if (exact) {
 		if (sa->report)
@@ -211,9 +345,12 @@ static void match_cb(const struct bt_module *m, const char *name, uint64_t addr,
 		if (npatched == NTRAMP || strlen(name) >= sizeof patched[0].symbol)
 			return;
 		patched[i].hook = hook;
-		patched[i].form = form;
+		patched[i].layout = layout;
 		patched[i].real = (void *)(uintptr_t)addr;
 		strcpy(patched[i].symbol, name);
+		for (int f = 0; f < layout.nfields; f++)
+			if (layout.f[f].src == BT_SRC_CHIP_ID)
+				vcall_setup_in(&patched[i].vcall, name, m);
 		npatched++;
 	}
 	if (sa->report)

@@ -236,6 +236,8 @@ int bt_start(void)
 	pthread_mutex_lock(&start_lock);
 	if (atomic_load(&bt_state) == BT_IDLE) {
 		int fd = create_trace_file();
+		if (fd >= 0 && (fd = bt_tracefd_adopt(fd, trace_path)) < 0)
+			bt_give_up("cannot use", errno);
 		if (fd >= 0 && bt_writer_open(fd) == 0) {
 			trace_fd = fd;
 			started_pid = getpid();
@@ -253,7 +255,7 @@ int bt_start(void)
 			bt_flusher_start();
 			bt_config_say();
 		} else if (fd >= 0) {
-			close(fd);
+			bt_tracefd_release();
 			bt_give_up("cannot start compression for", ENOMEM);
 		}
 	}
@@ -307,17 +309,28 @@ void bt_finish(int clean)
 
 /* --- process boundaries ------------------------------------------------ */
 
-static void fork_prepare(void) { pthread_mutex_lock(&start_lock); }
-static void fork_parent(void) { pthread_mutex_unlock(&start_lock); }
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&start_lock);
+	bt_threads_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+	bt_threads_fork_done();
+	pthread_mutex_unlock(&start_lock);
+}
 
 /* The child has one thread: whatever locks other threads held are reset,
- * their buffered events belong to the parent's file.  The child starts a
- * file of its own at its first hooked event. */
+ * their buffered events belong to the parent's file.  Until the end of
+ * this handler the thread records nothing (thread.c, fork): what it frees
+ * here goes straight to libc.  The child starts a file of its own at its
+ * first hooked event. */
 static void fork_child(void)
 {
 	pthread_mutex_init(&start_lock, NULL);
 	if (trace_fd >= 0)
-		close(trace_fd);
+		bt_tracefd_release(); /* its number may be the program's file now */
 	trace_fd = -1;
 	trace_path[0] = 0;
 	bt_writer_reset_after_fork();
@@ -331,6 +344,7 @@ static void fork_child(void)
 	atomic_store(&said_give_up, 0);
 	if (atomic_load(&bt_state) != BT_IDLE && !bt_cfg.disabled)
 		atomic_store(&bt_state, BT_IDLE);
+	bt_threads_fork_done();
 }
 
 __attribute__((constructor)) static void bt_init(void)
@@ -408,16 +422,30 @@ EXEC_WRAPPER(execvpe, (const char *p, char *const a[], char *const e[]), (p, a, 
 EXEC_WRAPPER(fexecve, (int fd, char *const a[], char *const e[]), (fd, a, e),
 	     int, char *const *, char *const *)
 
-/* The execl family is variadic: collect the arguments and use execve. */
+/* The execl family is variadic: collect the arguments and use execve.
+ * Every argument, however many: counted first, then into an array on the
+ * stack, as glibc does (no malloc: a vfork child or a signal handler may
+ * call exec).  execle's environment is the pointer after the NULL. */
 extern char **environ;
 static int execl_common(const char *path, const char *arg0, va_list ap, int kind)
 {
-	char *argv[1024];
+	va_list count;
+	size_t n = 1;
 	char **envp = environ;
-	int n = 0;
-	argv[n++] = (char *)arg0;
-	while (arg0 && n < 1023 && (argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
+	va_copy(count, ap);
+	while (arg0 && va_arg(count, char *) != NULL)
+		if (++n > INT_MAX) {
+			va_end(count);
+			errno = E2BIG;
+			return -1;
+		}
+	va_end(count);
+	char *argv[n + 1];
+	argv[0] = (char *)arg0;
+	for (size_t i = 1; i < n; i++)
+		argv[i] = va_arg(ap, char *);
+	if (arg0)
+		(void)va_arg(ap, char *); /* the NULL */
 	argv[n] = NULL;
 	if (kind == 'e')
 		envp = va_arg(ap, char **);

@@ -310,13 +310,24 @@ static struct bt_unwinder *unwinder_of(struct bt_thread *t)
 }
 
 /* Our walker first (unwind.h); libunwind where it gives up.  A walk that
- * is frame for frame the thread's previous one has its id already. */
+ * is frame for frame the thread's previous one has its id already.  A
+ * walk through a signal frame marks the thread's call as one made in a
+ * handler (no_loader: see bt_thread_no_loader); where our walker gives up
+ * beyond such a frame it returns the stack cut there, as libunwind there
+ * could wait forever for the loader's lock, held by the code the signal
+ * interrupted.  With libunwind alone (BUFTRACE_UNWIND=libunwind), or
+ * where our walker gives up before any signal frame, a handler is not
+ * recognised. */
 uint32_t bt_stack_capture_t(struct bt_thread *t)
 {
 	void *ips[BT_WALK_MAX];
 	struct bt_unwinder *u;
 	int n, same = 0, max = bt_cfg.depth + 16;
 	uint32_t id;
+	/* inside dlclose while it unmaps (no walk then): a handler that
+	 * interrupted it, or a destructor it runs; a scan can wait either way */
+	if (t)
+		t->no_loader = bt_modules_unmapping();
 	if (!walk_ok())
 		return 0;
 	u = unwinder_of(t);
@@ -324,6 +335,7 @@ uint32_t bt_stack_capture_t(struct bt_thread *t)
 		/* the previous walk's id is of this generation of the table
 		 * (a fork child starts a new one): else the frames are needed */
 		n = bt_unwind(u, ips, max, t->walk_gen == generation ? &same : NULL);
+		t->no_loader = (bt_unwind_flags(u) & BT_UNWIND_SIGNAL) != 0;
 		if (n >= 0) {
 			if (same)
 				return t->walk_stack;

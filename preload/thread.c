@@ -276,10 +276,45 @@ int bt_thread_reentered(void)
 	return busy || (self && self->in_hook);
 }
 
+/* --- fork ----------------------------------------------------------------
+ *
+ * From our prepare handler to our parent or child handler the forking
+ * thread is busy (FORK_BUSY): in the child, until every lock and map is
+ * reset, nothing records, so a free there (the parent's zstd context, or
+ * another library's child handler) never takes a lock that a thread gone
+ * with the fork held, such as its block map's spinlock.  In the parent
+ * nothing is held that recording needs (only the session's start lock,
+ * which a registered thread never takes), so it records as usual. */
+#define FORK_BUSY (1 << 20)
+static BT_TLS pid_t fork_pid;
+
+void bt_threads_fork_prepare(void)
+{
+	fork_pid = getpid();
+	busy += FORK_BUSY;
+}
+
+void bt_threads_fork_done(void)
+{
+	busy -= FORK_BUSY;
+	fork_pid = 0;
+}
+
+/* busy, but perhaps only with a fork, and still in the parent */
+static int fork_window_in_parent(void)
+{
+	return busy == FORK_BUSY && self && getpid() == fork_pid;
+}
+
+int bt_thread_no_loader(void)
+{
+	return self && self->no_loader;
+}
+
 struct bt_thread *bt_thread_enter(void)
 {
 	struct bt_thread *t = self;
-	if (busy)
+	if (__builtin_expect(busy, 0) && !fork_window_in_parent())
 		return NULL;
 	if (t) {
 		if (t->in_hook || atomic_load_explicit(&bt_state, memory_order_relaxed) != BT_ON)
@@ -545,21 +580,25 @@ void bt_threads_sum_counts(uint64_t *out)
 }
 
 /* After fork only the calling thread exists.  Every other thread's state
- * is marked free; all buffered events are the parent's and are dropped. */
+ * is marked free; all buffered events are the parent's and are dropped.
+ * Every chunk goes back to the pool: one that a thread was handing to the
+ * queue at the fork is in both places, and a chunk owned twice is written
+ * over and over (after bt_writer_reset_after_fork). */
 void bt_threads_reset_after_fork(void)
 {
 	for (struct bt_thread *t = atomic_load(&bt_all_threads); t; t = t->next) {
 		atomic_store(&t->active, 0);
 		atomic_store(&t->steal, STEAL_NONE);
 		if (t->chunk)
-			t->chunk->len = 0;
+			bt_chunk_reclaim_after_fork(t->chunk);
+		t->chunk = NULL;
 		memset(t->counts, 0, sizeof t->counts);
 		t->in_hook = 0;
 		atomic_store(&t->exited, 1);
 	}
 	self = NULL;
 	starting = 0;
-	busy = 0;
+	busy = FORK_BUSY; /* until bt_threads_fork_done */
 	atomic_store(&bt_unrecorded_signal, 0);
 	key_once = (pthread_once_t)PTHREAD_ONCE_INIT;
 }

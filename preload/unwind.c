@@ -22,6 +22,21 @@
 #define R_LAST 4u       /* return address undefined: the outermost frame */
 #define R_CFA_RBP 8u    /* CFA = RBP + offset (else RSP + offset) */
 #define R_RBP_SAVED 16u /* RBP restored from CFA + offset (else kept) */
+#define R_SIGRETURN 64u /* the kernel's sigreturn trampoline: a signal frame */
+/* A rule cache key with this bit is a PC looked up as it is (the
+ * interrupted PC of a signal frame), not as a return address. */
+#define K_EXACT (1ull << 63)
+
+/* Where the interrupted registers are in the ucontext_t that the
+ * trampoline's SP points at (struct rt_sigframe after its pretcode):
+ * uc_mcontext.gregs[] starts at 40; REG_RBP 10, REG_RSP 15, REG_RIP 16.
+ * (Numbers, not <ucontext.h>: its REG_ names clash with DWARF's here.) */
+enum { UC_RBP = 40 + 10 * 8, UC_RSP = 40 + 15 * 8, UC_RIP = 40 + 16 * 8 };
+
+/* glibc's __restore_rt, the sa_restorer every handler returns to:
+ * mov $0xf,%rax (rt_sigreturn); syscall.  libunwind knows a signal frame
+ * by these bytes too. */
+static const uint8_t sigreturn_code[9] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
 
 static inline int32_t r_cfa_off(uint64_t r)
 {
@@ -379,10 +394,11 @@ static const uint8_t *find_fde(uint64_t pc)
 }
 
 /* The rule of the frame whose return address is ra: the row that covers
- * the call instruction, ra - 1. */
-static uint64_t compute_rule(uint64_t ra)
+ * the call instruction, ra - 1; with K_EXACT in key, the row of the PC
+ * itself (a signal frame's interrupted PC has not made a call). */
+static uint64_t compute_rule(uint64_t key)
 {
-	const uint64_t give_up = R_SET | R_GIVE_UP, target = ra - 1;
+	const uint64_t ra = key & ~K_EXACT, give_up = R_SET | R_GIVE_UP, target = (key & K_EXACT) ? ra : ra - 1;
 	const uint8_t *fde = find_fde(target);
 	struct rd r;
 	struct cie c;
@@ -393,12 +409,20 @@ static uint64_t compute_rule(uint64_t ra)
 	if (!fde || record_at(fde, &r))
 		return give_up;
 	cie_off = (uint32_t)rd_fixed(&r, 4);
-	if (!cie_off || parse_cie(r.p - 4 - cie_off, &c) || c.signal)
+	if (!cie_off || parse_cie(r.p - 4 - cie_off, &c))
 		return give_up;
 	begin = rd_encoded(&r, c.fde_enc);
 	range = rd_encoded(&r, c.fde_enc & 0x0f);
 	if (r.bad || target < begin || target - begin >= range)
 		return give_up;
+	if (c.signal) {
+		/* a signal frame ('S'): modelled when it is the trampoline
+		 * itself (its FDE, from __restore_rt - 1, covers the bytes) */
+		if (range - (ra - begin) >= sizeof sigreturn_code &&
+		    !memcmp((const void *)(uintptr_t)ra, sigreturn_code, sizeof sigreturn_code))
+			return R_SET | R_SIGRETURN;
+		return give_up;
+	}
 	if (c.aug_z)
 		rd_skip(&r, rd_uleb(&r));
 	struct rd ci = { c.insn, c.end, 0 };
@@ -461,6 +485,7 @@ static const uint64_t nothing;
 struct bt_unwinder {
 	unsigned epoch;
 	int valid, n, max, truncated;
+	unsigned flags; /* BT_UNWIND_* of the last walk */
 	/* the previous walk, by height: [0] is the outermost frame, so that a
 	 * walk that reuses the outer part rewrites only the inner one */
 	struct frame f[FRAMES];
@@ -479,7 +504,7 @@ struct bt_unwinder *bt_unwinder_new(void)
 
 static inline uint64_t rule_of(struct bt_unwinder *u, uint64_t ra)
 {
-	struct rule_slot *s = &u->rules[((ra * 0x9e3779b97f4a7c15ull) >> 52) & (RULES - 1)];
+	struct rule_slot *s = &u->rules[(((ra ^ (ra >> 60)) * 0x9e3779b97f4a7c15ull) >> 52) & (RULES - 1)];
 	if (__builtin_expect(s->ra == ra && s->rule, 1))
 		return s->rule;
 	s->rule = compute_rule(ra);
@@ -512,7 +537,7 @@ __attribute__((no_sanitize("address"))) static int still_read(const struct bt_un
 
 static inline int uses_rbp(uint64_t rule, int above)
 {
-	if (rule & R_LAST)
+	if (rule & (R_LAST | R_SIGRETURN))
 		return 0;
 	return (rule & R_CFA_RBP) || (!(rule & R_RBP_SAVED) && above);
 }
@@ -549,7 +574,10 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, int *same, const uint
 	uint64_t pc = regs[0], sp = regs[1], bp = regs[2];
 	unsigned epoch = atomic_load_explicit(&bt_dl_epoch, memory_order_relaxed);
 	int k = 0, j = 0, pn, reuse, truncated = 0, not_wanted;
+	uint64_t exact = 0; /* K_EXACT for the PC a signal interrupted */
 	struct end_reads end = { NOTHING, 0, NOTHING, 0 };
+
+	u->flags = 0;
 
 	if (same)
 		*same = 0;
@@ -597,7 +625,7 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, int *same, const uint
 			truncated = 1;
 			break;
 		}
-		uint64_t rule = rule_of(u, pc);
+		uint64_t rule = rule_of(u, pc | exact);
 		if (rule & R_GIVE_UP)
 			goto give_up;
 		struct frame *f = &u->nf[k++];
@@ -605,6 +633,23 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, int *same, const uint
 		f->sp = sp;
 		f->bp = bp;
 		f->rule = rule;
+		exact = 0;
+		if (rule & R_SIGRETURN) {
+			/* The trampoline's frame is one (as in unw_backtrace);
+			 * the next is the interrupted code, at its own registers,
+			 * perhaps on another stack (sigaltstack).  The walk no
+			 * longer climbs a stack by its words, so nothing from here
+			 * on is compared with or kept for another walk. */
+			u->flags |= BT_UNWIND_SIGNAL;
+			reuse = 0;
+			pc = word(sp + UC_RIP);
+			bp = word(sp + UC_RBP);
+			sp = word(sp + UC_RSP);
+			exact = K_EXACT;
+			if (pc < 0x4000 || !sp)
+				goto give_up;
+			continue;
+		}
 		if (rule & R_LAST) {
 			end.ra_at = NOTHING;
 			end.ra = 0;
@@ -632,7 +677,7 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, int *same, const uint
 	 * there is nothing, unless it was cut short: then RBP may matter. */
 	u->max = max;
 	u->truncated = truncated;
-	u->valid = 1;
+	u->valid = !(u->flags & BT_UNWIND_SIGNAL);
 	if (!truncated) {
 		end.bp_at = NOTHING;
 		end.bp = 0;
@@ -643,7 +688,18 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, int *same, const uint
 	return k;
 give_up:
 	u->valid = 0;
-	return -1;
+	if (!(u->flags & BT_UNWIND_SIGNAL))
+		return -1;
+	/* beyond a signal frame: the frames up to here, cut */
+	u->flags |= BT_UNWIND_CUT;
+	for (int i = 0; i < k; i++)
+		ips[i] = (void *)(uintptr_t)u->nf[i].pc;
+	return k;
+}
+
+unsigned bt_unwind_flags(const struct bt_unwinder *u)
+{
+	return u->flags;
 }
 
 /* Entry: the caller's PC (our return address), SP (just above it) and RBP

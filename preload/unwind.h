@@ -4,10 +4,19 @@
  * its caller's stack, innermost first (ips[0] is in the caller itself),
  * with the same values, the same first and the same last frame as
  * libunwind's unw_backtrace(ips, max) called from that place would.  It
- * returns how many, or -1 when a frame is beyond what it models (a signal
- * frame, a CFA or register rule given as a DWARF expression, code without
- * .eh_frame, an implausible stack pointer): the caller then walks with
- * libunwind, which handles those.  When it returns n >= 0 with *same set,
+ * returns how many, or -1 when a frame is beyond what it models (a CFA or
+ * register rule given as a DWARF expression, code without .eh_frame, an
+ * implausible stack pointer): the caller then walks with libunwind, which
+ * handles those.  A signal frame (the kernel's rt_sigframe under glibc's
+ * __restore_rt trampoline) it steps through itself, as unw_backtrace
+ * does: the trampoline's address is a frame, the interrupted PC the next
+ * (looked up as it is, not as a return address), then the interrupted
+ * code's callers.  bt_unwind_flags(u) then has BT_UNWIND_SIGNAL: the
+ * caller runs inside a signal handler, which may have interrupted the
+ * loader with its lock held, so it must not call dl_iterate_phdr, dlsym
+ * or libunwind.  So a walk that would give up beyond a signal frame
+ * returns the frames before that point instead, with BT_UNWIND_CUT.
+ * When it returns n >= 0 with *same set,
  * the frames are exactly those of u's previous walk and ips[] was not
  * written; with same NULL, ips[] is always written.
  *
@@ -27,7 +36,9 @@
  * nothing is read that the fresh walk would not read.
  *
  * The caches hold for one set of loaded objects: a dlopen or dlclose
- * (bt_dl_epoch) clears them.  u is the calling thread's own and is used
+ * (bt_dl_epoch) clears them.  A walk through a signal frame is not kept
+ * for reuse, and none reuses frames beyond one: there the walk no longer
+ * climbs one stack by the words it reads.  u is the calling thread's own and is used
  * only inside the recorder's re-entrancy guard. */
 #ifndef BT_UNWIND_H
 #define BT_UNWIND_H
@@ -35,5 +46,8 @@
 struct bt_unwinder;
 struct bt_unwinder *bt_unwinder_new(void); /* NULL when out of memory */
 int bt_unwind(struct bt_unwinder *u, void **ips, int max, int *same);
+#define BT_UNWIND_SIGNAL 1u /* the last walk went through a signal frame */
+#define BT_UNWIND_CUT 2u    /* ... and stopped beyond it where libunwind would go on */
+unsigned bt_unwind_flags(const struct bt_unwinder *u);
 
 #endif

@@ -52,7 +52,14 @@ static void write_all(const uint8_t *p, size_t n)
 	sigaddset(&xfsz, SIGXFSZ);
 	pthread_sigmask(SIG_BLOCK, &xfsz, &old);
 	while (n && wfd >= 0) {
-		ssize_t w = write(wfd, p, n);
+		/* never a descriptor the program has taken over (tracefd.c) */
+		int fd = bt_tracefd_get();
+		if (fd < 0) {
+			wfd = -1;
+			bt_give_up("the program took the trace's descriptor; cannot reopen", errno);
+			break;
+		}
+		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -417,6 +424,20 @@ void bt_flusher_start(void)
 		       strerror(err), bt_cfg.flush_ms);
 		atomic_store(&bt_flush_due, bt_now_ns() + interval_ns());
 	}
+}
+
+/* After fork, in the child: a chunk the thread state held.  A thread gone
+ * with the fork may have queued it without yet letting go of it (or the
+ * flusher may have been taking it): it may be in the pool already, and
+ * must not be twice.  Called after bt_writer_reset_after_fork. */
+void bt_chunk_reclaim_after_fork(struct bt_chunk *c)
+{
+	int n = 0;
+	for (struct bt_chunk *f = freelist; f && n <= allocated; f = f->next, n++)
+		if (f == c)
+			return;
+	c->next = freelist;
+	freelist = c;
 }
 
 void bt_writer_reset_after_fork(void)

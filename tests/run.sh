@@ -15,7 +15,7 @@ for t in $tests; do
 	name=$(basename "$t" .sh)
 	work=$(mktemp -d "${TMPDIR:-/tmp}/buftrace-test.XXXXXX")
 	start=$(date +%s)
-	out=$(cd "$work" && WORK="$work" timeout 300 sh "$t" 2>&1)
+	out=$(cd "$work" && WORK="$work" timeout "${TEST_TIMEOUT:-600}" sh "$t" 2>&1)
 	rc=$?
 	secs=$(( $(date +%s) - start ))
 	case $rc in

@@ -3,8 +3,10 @@
 # as libunwind's unw_backtrace, which it replaces on the hot path:
 #  1. tests/progs/unwind_cmp, built four ways (gcc -O2, -O0, frame
 #     pointers, clang), compares both walkers at every walk of changing
-#     call trees, threads, signal handlers and a makecontext stack: no
-#     difference, no walk of plain code given up, and walks that repeat
+#     call trees, threads, signal handlers (raised, and a timer's landing
+#     anywhere, also on an alternate signal stack) and a makecontext stack:
+#     no difference, no walk of plain code or through a signal frame given
+#     up, every handler's walk flagged as such, and walks that repeat
 #     the previous stack are recognised as such (the reuse path runs).
 #  2. End to end: the same programs recorded with the walker and with
 #     BUFTRACE_UNWIND=libunwind, address randomisation off, give every

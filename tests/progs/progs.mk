@@ -51,3 +51,5 @@ $(BUILD)/tests/libreload%.so: tests/progs/reload_lib.c
 	$(CC) -std=c11 -O2 -g -fPIC -shared -fno-stack-protector -DFRAME=$$(( $* * 3000 - 2000 )) $(CWARN) $< -o $@
 
 test-progs: $(TEST_PROGS) $(TEST_CXX_LIBS) $(TEST_CXX_PROGS) $(UNWIND_CMP) $(RELOAD_LIBS)
+# Signature libraries (t_decode_signature): real-shaped declarations need C++20's std::span.
+$(BUILD)/tests/libbtsig26.so $(BUILD)/tests/libbtsig25.so $(BUILD)/tests/libbtsigdrift.so: private PROG_CXXFLAGS += -std=c++20

@@ -3,9 +3,12 @@
  * between walks the ways real programs do: other call sites at the same
  * depth, deeper and shallower stacks, frames with a frame pointer and
  * dynamic stack (alloca), walks cut at the depth limit, threads, signal
- * handlers, a stack switch (swapcontext).  Every walk of both is compared;
- * the walker may give up (-1) but never differ, and in plain code (not
- * on a signal handler's or makecontext's stack) it may not give up.
+ * handlers (raised, and a timer's interrupting any instruction of the
+ * walks, on the thread's stack and on an alternate one), a stack switch
+ * (swapcontext).  Every walk of both is compared; the walker may give up
+ * (-1) but never differ, in plain code and through signal frames it may
+ * not give up (nor cut a walk: BT_UNWIND_CUT), and a walk from a handler
+ * must say it went through a signal frame (BT_UNWIND_SIGNAL).
  * Usage: unwind_cmp [ROUNDS]; prints the counts of each phase, exits 1 on
  * a difference or a walk given up in plain code. */
 #include <alloca.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <ucontext.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -27,7 +31,8 @@ static _Thread_local struct bt_unwinder *uw;
 static _Thread_local unsigned long seed;
 static _Thread_local void *last[MAXW];
 static _Thread_local int last_n = -1;
-static atomic_long walks, gave_up, reused_same, bad;
+static atomic_long walks, gave_up, reused_same, bad, sig_walks, sig_unflagged;
+static volatile sig_atomic_t in_handler;
 static volatile int sink;
 
 static unsigned rnd(void)
@@ -56,6 +61,16 @@ __attribute__((noinline)) static void check(int max)
 	na = unw_backtrace(a, max);
 	nb = bt_unwind(uw, b, max, &same);
 	atomic_fetch_add(&walks, 1);
+	if (in_handler) {
+		atomic_fetch_add(&sig_walks, 1);
+		/* (a walk cut at the depth limit before the frame is not flagged) */
+		if (!(bt_unwind_flags(uw) & BT_UNWIND_SIGNAL) && nb == max)
+			;
+		else if (!(bt_unwind_flags(uw) & BT_UNWIND_SIGNAL) && nb >= 0)
+			atomic_fetch_add(&sig_unflagged, 1);
+	}
+	if (nb >= 0 && (bt_unwind_flags(uw) & BT_UNWIND_CUT))
+		nb = -1; /* a cut walk is one given up */
 	if (nb < 0) {
 		atomic_fetch_add(&gave_up, 1);
 		last_n = -1;
@@ -132,7 +147,55 @@ static void rounds(long n)
 static void on_signal(int sig)
 {
 	(void)sig;
+	in_handler = 1;
 	tree(3, MAXW);
+	in_handler = 0;
+}
+
+/* a timer's signal lands anywhere in the walks (in unw_backtrace, in the
+ * walker, in a prologue): the interrupted PC is no return address */
+static void on_timer(int sig)
+{
+	(void)sig;
+	/* the handler has a walker of its own, as a hooked call from a
+	 * handler that interrupted the recorder is not recorded: the one of
+	 * the interrupted walk is left as it was */
+	static _Thread_local struct bt_unwinder *huw;
+	static _Thread_local void *saved[MAXW];
+	struct bt_unwinder *keep = uw;
+	int keep_n = last_n;
+	if (in_handler)
+		return;
+	if (!huw)
+		huw = bt_unwinder_new();
+	in_handler = 1;
+	memcpy(saved, last, sizeof saved);
+	uw = huw;
+	last_n = -1;
+	tree(2, MAXW);
+	uw = keep;
+	last_n = keep_n;
+	memcpy(last, saved, sizeof saved);
+	in_handler = 0;
+}
+
+static void timer_rounds(long n, int altstack)
+{
+	static char alt[1 << 16];
+	struct sigaction sa;
+	struct itimerval it = { { 0, 200 }, { 0, 200 } };
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_timer;
+	sa.sa_flags = SA_RESTART | (altstack ? SA_ONSTACK : 0);
+	if (altstack) {
+		stack_t ss = { .ss_sp = alt, .ss_size = sizeof alt };
+		sigaltstack(&ss, NULL);
+	}
+	sigaction(SIGPROF, &sa, NULL);
+	setitimer(ITIMER_PROF, &it, NULL);
+	rounds(n);
+	memset(&it, 0, sizeof it);
+	setitimer(ITIMER_PROF, &it, NULL);
 }
 
 static void *thread_main(void *arg)
@@ -181,7 +244,10 @@ int main(int argc, char **argv)
 		raise(SIGUSR1);
 		rounds(10);
 	}
+	timer_rounds(n / 8, 0);
+	timer_rounds(n / 8, 1);
 	phase("signals");
+	long sig_gave_up = (long)gave_up - plain_gave_up;
 	/* another stack: the previous walk's frames are elsewhere */
 	getcontext(&side_ctx);
 	side_ctx.uc_stack.ss_sp = side_stack;
@@ -191,9 +257,15 @@ int main(int argc, char **argv)
 	swapcontext(&main_ctx, &side_ctx);
 	rounds(100);
 	phase("makecontext");
-	printf("walks %ld gave_up %ld same %ld differences %ld\n", (long)walks, (long)gave_up, (long)reused_same,
-	       (long)bad);
+	printf("walks %ld gave_up %ld same %ld differences %ld in_handlers %ld\n", (long)walks, (long)gave_up,
+	       (long)reused_same, (long)bad, (long)sig_walks);
+	if (sig_gave_up)
+		fprintf(stderr, "unwind_cmp: %ld walks through signal frames given up or cut\n", sig_gave_up);
+	if (sig_unflagged)
+		fprintf(stderr, "unwind_cmp: %ld walks from a handler not flagged BT_UNWIND_SIGNAL\n", (long)sig_unflagged);
+	if (sig_walks < 50)
+		fprintf(stderr, "unwind_cmp: only %ld walks from signal handlers\n", (long)sig_walks);
 	if (plain_gave_up)
 		fprintf(stderr, "unwind_cmp: %ld walks of plain code given up\n", plain_gave_up);
-	return bad || plain_gave_up ? 1 : 0;
+	return bad || plain_gave_up || sig_gave_up || sig_unflagged || sig_walks < 50 ? 1 : 0;
 }
