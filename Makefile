@@ -17,7 +17,7 @@ COMMON_SRCS   := common/trace_format.c common/hook_table.c common/sigdecode.c
 PRELOAD_SRCS  := $(filter-out preload/probes_malloc.c,$(wildcard preload/*.c))
 ANALYZER_SRCS := analyzer/main.c analyzer/cmd_record.c analyzer/cmd_dump.c analyzer/cmd_report.c analyzer/cmd_diff.c analyzer/cmd_hooks.c \
                  analyzer/trace_reader.c analyzer/json.c analyzer/model.c analyzer/leaks.c analyzer/groups.c analyzer/symbolize.c \
-                 analyzer/xalloc.c
+                 analyzer/xalloc.c analyzer/timeline.c analyzer/report_html.c analyzer/report_perfetto.c
 ANALYZER_LIBS := -ldw -lelf -lzstd -lstdc++ -lpthread
 
 LIB  := $(BUILD)/lib/buftrace/libbuftrace.so
@@ -25,7 +25,7 @@ LIB  := $(BUILD)/lib/buftrace/libbuftrace.so
 MLIB := $(BUILD)/lib/buftrace/libbuftrace-malloc.so
 BIN  := $(BUILD)/bin/buftrace
 
-.PHONY: all deps demo test test-scale install clean fixtures test-progs
+.PHONY: all deps demo test test-scale test-html screenshot install clean fixtures test-progs
 all: $(BUILD)/.deps $(LIB) $(MLIB) $(BIN)
 
 # Installs missing Debian packages as root, else prints the apt-get line.
@@ -53,9 +53,18 @@ $(MLIB): $(patsubst %.c,$(BUILD)/obj/%.pic.o,$(PRELOAD_SRCS) $(COMMON_SRCS) prel
 	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL) -Wl,-z,now -Wl,--no-undefined \
 	    -lunwind -lzstd -ldl -lpthread
 
-$(BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(ANALYZER_SRCS) $(COMMON_SRCS))
+$(BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(ANALYZER_SRCS) $(COMMON_SRCS)) $(BUILD)/obj/page_assets.o
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(ANALYZER_LIBS)
+
+# the html report's CSS and JS, compiled in as strings
+PAGE_ASSETS_C := $(BUILD)/gen/page_assets.c
+$(PAGE_ASSETS_C): analyzer/html/page.css analyzer/html/page.js scripts/embed.sh
+	@mkdir -p $(dir $@)
+	scripts/embed.sh bt_page_css analyzer/html/page.css bt_page_js analyzer/html/page.js > $@
+$(BUILD)/obj/page_assets.o: $(PAGE_ASSETS_C) | $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 -include tests/fixtures/fixtures.mk
 -include tests/tools/tools.mk
@@ -73,6 +82,16 @@ test: all fixtures test-progs symtools fixtures-zdebug
 # a report over 3000 traces: under 30 s and 500 MB (about a minute)
 test-scale: all fixtures
 	@tests/run.sh $(BUILD) tests/scale/t_*.sh
+
+# the html report in headless Chromium (installs Debian's chromium)
+test-html: all fixtures
+	@scripts/deps.sh chromium
+	@tests/run.sh $(BUILD) tests/html/t_*.sh
+
+# docs/html-report.png, the README's picture of the demo's page
+screenshot: all fixtures
+	@scripts/deps.sh chromium
+	@scripts/screenshot.sh $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/buftrace \

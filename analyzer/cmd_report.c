@@ -6,6 +6,7 @@
  * machines (docs/report-schema.md), folded stacks for flame graphs, and
  * exit status 3 with --fail-on-survivors for CI gates. */
 #include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,22 +18,24 @@
 #include "json.h"
 #include "leaks.h"
 #include "report.h"
+#include "report_html.h"
 #include "trace_format.h"
 #include "xalloc.h"
 
-enum format { FMT_TEXT, FMT_JSON, FMT_FOLDED };
+enum format { FMT_TEXT, FMT_JSON, FMT_FOLDED, FMT_HTML, FMT_PERFETTO };
 
 struct opts {
 	enum format format;
 	int fail_on_survivors, color, width;
+	const char *output; /* -o FILE, html and perfetto */
 };
 
 static const char *B = "", *Y = "", *D = "", *R = "";
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: buftrace report [--format text|json|folded] [--fail-on-survivors]\n"
-		   "                       [--color auto|always|never] [TRACE|DIR ...]\n"
+	fprintf(f, "usage: buftrace report [--format text|json|folded|html|perfetto] [-o FILE]\n"
+		   "                       [--fail-on-survivors] [--color auto|always|never] [TRACE|DIR ...]\n"
 		   "  With no TRACE: the traces of the last `buftrace record` run in this directory\n"
 		   "  (listed in ./buftrace.last), else every buftrace.*.zst here.\n"
 		   "  Exit status: 0 ok, 1 bad input, 2 usage, 3 survivors (with --fail-on-survivors).\n");
@@ -612,6 +615,7 @@ struct run {
 	int nproc;        /* processes listed (json) or printed (text) */
 	uint64_t count, bytes, ngroups, ndang, nanom;
 	int survivors;
+	struct picture *pic; /* html or perfetto: written at the end */
 	char **errors;    /* damage, said after the output */
 	size_t nerrors;
 };
@@ -779,6 +783,9 @@ static void one_process(struct run *r, struct model *m, int opened)
 		json_process(r, m, sg, nsg, dg, ndg);
 	} else if (r->o->format == FMT_FOLDED) {
 		print_folded(sg, nsg);
+	} else if (r->o->format == FMT_HTML || r->o->format == FMT_PERFETTO) {
+		if (opened && (m->pid || !m->error || m->nrecords))
+			(r->o->format == FMT_HTML ? html_add : perfetto_add)(r->pic, m, sg, nsg, dg, ndg);
 	} else if (opened && (m->pid || !m->error || m->nrecords)) {
 		print_text(r->o, m, sg, nsg, dg, ndg);
 		r->nproc++;
@@ -796,9 +803,26 @@ static void one_process(struct run *r, struct model *m, int opened)
 	groups_free(dg, ndg);
 }
 
+/* The html page or Perfetto JSON, to -o FILE or stdout. */
+static int write_picture(const struct opts *o, struct picture *pic)
+{
+	FILE *out = o->output && strcmp(o->output, "-") ? fopen(o->output, "w") : stdout;
+	int rc;
+	if (!out) {
+		fprintf(stderr, "buftrace report: %s: cannot write: %s\n", o->output, strerror(errno));
+		return -1;
+	}
+	rc = (o->format == FMT_HTML ? html_finish : perfetto_finish)(pic, out);
+	if (out != stdout && fclose(out))
+		rc = -1;
+	if (rc)
+		fprintf(stderr, "buftrace report: %s: write failed\n", o->output ? o->output : "stdout");
+	return rc;
+}
+
 int cmd_report(int argc, char **argv)
 {
-	struct opts o = { FMT_TEXT, 0, -1, 100 };
+	struct opts o = { FMT_TEXT, 0, -1, 100, NULL };
 	char **files = NULL, **args = calloc((size_t)argc + 1, sizeof *args);
 	int nargs = 0, nfiles, bad = 0, progress;
 	struct run run;
@@ -818,11 +842,17 @@ int cmd_report(int argc, char **argv)
 				o.format = FMT_JSON;
 			else if (!strcmp(f, "folded"))
 				o.format = FMT_FOLDED;
+			else if (!strcmp(f, "html"))
+				o.format = FMT_HTML;
+			else if (!strcmp(f, "perfetto"))
+				o.format = FMT_PERFETTO;
 			else {
-				fprintf(stderr, "buftrace report: unknown format '%s' (text, json, folded)\n", f);
+				fprintf(stderr, "buftrace report: unknown format '%s' (text, json, folded, html, perfetto)\n", f);
 				free(args);
 				return EXIT_USAGE;
 			}
+		} else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc) {
+			o.output = argv[++i];
 		} else if (!strcmp(a, "--fail-on-survivors")) {
 			o.fail_on_survivors = 1;
 		} else if (!strcmp(a, "--color") && i + 1 < argc) {
@@ -836,6 +866,11 @@ int cmd_report(int argc, char **argv)
 		} else {
 			args[nargs++] = argv[i];
 		}
+	}
+	if (o.output && o.format != FMT_HTML && o.format != FMT_PERFETTO) {
+		fprintf(stderr, "buftrace report: -o is for --format html and perfetto\n");
+		free(args);
+		return EXIT_USAGE;
 	}
 	nfiles = collect_traces(nargs, args, &files);
 	free(args);
@@ -856,6 +891,8 @@ int cmd_report(int argc, char **argv)
 	run.o = &o;
 	if (o.format == FMT_JSON && run_open(&run))
 		return EXIT_BAD_INPUT;
+	if (o.format == FMT_HTML || o.format == FMT_PERFETTO)
+		run.pic = o.format == FMT_HTML ? html_new() : perfetto_new();
 	/* one symbolizer for the whole run; NULL (libelf unusable): each
 	 * model tries its own */
 	sym = sym_new();
@@ -887,6 +924,8 @@ int cmd_report(int argc, char **argv)
 	else if (o.format == FMT_TEXT && run.nproc > 1)
 		printf("%sAll %d processes:%s %" PRIu64 " buffers (%" PRIu64 " bytes) outlived their device\n", B, run.nproc, R,
 		       run.count, run.bytes);
+	if (run.pic && write_picture(&o, run.pic))
+		bad = 1;
 	fflush(stdout);
 	for (size_t i = 0; i < run.nerrors; i++) {
 		fprintf(stderr, "buftrace: %s\n", run.errors[i]);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "leaks.h"
+#include "timeline.h"
 #include "model.h"
 #include "xalloc.h"
 #include "trace_format.h"
@@ -187,9 +188,51 @@ static void keep(struct model *m, struct buffer *b)
 	*pp = b;
 }
 
+static struct timeline *timeline_of(struct model *m)
+{
+	if (!m->timeline) {
+		m->timeline = xcalloc(1, sizeof *m->timeline);
+		timeline_init(m->timeline, m->start_ns, TL_BUCKETS);
+		m->by_stack = xcalloc(1, sizeof *m->by_stack);
+		timeline_init(m->by_stack, m->start_ns, TL_STACK_BUCKETS);
+	}
+	return m->timeline;
+}
+
+/* Heap size over time (malloc probes).  Probe events come in arrival
+ * order, not time order across threads: a sample is as close as that. */
+static void heap_sample(struct model *m, uint64_t ts)
+{
+	if (m->leaks)
+		timeline_set(timeline_of(m), TL_HOST_HEAP, 5, ts, (int64_t)m->leaks->live.bytes, (int64_t)m->leaks->live.live);
+}
+
+/* The timeline counts a buffer's size on its device and type while its
+ * memory is allocated (the survivors' rule: not deallocated). */
+static void tl_sync(struct model *m, struct buffer *b, uint64_t ts, int gone)
+{
+	int64_t want = gone || b->deallocated ? 0 : (int64_t)b->size;
+	uint64_t stack = (uint64_t)b->create_pystack << 32 | b->create_stack;
+	if (b->tl_bytes &&
+	    (b->tl_dev != b->device || b->tl_type != b->type || b->tl_stack != stack || want != b->tl_bytes)) {
+		timeline_add(m->timeline, b->tl_dev, b->tl_type, ts, -b->tl_bytes, -1);
+		timeline_add(m->by_stack, b->tl_stack, 0, ts, -b->tl_bytes, -1);
+		b->tl_bytes = 0;
+	}
+	if (want && !b->tl_bytes) {
+		timeline_add(timeline_of(m), b->device, b->type, ts, want, 1);
+		timeline_add(m->by_stack, stack, 0, ts, want, 1);
+		b->tl_bytes = want;
+		b->tl_dev = b->device;
+		b->tl_type = b->type;
+		b->tl_stack = stack;
+	}
+}
+
 /* The object is gone: keep it if it outlived its device, else forget it. */
 static void finish(struct model *m, struct buffer *b, enum fate fate, uint64_t ts, uint32_t stack)
 {
+	tl_sync(m, b, ts, 1);
 	live_remove(m, b);
 	b->fate = fate;
 	b->destroyed_ns = ts;
@@ -264,6 +307,7 @@ static struct buffer *buffer_for(struct model *m, struct thread *t, const struct
 	if (t->mb_depth > 0 && !b->mesh_buffer)
 		b->mesh_buffer = t->mb_stack[t->mb_depth - 1 < 8 ? t->mb_depth - 1 : 7];
 	live_insert(m, b);
+	tl_sync(m, b, e->ts, 0);
 	return b;
 }
 
@@ -369,6 +413,7 @@ static void release(struct model *m, struct thread *t, const struct ev *e, uint6
 	/* Buffer::deallocate returns at once when owns_data is false */
 	if (hook != BT_HOOK_BUFFER_DEALLOCATE || b->owns_data == 1)
 		b->deallocated = 1;
+	tl_sync(m, b, e->ts, 0);
 }
 
 static void on_event(struct model *m, const struct ev *e)
@@ -385,6 +430,7 @@ static void on_event(struct model *m, const struct ev *e)
 		return;
 	if (hook == BT_HOOK_MALLOC || hook == BT_HOOK_FREE) {
 		leaks_event(m, hook, e->flags, e->stack, a, e->nargs);
+		heap_sample(m, e->ts);
 		return;
 	}
 	/* a hook recorded at entry has an exit event only when an exception
@@ -522,6 +568,8 @@ static void on_event(struct model *m, const struct ev *e)
 			tmp.created_ns = e->ts;
 			t->pending_buf = tmp;
 			t->pending = 1;
+		} else {
+			tl_sync(m, b, e->ts, 0);
 		}
 		break;
 	}
@@ -587,6 +635,7 @@ static void on_event(struct model *m, const struct ev *e)
 				if (b->registered && b->allocator == a[0] && !b->deallocated) {
 					b->deallocated = 1;
 					b->released_bulk = 1;
+					tl_sync(m, b, e->ts, 0);
 				}
 		break;
 	case BT_HOOK_BUFFER_DESTROY:
@@ -783,6 +832,7 @@ static int on_record(struct model *m, const struct tr_record *rec, const struct 
 				/* compact probe events: no seq, no order needed */
 				m->nevents++;
 				leaks_event(m, e->hook - BT_TR_PROBE_HOOK, e->flags, e->stack, e->args, e->nargs);
+				heap_sample(m, e->ts);
 				continue;
 			}
 			if (!p->held && p->seq_started && e->seq == p->next_seq) {
@@ -1230,6 +1280,12 @@ void model_free(struct model *m)
 	if (m->sym && m->own_sym)
 		sym_free(m->sym);
 	leaks_free(m);
+	if (m->timeline)
+		timeline_free(m->timeline);
+	if (m->by_stack)
+		timeline_free(m->by_stack);
+	free(m->timeline);
+	free(m->by_stack);
 	memset(m, 0, sizeof *m);
 }
 

@@ -81,6 +81,9 @@ struct buffer {
 	uint64_t close_obj;
 	int close_hook;       /* the outermost close call in progress */
 	enum fate fate;
+	int64_t tl_bytes;     /* counted on the timeline, on tl_dev / tl_type / tl_stack */
+	uint64_t tl_dev, tl_stack;
+	int tl_type;
 	struct buffer *hnext; /* live hash chain */
 	struct buffer *next;  /* kept list */
 };
@@ -121,6 +124,8 @@ struct model {
 	char *warnings[32];
 	int nwarnings;
 	struct leaks *leaks;      /* malloc probe events (leaks.h), NULL if none */
+	struct timeline *timeline; /* live bytes over time (timeline.h), NULL if none */
+	struct timeline *by_stack; /* the same per creation stack, coarser */
 	int own_sym;              /* sym is this model's, freed with it */
 	/* several processes in one file (concatenated traces): which one
 	 * this is, 1-based, and the stream offset of its "BUFTRACE" */

@@ -23,3 +23,7 @@ rc=$?
 set -e
 # 3 means: survivors found, which is what the demo shows.
 [ $rc = 0 ] || [ $rc = 3 ]
+echo
+echo "== buftrace report --format html"
+"$BUILD/bin/buftrace" report --format html -o "$out/report.html" "$out"/buftrace.*.zst
+echo "open $out/report.html in a browser"

@@ -10,7 +10,7 @@ FUZZ_CC ?= clang
 FUZZ_DIR := $(BUILD)/fuzz
 # the analyzer as the top Makefile lists it, but main.c (fuzz_reader.c
 # stands in for what it defines)
-FUZZ_SRCS := tests/fuzz/fuzz_reader.c $(filter-out analyzer/main.c,$(ANALYZER_SRCS)) $(COMMON_SRCS)
+FUZZ_SRCS := tests/fuzz/fuzz_reader.c $(filter-out analyzer/main.c,$(ANALYZER_SRCS)) $(COMMON_SRCS) $(PAGE_ASSETS_C)
 FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Icommon -Ianalyzer
 
 $(FUZZ_DIR)/fuzz_reader: $(FUZZ_SRCS) $(wildcard analyzer/*.h common/*.h common/*.def)

@@ -1,0 +1,35 @@
+#!/bin/sh
+# The demo's html report in real headless Chromium (make test-html, which
+# installs Debian's chromium): the page loads with no console message,
+# its timeline shows the 12288 bytes of L1 left on chip 0 after the
+# close, clicking a survivor opens its stack and hovering a chart shows
+# a tooltip (the page's #selftest does both and records the result in
+# the DOM), and a screenshot is written to $BUILD/html/demo.png.
+. "$TESTLIB/common.sh"
+. "$TESTLIB/demo_record.sh"
+need_fixture gnu
+CHROMIUM=$(command -v chromium || command -v chromium-browser) || skip "chromium not installed (make test-html installs it)"
+record_demo "$WORK/d" || fail "record of the demo failed"
+"$BUFTRACE" report --format html -o "$WORK/page.html" "$WORK"/d/buftrace.*.zst || fail "report --format html failed"
+chrome() {
+	HOME="$WORK" timeout 120 "$CHROMIUM" --headless=new --disable-gpu --no-sandbox --hide-scrollbars \
+		--no-first-run --enable-logging=stderr --v=0 --virtual-time-budget=5000 "$@"
+}
+chrome --window-size=1280,1600 --dump-dom "file://$WORK/page.html#selftest" > "$WORK/dom.html" 2> "$WORK/log" ||
+	{ tail -5 "$WORK/log"; fail "chromium failed"; }
+# console messages of any level: the page writes none
+if grep 'CONSOLE' "$WORK/log"; then
+	fail "the page wrote to the console"
+fi
+body=$(grep -o '<body[^>]*>' "$WORK/dom.html")
+case $body in *'data-rendered="1"'*) ;; *) fail "page did not render: $body" ;; esac
+case $body in *data-error*) fail "page error: $body" ;; esac
+case $body in *'data-selftest="open stack-visible frames='*' hover-ok"'*) ;; *) fail "clicking a survivor: $body" ;; esac
+chip0=$(grep -o '<div class="chart" data-device="chip 0"[^>]*>' "$WORK/dom.html")
+case $chip0 in *'data-after-close-l1="12288"'*'data-survivors-l1="12288"'*) ;;
+	*) fail "chip 0 after the close: $chip0" ;; esac
+mkdir -p "$BUILD/html"
+rm -f "$BUILD/html/demo.png"
+chrome --window-size=1280,1100 --screenshot="$BUILD/html/demo.png" "file://$WORK/page.html" 2> "$WORK/log2" > /dev/null
+[ -s "$BUILD/html/demo.png" ] || { tail -5 "$WORK/log2"; fail "no screenshot"; }
+echo "page OK in $("$CHROMIUM" --version 2>/dev/null); screenshot $BUILD/html/demo.png"
