@@ -86,9 +86,16 @@ static void counters(struct picture *p, struct model *m)
 			uint64_t b0 = m->start_ns + (uint64_t)i * tl->width;
 			if (last[i] == carry && peak[i] == carry)
 				continue;
-			if (peak[i] != last[i]) {
+			if (peak[i] > last[i] && peak[i] > carry) {
+				/* a spike inside the bucket, above both its ends (the
+				 * peak only counts values after the bucket's own events,
+				 * so a fall from carry has peak < carry: no sample, or
+				 * the fall would show before it happened).  Placed at the
+				 * bucket's start, just after the previous end sample: a
+				 * mid-bucket sample could land after a close in the
+				 * same bucket and show bytes the close had released. */
 				fprintf(o, "%s{\"name\":\"%s\",\"ph\":\"C\",\"pid\":%" PRIu64 ",\"tid\":%" PRIu64 ",\"ts\":", sep(p), name, m->pid, m->pid);
-				put_ts(o, m, b0 + tl->width / 2);
+				put_ts(o, m, b0 + 1);
 				fprintf(o, ",\"args\":{\"bytes\":%" PRId64 "}}", peak[i]);
 			}
 			fprintf(o, "%s{\"name\":\"%s\",\"ph\":\"C\",\"pid\":%" PRIu64 ",\"tid\":%" PRIu64 ",\"ts\":", sep(p), name, m->pid, m->pid);

@@ -104,8 +104,12 @@ if not close or not exit_ or not [e for e in ev if e["ph"] == "i" and e["name"].
     die("open/close/exit instants missing")
 c = [e for e in ev if e["ph"] == "C" and e["name"] == "chip 0 L1 bytes"]
 # the value in effect just after the close: the close's bucket ends
-# after it (then that sample), else the last sample before it
-after = [e for e in c if close[0]["ts"] < e["ts"] < exit_[0]["ts"]]
+# after it (then that sample), else the last sample before it; it holds
+# until the first kept buffer dies (at exit, a little before the
+# process's last event: the "process exit" instant is no bound)
+ends = [e["ts"] + e["dur"] for e in ev if e["ph"] == "X" and e["ts"] + e["dur"] > close[0]["ts"]]
+first_death = min(ends) if ends else exit_[0]["ts"]
+after = [e for e in c if close[0]["ts"] < e["ts"] < first_death]
 before = [e for e in c if e["ts"] <= close[0]["ts"]]
 v = after[0]["args"]["bytes"] if after else before[-1]["args"]["bytes"]
 if v != 12288 or any(e["args"]["bytes"] != 12288 for e in after) or c[-1]["args"]["bytes"] != 0:
