@@ -511,7 +511,10 @@ static void on_event(struct model *m, const struct ev *e)
 					by = t->scopes[i].hook;
 					break;
 				}
-			if (hook != BT_HOOK_DEVICE_CLOSE)
+			/* a mesh, but close_device(IDevice&) (before 2025-11-25) is
+			 * given a chip: a device known by its chip id stays one */
+			if (hook != BT_HOOK_DEVICE_CLOSE &&
+			    !(hook == BT_HOOK_TTNN_CLOSE_DEVICE && device_get(m, a[0])->chip_id >= 0))
 				device_get(m, a[0])->is_mesh = 1;
 			close_device(m, a[0], e->ts, by);
 		}

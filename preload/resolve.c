@@ -354,10 +354,20 @@ struct tramp_next {
 /* Called with the caller's argument registers rdi, rsi, rdx, rcx, r8, r9
  * (regs[0..5]); the caller's stack arguments start at regs[10] (above the
  * saved rax and rbp, the trampoline's index and the return address). */
-static void tramp_args(const uint64_t *regs, uint64_t *a)
+static void tramp_args(const struct bt_layout *l, const uint64_t *regs, uint64_t *a)
 {
+	/* only the stack eightbytes the function takes, or the fields need:
+	 * those above them are the caller's own frame */
+	int n = 6 + (l->callable ? l->nstack : 0);
+	for (int i = 0; i < l->nfields; i++) {
+		int end = l->f[i].slot + (l->f[i].src == BT_SRC_OPT_WORD ? 2 : 1);
+		if (end > n)
+			n = end;
+	}
+	if (n > BT_ARG_SLOTS)
+		n = BT_ARG_SLOTS;
 	for (int i = 0; i < BT_ARG_SLOTS; i++)
-		a[i] = regs[i < 6 ? i : i + 4];
+		a[i] = i < n ? regs[i < 6 ? i : i + 4] : 0;
 }
 
 __attribute__((visibility("hidden"), used)) struct tramp_next bt_tramp_enter(uint64_t idx, const uint64_t *regs)
@@ -370,7 +380,7 @@ __attribute__((visibility("hidden"), used)) struct tramp_next bt_tramp_enter(uin
 		uint64_t a[BT_ARG_SLOTS], args[BT_LAYOUT_FIELDS];
 		uint32_t stack = bt_stack_capture_t(t), pystack = bt_pystack_capture();
 		int nargs, wait = (hflags & (BT_HOOK_AT_EXIT | BT_HOOK_SCOPED)) && p->layout.callable;
-		tramp_args(regs, a);
+		tramp_args(&p->layout, regs, a);
 		if (wait) {
 			/* stale entries (calls an exception left) are dropped at exit */
 			int k = t->ntramp < 16 ? t->ntramp++ : 15;
@@ -408,7 +418,7 @@ __attribute__((visibility("hidden"), used)) void bt_tramp_exit(uint64_t idx, con
 		}
 	}
 	uint64_t a[BT_ARG_SLOTS], args[BT_LAYOUT_FIELDS];
-	tramp_args(regs, a);
+	tramp_args(&p->layout, regs, a);
 	int nargs = bt_decode(&p->layout, &p->vcall, a, 1, 1, args);
 	bt_emit_event(t, p->hook, BT_EV_EXIT | (p->layout.known ? 0 : BT_EV_UNKNOWN), stack, pystack, args, nargs);
 	bt_thread_leave(t);
