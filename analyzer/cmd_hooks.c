@@ -68,7 +68,11 @@ static int scan_lib(const char *path, struct found *f)
 			if (!name || bt_match_symbol(name, &hook, &layout, &exact))
 				continue;
 			nsyms++;
-			bt_layout_describe(&layout, bt_hooks[hook].fields, !exact, desc, sizeof desc);
+			/* a name-matched symbol is seen to return when its whole
+			 * parameter list was placed (the trampoline calls it) */
+			bt_layout_describe(&layout, bt_hooks[hook].fields,
+					   !exact && (!layout.callable || !(bt_hooks[hook].flags & (BT_HOOK_AT_EXIT | BT_HOOK_SCOPED))),
+					   desc, sizeof desc);
 			sy = calloc(1, sizeof *sy);
 			sy->exact = exact;
 			sy->text = malloc(strlen(name) + strlen(base) + strlen(desc) + 40);

@@ -333,10 +333,20 @@ static void print_group_text(const struct opts *o, struct group *g, int idx)
 		printf("    owning buffers (owns_data=true)");
 	else
 		printf("    owns_data unknown (the create call was not seen)");
-	int reg = 0;
-	for (size_t i = 0; i < g->nbufs; i++)
+	int reg = 0, bulk = 0, backing = 0;
+	for (size_t i = 0; i < g->nbufs; i++) {
+		/* a MeshBuffer's backing buffer is told of on its own line */
+		if (g->mesh_buffers && g->bufs[i]->mb_backing) {
+			backing++;
+			bulk |= g->bufs[i]->released_bulk;
+			continue;
+		}
 		reg |= g->bufs[i]->registered;
+	}
 	printf("; %s\n", reg ? "registered with an allocator" : "never registered with an allocator");
+	if (backing)
+		printf("    backing buffer%s: owning, placed by the mesh's allocator%s\n", backing == 1 ? "" : "s",
+		       bulk ? "; its memory released in bulk when the mesh closed" : "");
 	if (g->open_call)
 		printf("    created during %s: %s\n", strstr(g->open_call, "Mesh") || strstr(g->open_call, "mesh") ? "mesh init" : "device init",
 		       g->open_call);
@@ -558,7 +568,7 @@ void json_group(FILE *out, const struct group *g)
 		}
 	}
 	for (size_t i = 0; i < g->nbufs; i++)
-		reg |= g->bufs[i]->registered;
+		reg |= g->bufs[i]->registered && !(g->mesh_buffers && g->bufs[i]->mb_backing);
 	fprintf(out, "],\"owns_data\":%s,\"allocator_registered\":%s,\"phase\":\"%s\",\"open_call\":",
 	       b0->owns_data < 0 ? "null" : b0->owns_data ? "true" : "false", reg ? "true" : "false", g->phase);
 	json_cstr(out, g->open_call);

@@ -207,7 +207,7 @@ static void infer_mesh_buffers(struct model *m, int dangling)
 		 * Python line */
 		for (struct buffer *b = m->kept; b; b = b->next) {
 			struct device *d = model_device(m, b->device);
-			if ((dangling ? b->dangling : b->survivor) && !b->has_address && !b->mesh_buffer && d &&
+			if ((dangling ? b->dangling : b->survivor || b->dangling) && !b->has_address && !b->mesh_buffer && d &&
 			    d->is_mesh && b->create_tid == v[i]->create_tid && b->create_pystack == v[i]->create_pystack &&
 			    b->created_seq < first && (!backing || b->created_seq > backing->created_seq))
 				backing = b;
@@ -220,6 +220,22 @@ static void infer_mesh_buffers(struct model *m, int dangling)
 	free(v);
 }
 
+/* A MeshBuffer whose per-chip buffers outlived the close: its backing
+ * buffer belongs to that item even when the mesh's allocator teardown
+ * released its memory (dangling on its own), so the item is one. */
+static int mb_survives(const struct model *m, uint64_t id)
+{
+	for (const struct buffer *b = m->kept; id && b; b = b->next)
+		if (b->mesh_buffer == id && b->survivor && !b->mb_backing)
+			return 1;
+	return 0;
+}
+
+static int backing_joins(const struct model *m, const struct buffer *b)
+{
+	return b->dangling && b->mb_backing && mb_survives(m, b->mesh_buffer);
+}
+
 struct group *groups_build(struct model *m, int dangling, size_t *out_n)
 {
 	struct group *g = NULL;
@@ -227,7 +243,8 @@ struct group *groups_build(struct model *m, int dangling, size_t *out_n)
 	infer_mesh_buffers(m, dangling);
 	for (struct buffer *b = m->kept; b; b = b->next) {
 		struct group *x = NULL;
-		if ((dangling ? b->dangling : b->survivor) == 0)
+		int joins = backing_joins(m, b);
+		if (dangling ? !b->dangling || joins : !b->survivor && !joins)
 			continue;
 		/* one MeshBuffer, one group: its backing buffer's stack differs
 		 * from its address buffers' only inside MeshBuffer::create */
@@ -257,13 +274,25 @@ struct group *groups_build(struct model *m, int dangling, size_t *out_n)
 			break;
 		x->bufs = nb;
 		x->bufs[x->nbufs++] = b;
-		x->count++;
-		x->bytes += b->size;
+		/* its memory went with the mesh's allocator: listed, not counted */
+		if (!joins) {
+			x->count++;
+			x->bytes += b->size;
+		}
 		if (b->fate == FATE_DESTROYED && b->destroy_stack && stack_is_exit(m, b->destroy_stack))
 			b->fate = FATE_DESTROYED_AT_EXIT;
-		x->fates[b->fate]++;
+		if (!joins)
+			x->fates[b->fate]++;
 	}
 	for (size_t i = 0; i < n; i++) {
+		/* a MeshBuffer item is described by its per-chip buffers */
+		for (size_t k = 1; g[i].bufs[0]->mb_backing && k < g[i].nbufs; k++)
+			if (!g[i].bufs[k]->mb_backing) {
+				struct buffer *t = g[i].bufs[0];
+				g[i].bufs[0] = g[i].bufs[k];
+				g[i].bufs[k] = t;
+				g[i].stack = g[i].bufs[0]->create_stack;
+			}
 		describe(&g[i], g[i].bufs[0]);
 		g[i].key = make_key(&g[i], 0);
 		g[i].line_key = make_key(&g[i], 1);

@@ -403,10 +403,14 @@ static void release(struct model *m, struct thread *t, const struct ev *e, uint6
 		if (device_closed(m, b->device))
 			anomaly(m, "allocator-after-close", e->stack,
 				"allocator deallocate_buffer for a device that was closed");
-	} else if (device_closed(m, b->device) && !(b->checked && in_scope(t, BT_HOOK_BUFFER_DESTROY))) {
+	} else if (device_closed(m, b->device) && !(b->checked && in_scope(t, BT_HOOK_BUFFER_DESTROY)) &&
+		   !(hook == BT_HOOK_BUFFER_MARK_DEALLOCATED && in_scope(t, BT_HOOK_MESH_BUFFER_DESTROY)) &&
+		   !(hook == BT_HOOK_BUFFER_MARK_DEALLOCATED && in_scope(t, BT_HOOK_MESH_BUFFER_DEALLOCATE))) {
 		/* survivors and dangling buffers die after the close by
 		 * definition and are reported as such; only an explicit release
-		 * outside their destructor is an anomaly too */
+		 * outside their destructor is an anomaly too (not ~MeshBuffer
+		 * marking its backing buffer deallocated once the mesh is gone:
+		 * that is the runtime doing it right) */
 		anomaly(m, "release-after-close", e->stack, "%s after the buffer's device was closed",
 			bt_hooks[hook].name);
 	}
@@ -511,7 +515,10 @@ static void on_event(struct model *m, const struct ev *e)
 					by = t->scopes[i].hook;
 					break;
 				}
-			if (hook != BT_HOOK_DEVICE_CLOSE)
+			/* a mesh, but close_device(IDevice&) (before 2025-11-25) is
+			 * given a chip: a device known by its chip id stays one */
+			if (hook != BT_HOOK_DEVICE_CLOSE &&
+			    !(hook == BT_HOOK_TTNN_CLOSE_DEVICE && device_get(m, a[0])->chip_id >= 0))
 				device_get(m, a[0])->is_mesh = 1;
 			close_device(m, a[0], e->ts, by);
 		}

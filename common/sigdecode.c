@@ -612,8 +612,11 @@ static int classify(const struct parser *s, int ti, int *cls)
 		}
 		return 0;
 	}
-	if (!strcmp(t->name, "std::span") && t->nargs == 2) {
-		/* { T *data; [size_t size;] }: the size only for dynamic_extent */
+	if ((!strcmp(t->name, "std::span") || !strcmp(t->name, "tt::stl::Span") || !strcmp(t->name, "ttsl::Span")) &&
+	    t->nargs == 2) {
+		/* { T *data; [size_t size;] }: the size only for dynamic_extent
+		 * (tt-metal's own Span before 2025-07-28 is the same pair over
+		 * a boost span, trivially copyable) */
 		*cls = C_INT;
 		return t->argkind[1] == A_LIT_MAX ? 2 : 1;
 	}
@@ -886,6 +889,8 @@ static int layout_build(struct parser *ps, const char *spec, const char *sym, st
 		}
 	}
 	out->nfields = (uint8_t)nf;
+	out->callable = !lost && s.params_done && stack <= 64;
+	out->nstack = (uint8_t)(out->callable ? stack : 0);
 	out->known = 1;
 	for (int i = 0; i < nf; i++)
 		if (out->f[i].src == BT_SRC_NONE)

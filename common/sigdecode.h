@@ -53,6 +53,10 @@ struct bt_layout {
 	uint8_t nfields;
 	uint8_t known;   /* every field located: the payload can be recorded */
 	uint8_t picked;  /* the hook's `pick:` condition holds (or it has none) */
+	/* every parameter read and placed: a trampoline may call the function
+	 * itself (copying its nstack stack eightbytes) to see it return */
+	uint8_t callable;
+	uint8_t nstack;
 	struct bt_field_src f[BT_LAYOUT_FIELDS];
 	char why[96];    /* when !known: what could not be located, and why */
 };

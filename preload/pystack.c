@@ -128,16 +128,19 @@ static uint32_t intern(const struct pyframe *f, int n)
 			return id;
 		}
 	id = next_id++;
+	/* the key kept first: the record below moves it within buf (the id's
+	 * varint is shorter than the room left for it) */
+	uint8_t *kept = exact && used < PY_TABLE / 4 * 3 ? bt_arena_alloc(&keys_kept, len) : NULL;
+	if (kept)
+		memcpy(kept, key, len);
 	/* the record: the id, then the key */
 	bt_rec_begin(&r, buf, sizeof buf);
 	bt_rec_uvar(&r, id);
 	memmove(r.p, key, len);
 	r.p += len;
 	bt_write_record(BT_REC_PYSTACK, &r);
-	if (exact && used < PY_TABLE / 4 * 3) {
-		uint8_t *kept = bt_arena_alloc(&keys_kept, len);
+	{
 		if (kept) {
-			memcpy(kept, key, len);
 			table[i].key = kept;
 			table[i].len = len;
 			table[i].h = h;

@@ -125,6 +125,10 @@ struct bt_thread {
 	struct bt_thread *next;   /* all threads, for the flusher */
 	atomic_int exited;
 	void *alt_stack;          /* thread.c: the signal stack we gave it, if any */
+	/* resolve.c: calls made through a trampoline that waits for their
+	 * return (innermost last), by the trampoline's frame address */
+	struct { uint64_t frame; uint32_t stack, pystack; } tramp[16];
+	int ntramp;
 };
 void bt_threads_init(void);              /* at start, before the state is ON */
 struct bt_thread *bt_thread_enter(void); /* NULL: do not record here */

@@ -217,7 +217,18 @@ extern char bt_tramp_base[] __attribute__((visibility("hidden")));
 /* bt_tramp_N: push N, jump to the common part, which saves the argument
  * registers (integer and vector), calls bt_tramp_enter, restores them
  * and tail-jumps to the real function.  CFI lets the unwinder walk from
- * bt_tramp_enter through it to the caller. */
+ * bt_tramp_enter through it to the caller.
+ *
+ * When the hook wants the call's return (a result, or the end of a
+ * scope) and the symbol's whole parameter list was placed, bt_tramp_enter
+ * returns the number of stack eightbytes + 1 in rdx: the trampoline then
+ * copies those stack arguments below its frame, restores the argument
+ * registers, calls the real function, keeps its return registers (rax,
+ * rdx, xmm0, xmm1: whatever the return type) around bt_tramp_exit and
+ * returns to the caller.  The caller's own stack arguments are left as
+ * they were, so bt_tramp_exit reads the arguments as they came in.  An
+ * exception unwinds through the frame (its CFI holds) and no exit is
+ * recorded. */
 __asm__(".text\n"
 	".balign 16\n"
 	".globl bt_tramp_base\n"
@@ -260,6 +271,8 @@ __asm__(".text\n"
 	"\tleaq -56(%rbp), %rsi\n"
 	"\tcall bt_tramp_enter\n"
 	"\tmovq %rax, %r11\n"
+	"\ttestq %rdx, %rdx\n"
+	"\tjnz 3f\n"
 	"\tmovdqu 0(%rsp), %xmm0\n"
 	"\tmovdqu 16(%rsp), %xmm1\n"
 	"\tmovdqu 32(%rsp), %xmm2\n"
@@ -275,33 +288,140 @@ __asm__(".text\n"
 	"\tmovq -24(%rbp), %r8\n"
 	"\tmovq -16(%rbp), %r9\n"
 	"\tmovq -8(%rbp), %rax\n"
+	"\t.cfi_remember_state\n"
 	"\tmovq %rbp, %rsp\n"
 	"\tpopq %rbp\n"
 	"\t.cfi_def_cfa %rsp, 16\n"
 	"\taddq $8, %rsp\n"
 	"\t.cfi_def_cfa_offset 8\n"
 	"\tjmp *%r11\n"
+	/* call through: rdx = stack eightbytes + 1; xmm saved at rsp */
+	"3:\n"
+	"\t.cfi_restore_state\n"
+	"\tmovq %rsp, %r10\n"
+	"\tdecq %rdx\n"
+	"\tleaq 15(,%rdx,8), %rax\n"
+	"\tandq $-16, %rax\n"
+	"\tsubq %rax, %rsp\n"
+	"\txorl %eax, %eax\n"
+	"1:\tcmpq %rdx, %rax\n"
+	"\tjae 2f\n"
+	"\tmovq 24(%rbp,%rax,8), %rcx\n"
+	"\tmovq %rcx, (%rsp,%rax,8)\n"
+	"\tincq %rax\n"
+	"\tjmp 1b\n"
+	"2:\tmovdqu 0(%r10), %xmm0\n"
+	"\tmovdqu 16(%r10), %xmm1\n"
+	"\tmovdqu 32(%r10), %xmm2\n"
+	"\tmovdqu 48(%r10), %xmm3\n"
+	"\tmovdqu 64(%r10), %xmm4\n"
+	"\tmovdqu 80(%r10), %xmm5\n"
+	"\tmovdqu 96(%r10), %xmm6\n"
+	"\tmovdqu 112(%r10), %xmm7\n"
+	"\tmovq -56(%rbp), %rdi\n"
+	"\tmovq -48(%rbp), %rsi\n"
+	"\tmovq -40(%rbp), %rdx\n"
+	"\tmovq -32(%rbp), %rcx\n"
+	"\tmovq -24(%rbp), %r8\n"
+	"\tmovq -16(%rbp), %r9\n"
+	"\tmovq -8(%rbp), %rax\n"
+	"\tcall *%r11\n"
+	"\tsubq $48, %rsp\n"
+	"\tmovq %rax, 0(%rsp)\n"
+	"\tmovq %rdx, 8(%rsp)\n"
+	"\tmovdqu %xmm0, 16(%rsp)\n"
+	"\tmovdqu %xmm1, 32(%rsp)\n"
+	"\tmovq 8(%rbp), %rdi\n"
+	"\tleaq -56(%rbp), %rsi\n"
+	"\tcall bt_tramp_exit\n"
+	"\tmovq 0(%rsp), %rax\n"
+	"\tmovq 8(%rsp), %rdx\n"
+	"\tmovdqu 16(%rsp), %xmm0\n"
+	"\tmovdqu 32(%rsp), %xmm1\n"
+	"\tmovq %rbp, %rsp\n"
+	"\tpopq %rbp\n"
+	"\t.cfi_def_cfa %rsp, 16\n"
+	"\taddq $8, %rsp\n"
+	"\t.cfi_def_cfa_offset 8\n"
+	"\tret\n"
 	"\t.cfi_endproc\n");
+
+struct tramp_next {
+	void *real;
+	uint64_t call; /* 0: tail-jump; else stack eightbytes to copy + 1 */
+};
 
 /* Called with the caller's argument registers rdi, rsi, rdx, rcx, r8, r9
  * (regs[0..5]); the caller's stack arguments start at regs[10] (above the
  * saved rax and rbp, the trampoline's index and the return address). */
-__attribute__((visibility("hidden"), used)) void *bt_tramp_enter(uint64_t idx, const uint64_t *regs)
+static void tramp_args(const struct bt_layout *l, const uint64_t *regs, uint64_t *a)
+{
+	/* only the stack eightbytes the function takes, or the fields need:
+	 * those above them are the caller's own frame */
+	int n = 6 + (l->callable ? l->nstack : 0);
+	for (int i = 0; i < l->nfields; i++) {
+		int end = l->f[i].slot + (l->f[i].src == BT_SRC_OPT_WORD ? 2 : 1);
+		if (end > n)
+			n = end;
+	}
+	if (n > BT_ARG_SLOTS)
+		n = BT_ARG_SLOTS;
+	for (int i = 0; i < BT_ARG_SLOTS; i++)
+		a[i] = i < n ? regs[i < 6 ? i : i + 4] : 0;
+}
+
+__attribute__((visibility("hidden"), used)) struct tramp_next bt_tramp_enter(uint64_t idx, const uint64_t *regs)
 {
 	struct patched *p = &patched[idx % NTRAMP];
+	struct tramp_next next = { p->real, 0 };
+	unsigned hflags = bt_hooks[p->hook].flags;
 	struct bt_thread *t = bt_cfg.hook_off[p->hook] ? NULL : bt_thread_enter_call();
 	if (t) {
 		uint64_t a[BT_ARG_SLOTS], args[BT_LAYOUT_FIELDS];
-		int nargs;
-		for (int i = 0; i < BT_ARG_SLOTS; i++)
-			a[i] = regs[i < 6 ? i : i + 4];
-		/* At entry only arguments can be read; results are left 0. */
-		nargs = bt_decode(&p->layout, &p->vcall, a, 0, 0, args);
-		bt_emit_event(t, p->hook, BT_EV_ENTRY_ONLY | (p->layout.known ? 0 : BT_EV_UNKNOWN),
-			      bt_stack_capture_t(t), bt_pystack_capture(), args, nargs);
+		uint32_t stack = bt_stack_capture_t(t), pystack = bt_pystack_capture();
+		int nargs, wait = (hflags & (BT_HOOK_AT_EXIT | BT_HOOK_SCOPED)) && p->layout.callable;
+		tramp_args(&p->layout, regs, a);
+		if (wait) {
+			/* stale entries (calls an exception left) are dropped at exit */
+			int k = t->ntramp < 16 ? t->ntramp++ : 15;
+			t->tramp[k].frame = (uint64_t)(uintptr_t)regs;
+			t->tramp[k].stack = stack;
+			t->tramp[k].pystack = pystack;
+			next.call = (uint64_t)p->layout.nstack + 1;
+		}
+		if (!wait || !(hflags & BT_HOOK_AT_EXIT)) {
+			/* At entry only arguments can be read; results are left 0. */
+			nargs = bt_decode(&p->layout, &p->vcall, a, 0, 0, args);
+			bt_emit_event(t, p->hook, (wait ? 0 : BT_EV_ENTRY_ONLY) | (p->layout.known ? 0 : BT_EV_UNKNOWN),
+				      stack, pystack, args, nargs);
+		}
 		bt_thread_leave(t);
 	}
-	return p->real;
+	return next;
+}
+
+/* The call made by the trampoline returned: its arguments as they came
+ * in (regs, as for bt_tramp_enter), results where the layout says. */
+__attribute__((visibility("hidden"), used)) void bt_tramp_exit(uint64_t idx, const uint64_t *regs)
+{
+	struct patched *p = &patched[idx % NTRAMP];
+	struct bt_thread *t = bt_thread_enter();
+	uint32_t stack = 0, pystack = 0;
+	if (!t)
+		return;
+	while (t->ntramp > 0) {
+		int k = --t->ntramp;
+		if (t->tramp[k].frame == (uint64_t)(uintptr_t)regs) {
+			stack = t->tramp[k].stack;
+			pystack = t->tramp[k].pystack;
+			break;
+		}
+	}
+	uint64_t a[BT_ARG_SLOTS], args[BT_LAYOUT_FIELDS];
+	tramp_args(&p->layout, regs, a);
+	int nargs = bt_decode(&p->layout, &p->vcall, a, 1, 1, args);
+	bt_emit_event(t, p->hook, BT_EV_EXIT | (p->layout.known ? 0 : BT_EV_UNKNOWN), stack, pystack, args, nargs);
+	bt_thread_leave(t);
 }
 
 /* --- the report: which hooks exist in the loaded objects -------------- */

@@ -54,6 +54,14 @@ if any(x.get("pystack") for x in ev if x["tid"] != main_tid): die("a thread with
 if not any(x["tid"] != main_tid for x in ev): die("no dispatch-thread events to check")
 PY
 done
+# one Python stack, one id: the same frames (a loop's line, many calls)
+# interned once (each PYSTACK record a distinct frame list)
+d=$WORK/same; mkdir -p "$d"
+"$BUFTRACE" record -o "$d" --quiet -- python3 "$host" "$FIX/gnu" --iterations 6 > /dev/null || fail "record for interning failed"
+"$BUFTRACE" dump "$d"/*.zst | grep '^PYSTACK' | sed 's/^PYSTACK pystack_id=[0-9]* //' > "$WORK/pys"
+[ -s "$WORK/pys" ] || fail "no Python stacks recorded"
+[ "$(sort "$WORK/pys" | uniq -d | wc -l)" = 0 ] ||
+	fail "one Python stack got several ids: $(sort "$WORK/pys" | uniq -cd | sort -rn | head -2)"
 # --no-python: native stacks only
 d=$WORK/nopy; mkdir -p "$d"
 "$BUFTRACE" record -o "$d" --quiet --no-python -- python3 "$host" "$FIX/gnu" > /dev/null || fail "--no-python run failed"

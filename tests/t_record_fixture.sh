@@ -26,8 +26,9 @@ syms = Symbols(recs)
 chips = {e["args"]["device"]: e["args"]["chip_id"] for e in ev if e["hook"] == "Device::Device" and "chip_id" in e["args"]}
 if sorted(chips.values()) != list(range(8)): die(f"expected chips 0..7, got {sorted(chips.values())}")
 at = [e for e in ev if e["hook"] == "Buffer::create@address" and e["phase"] == "exit"]
-ctrl, short = at[:3], at[3:]
-if len(at) != 9: die(f"expected 9 creations at an address (3 control + 3 x 2 iterations), got {len(at)}")
+ctrl = at[:3]
+if len(at) != 59:
+    die(f"expected 59 creations at an address (3 control; per iteration 3 re-wraps, 3 tensors x 8 chips, 1 view), got {len(at)}")
 for e in ctrl:
     a = e["args"]
     if chips.get(a["device"]) != 0 or a["type"] != "L1" or a["size"] != 4096: die(f"control buffer payload wrong: {a}")
@@ -36,10 +37,17 @@ for e in ctrl:
     if "SystemMemoryManager" not in text or "MeshDevice::create" not in text: die(f"control stack lacks init path: {text}")
     if "main" not in fr: die(f"stack does not reach main: {text}")
 addrs = [e["args"]["address"] for e in ctrl]
-for e in short:
-    if e["args"]["address"] not in addrs: die("short-lived buffer at an unexpected address")
+short = [e for e in at[3:] if e["args"]["address"] in addrs]
+if len(short) != 6: die(f"expected 6 re-wraps of the control regions, got {len(short)}")
 sizes = sorted(e["args"]["size"] for e in short[:3])
 if sizes != [2048, 4096, 4096]: die(f"short-lived sizes {sizes}")
+# the rest: tensors' per-chip buffers, 8 at each address, and views
+per_addr = {}
+for e in at[3:]:
+    if e["args"]["address"] not in addrs:
+        per_addr.setdefault(e["args"]["address"], set()).add(chips.get(e["args"]["device"]))
+if not per_addr or not all(set(range(8)) <= c or len(c) == 1 for c in per_addr.values()):
+    die(f"tensor buffers not one per chip: {per_addr}")
 # every owning buffer is released: create -> ~Buffer on the same object
 live = {}
 for e in ev:

@@ -40,9 +40,10 @@ for line in sys.stdin:
             creates[hook] += 1
             if hook == "Buffer::create":
                 a = dict(kv.split("=", 1) for kv in f[7:])
-                # churn: 32 KiB DRAM / 4 KiB L1; workload: 64 KiB DRAM / 16 KiB L1
+                # churn: 32 KiB DRAM / 4 KiB L1; workload: 64 KiB DRAM / 16 KiB L1;
+                # tensors' backing buffers: 32 KiB DRAM, 4 and 8 KiB L1
                 ok = (a["size"], a["type"]) in (("32768", "DRAM"), ("4096", "L1"), ("65536", "DRAM"),
-                                                ("16384", "L1")) and a["page_size"] in ("1024", "2048")
+                                                ("16384", "L1"), ("8192", "L1")) and a["page_size"] in ("1024", "2048")
                 if not ok or a["buffer"] == "0x0" or a["device"] == "0x0":
                     die(f"corrupted Buffer::create payload: {line.strip()}")
         elif hook == "Buffer::~Buffer" and phase == "enter":
