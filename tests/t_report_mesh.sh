@@ -62,12 +62,17 @@ PY
 		"$WORK/r.txt" > "$WORK/r.norm"
 }
 
+# a sanitized build: python3 cannot load it, and the clang-built libcxx
+# variant carries another ASan runtime than the gcc-built recorder
+san=; nm -D --undefined-only "$FIX/gnu/libtt_metal.so" | grep -q '__[atu]*san_' && san=1
 for v in $(cd "$FIX" && ls); do
 	[ -x "$FIX/$v/host_dlopen" ] || continue
+	[ -n "$san" ] && [ "$v" = libcxx ] && continue
 	run "$v" host_dlopen plain
-	run "$v" python plain
+	[ -n "$san" ] || run "$v" python plain
 done
-for h in host_dlopen python; do
+hosts="host_dlopen python"; [ -n "$san" ] && hosts=host_dlopen
+for h in $hosts; do
 	run gnu $h base; cp "$WORK/r.norm" "$WORK/base.norm"
 	run gnu $h patched TT_FIXTURE_PATCHED_GT=1
 	diff "$WORK/base.norm" "$WORK/r.norm" > "$WORK/d" || fail "gnu/$h: report differs with TT_FIXTURE_PATCHED_GT=1: $(head -5 "$WORK/d")"
