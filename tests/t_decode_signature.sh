@@ -21,6 +21,11 @@ for l in 26 25 cxx v0 drift; do
 	[ -f "$T/libbtsig$l.so" ] || fail "libbtsig$l.so not built"
 done
 
+# A sanitized build instruments IDevice::id() (shadow checks around its
+# load): the recorder then refuses to call slot 3 (not a plain int getter)
+# and the chip ids it would have read are unknown (-1), never wrong.
+SAN=; nm -D --undefined-only "$T/libbtsig26.so" 2>/dev/null | grep -q '__[atu]*san_' && SAN=1
+export SAN
 check() { # LIB MODE: record LIB under sigdrive and compare
 	lib=$1 mode=$2
 	rm -rf "$WORK/out" && mkdir -p "$WORK/out"
@@ -38,6 +43,8 @@ check() { # LIB MODE: record LIB under sigdrive and compare
 	python3 - "$WORK/calls" "$WORK/dump.json" "$lib" "$mode" <<'PY' || exit 1
 import json, sys
 calls_f, dump_f, lib, mode = sys.argv[1:]
+import os
+SAN = bool(os.environ.get("SAN"))
 def die(m): print(f"FAIL: {lib} ({mode}): {m}"); sys.exit(1)
 TYPES = {"DRAM": 0, "L1": 1, "SYSTEM_MEMORY": 2, "L1_SMALL": 3, "TRACE": 4}
 def num(v):
@@ -89,11 +96,13 @@ for hook, want in calls.items():
                 continue
             src = g["exit"] if result else e
             if src is None: die(f"{hook}: no exit event for {k}")
+            if SAN and k == "chip_id" and hook in ("Device::initialize", "Device::close") and num(src["args"].get(k)) == -1:
+                continue
             if num(src["args"].get(k)) != v:
                 die(f"{hook} field {k}: decoded {src['args'].get(k)}, the call received {v} ({src})")
             checked += 1
 # Device::initialize always carries the chip id (IDevice::id() via the vtable)
-if "Device::initialize" in calls and lib != "libbtsigdrift.so":
+if "Device::initialize" in calls and lib != "libbtsigdrift.so" and not SAN:
     ids = {num(e["args"]["device"]): e["args"]["chip_id"] for e in ev
            if e["hook"] == "Device::initialize" and e["phase"] == "enter"}
     if not ids or -1 in ids.values(): die(f"Device::initialize without a chip id: {ids}")
@@ -112,18 +121,24 @@ done
 # ... and the analyzer uses them: chips 0-7, the reopened one included
 "$BUFTRACE" report --format json "$(only_trace)" > "$WORK/report.json" || true
 python3 - "$WORK/report.json" <<'PY' || exit 1
-import json, sys
+import json, os, sys
 d = json.load(open(sys.argv[1]))
-chips = sorted(x["device_id"] for x in d["devices"] if x["kind"] == "device")
-if chips != [0, 1, 2, 3]: print(f"FAIL: ctor-off report: chips {chips}, expected 0-3"); sys.exit(1)
+ids = [x["device_id"] for x in d["devices"] if x["kind"] == "device"]
+if os.environ.get("SAN"):
+    # ids unknown under a sanitizer (see SAN above): none may be wrong
+    if any(i is not None and i >= 0 and i not in [0, 1, 2, 3] for i in ids): print(f"FAIL: ctor-off report: wrong chip ids {ids}"); sys.exit(1)
+elif sorted(ids) != [0, 1, 2, 3]: print(f"FAIL: ctor-off report: chips {sorted(ids)}, expected 0-3"); sys.exit(1)
 PY
 check libbtsig26.so ctor-off
 "$BUFTRACE" report --format json "$(only_trace)" > "$WORK/report.json" || true
 python3 - "$WORK/report.json" <<'PY' || exit 1
-import json, sys
+import json, os, sys
 d = json.load(open(sys.argv[1]))
-chips = sorted(x["device_id"] for x in d["devices"] if x["kind"] == "device")
-if chips != list(range(8)): print(f"FAIL: ctor-off report: chips {chips}, expected 0-7"); sys.exit(1)
+ids = [x["device_id"] for x in d["devices"] if x["kind"] == "device"]
+if os.environ.get("SAN"):
+    # ids unknown under a sanitizer (see SAN above): none may be wrong
+    if any(i is not None and i >= 0 and i not in list(range(8)) for i in ids): print(f"FAIL: ctor-off report: wrong chip ids {ids}"); sys.exit(1)
+elif sorted(ids) != list(range(8)): print(f"FAIL: ctor-off report: chips {sorted(ids)}, expected 0-7"); sys.exit(1)
 PY
 
 # buftrace hooks: per symbol, where each field comes from, or why not
