@@ -119,6 +119,77 @@ workload(f"A 4 threads", "a4", [WA, str(N), "4"])
 # and died of bad_alloc on it (heaptrack 1.4.0).
 workload(f"A varied", "av", [WA, str(N // 4), "1", "1", "1"], heaptrack=False)
 workload(f"B churn", "b", [HOST, "--churn", str(B_PAIRS), "--threads", "4"])
+
+# --- workload B: the tt-metal hook path ---------------------------------
+# The fixture's buffer churn through the real hook path (create, allocate,
+# GraphTracker, deallocate, destroy), from the C host and from the Python
+# host (GIL held: Python stacks captured), at 1 and 4 threads, and the
+# MeshBuffer tensor churn; uftrace (Debian's) tracing the same hooked
+# functions is the outside anchor.
+PY = "python3"
+HOSTPY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "host.py")
+HOOKED = ("Buffer::create|Buffer::~Buffer|Buffer::deallocate|Buffer::allocate_impl|AllocatorImpl::"
+          "|GraphTracker::track|DeallocateBuffer|MeshBuffer::")
+UFT = subprocess.run(["sh", "-c", "command -v uftrace"], stdout=subprocess.PIPE, text=True).stdout.strip()
+
+
+def uftrace_calls(d):
+    p = subprocess.run(["uftrace", "report", "-d", d, "--no-pager"], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, text=True)
+    n = 0
+    for line in p.stdout.splitlines():
+        m = re.match(r"\s*[\d.]+ \w+\s+[\d.]+ \w+\s+(\d+)\s+(.*)$", line)
+        if m and re.search(HOOKED, m.group(2)):
+            n += int(m.group(1))
+    return n
+
+
+brows = []
+
+
+def workload_b(label, name, prog, env=None, nopy=False, uft=False):
+    print(f"bench: {label} ...", file=sys.stderr, flush=True)
+    modes = ["plain", "buftrace"] + (["nopy"] if nopy else []) + (["uftrace"] if uft and UFT else [])
+    walls = {m: [] for m in modes}
+    for _ in range(RUNS):
+        for mode in modes:  # interleaved: load drifts hit every mode alike
+            d = fresh(f"{WORK}/{name}/{mode}")
+            if mode == "plain":
+                w, _, _ = run(prog, env)
+            elif mode in ("buftrace", "nopy"):
+                w, _, _ = run([BT, "record", "--quiet", "-o", d] + (["--no-python"] if mode == "nopy" else []) +
+                              ["--"] + prog, env)
+            else:
+                w, _, _ = run(["uftrace", "record", "--nest-libcall", "-F", HOOKED, "-d", f"{d}/uft"] + prog, env,
+                              cwd=d)
+            walls[mode].append(w)
+    med = {m: statistics.median(v) for m, v in walls.items()}
+    d = f"{WORK}/{name}/buftrace"
+    t = [f"{d}/{f}" for f in os.listdir(d) if f.endswith(".zst")][0]
+    ev = trace_events(t)
+    rt = [run([BT, "report", t]) for _ in range(RUNS)]
+    r = {"label": label, "plain": med["plain"], "ev": ev, "bt_ns": (med["buftrace"] - med["plain"]) / ev * 1e9,
+         "bytes": os.path.getsize(t) / ev, "rep_t": statistics.median(x[0] for x in rt),
+         "rep_rss": max(x[1] for x in rt), "nopy_ns": None, "uft_ns": None}
+    if "nopy" in med:
+        r["nopy_ns"] = (med["nopy"] - med["plain"]) / ev * 1e9
+    if "uftrace" in med:
+        calls = uftrace_calls(f"{WORK}/{name}/uftrace/uft")
+        r["uft_calls"] = calls
+        r["uft_ns"] = (med["uftrace"] - med["plain"]) / calls * 1e9 if calls else None
+        # buftrace per hooked call: events over calls (scoped hooks write two)
+        s = subprocess.run([BT, "dump", "--summary", t], stdout=subprocess.PIPE, text=True).stdout
+        bt_calls = sum(int(m.group(1)) for m in re.finditer(r"^\S.*?\s{2,}(\d+)\s+\d+\s{2,}\S", s, re.M))
+        r["bt_call_ns"] = (med["buftrace"] - med["plain"]) / bt_calls * 1e9 if bt_calls else None
+    brows.append(r)
+
+
+workload_b("B1 C 1 thr", "b1", [HOST, "--churn", str(B_PAIRS), "--threads", "1"], uft=True)
+workload_b("B1 C 4 thr", "b4", [HOST, "--churn", str(B_PAIRS), "--threads", "4"])
+workload_b("B1 py 1 thr", "bp", [PY, HOSTPY, f"{BUILD}/fixtures/gnu", "--churn", str(B_PAIRS), "--threads", "1"],
+           nopy=True)
+workload_b("B2 tensors", "bt", [HOST, "--churn", str(B_PAIRS // 8), "--threads", "1"],
+           env={"TT_FIXTURE_CHURN_TENSORS": "1"})
 # the report's memory must not grow with the number of events: workload A
 # without its leaks (a live set of 256 blocks), N/4 pairs against BIG
 def rss_of(pairs):
@@ -151,5 +222,25 @@ for r in rows:
 print()
 print("buftrace report peak RSS, A 1 thread without leaks: " +
       ", ".join(f"{rss / 1024:.1f} MiB ({t:.2f} s) at {ev} events" for ev, t, rss in rss_runs))
+print()
+a1ns = rows[0]["bt_ns"]
+b1 = brows[0]
+print("workload B: the tt-metal hook path (B1 buffer churn, B2 MeshBuffer tensors); xA = ns/event over the "
+      "malloc-probe ns/event of A 1 thread (target <= 1.5)")
+print(f"{'workload':<13} {'events':>9} {'plain s':>7} | {'ns/event':>8} {'xA':>6} {'x1thr':>6} {'no-py':>6} {'xnopy':>6} | "
+      f"{'bytes/ev':>8} | {'report s':>8} {'MiB':>6}")
+for r in brows:
+    x1 = ratio(r["bt_ns"], b1["bt_ns"]) if r is not b1 else "   - "
+    npy = f"{r['nopy_ns']:6.0f}" if r["nopy_ns"] is not None else "     -"
+    xn = ratio(r["bt_ns"], r["nopy_ns"]) if r["nopy_ns"] else "   - "
+    print(f"{r['label']:<13} {r['ev']:>9} {r['plain']:7.3f} | {r['bt_ns']:8.0f} {ratio(r['bt_ns'], a1ns):>6} {x1:>6} "
+          f"{npy} {xn:>6} | {r['bytes']:8.2f} | {r['rep_t']:8.3f} {r['rep_rss'] / 1024:6.1f}")
+if b1.get("uft_ns"):
+    print(f"per hooked call, B1 C 1 thr: buftrace {b1['bt_call_ns']:.0f} ns, uftrace {b1['uft_ns']:.0f} ns "
+          f"({b1['uft_calls']} calls traced): {ratio(b1['bt_call_ns'], b1['uft_ns'])} of uftrace (target <= 0.25)")
+else:
+    print("uftrace not installed: no outside anchor this run")
+print(f"varied-stack worst case (A varied): {ratio(rows[2]['bt_ns'], rows[2]['floor_ns'])} the unw_backtrace floor "
+      "(target <= 1.5)")
 print("(libunw): buftrace with BUFTRACE_UNWIND=libunwind, every stack walked by unw_backtrace.")
 print("B: heaptrack events = 2 x its allocation calls; buftrace events = tt-metal hook events; no floor.")

@@ -11,6 +11,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$top/build}" && pwd)
 command -v heaptrack > /dev/null 2>&1 && command -v heaptrack_print > /dev/null 2>&1 ||
 	"$top/scripts/deps.sh" heaptrack
+command -v uftrace > /dev/null 2>&1 || "$top/scripts/deps.sh" uftrace || true
 work=$(mktemp -d "${TMPDIR:-/tmp}/buftrace-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 python3 "$top/bench/bench.py" "$BUILD" "$work"

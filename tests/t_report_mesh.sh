@@ -76,8 +76,12 @@ for h in $hosts; do
 	run gnu $h base; cp "$WORK/r.norm" "$WORK/base.norm"
 	run gnu $h patched TT_FIXTURE_PATCHED_GT=1
 	diff "$WORK/base.norm" "$WORK/r.norm" > "$WORK/d" || fail "gnu/$h: report differs with TT_FIXTURE_PATCHED_GT=1: $(head -5 "$WORK/d")"
-	run gnu $h no-ctor BUFTRACE_HOOKS_OFF=Device::Device
-	run gnu $h no-ctor-patched BUFTRACE_HOOKS_OFF=Device::Device TT_FIXTURE_PATCHED_GT=1
+	# without the constructor the chip ids come from IDevice::id() through
+	# the vtable, which a sanitizer instruments: not called, ids unknown
+	if [ -z "$san" ]; then
+		run gnu $h no-ctor BUFTRACE_HOOKS_OFF=Device::Device
+		run gnu $h no-ctor-patched BUFTRACE_HOOKS_OFF=Device::Device TT_FIXTURE_PATCHED_GT=1
+	fi
 	run gnu $h no-meshbuffer-hook BUFTRACE_HOOKS_OFF=MeshBuffer::create
 done
 exit 0
