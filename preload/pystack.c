@@ -37,6 +37,10 @@ static struct {
 	int (*gc_disable)(void);
 	int (*gc_enable)(void);
 	PyObject *none;
+	PyObject *(*frame_code)(PyObject *); /* PyFrame_GetCode, 3.9+: new reference */
+	PyObject *(*frame_back)(PyObject *); /* PyFrame_GetBack, 3.9+: new reference or NULL */
+	void (*incref)(PyObject *);
+	int (*frame_lasti)(PyObject *); /* PyFrame_GetLasti, 3.11+ */
 } py;
 
 static pthread_mutex_t py_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -58,6 +62,10 @@ static void lookup(void)
 	py.gc_disable = bt_find_symbol("PyGC_Disable");
 	py.gc_enable = bt_find_symbol("PyGC_Enable");
 	py.none = bt_find_symbol("_Py_NoneStruct");
+	py.frame_code = bt_find_symbol("PyFrame_GetCode");
+	py.frame_back = bt_find_symbol("PyFrame_GetBack");
+	py.incref = bt_find_symbol("Py_IncRef");
+	py.frame_lasti = bt_find_symbol("PyFrame_GetLasti");
 	py.present = py.tstate_get && py.gil_check && py.get_frame && py.line_number && py.getattr &&
 		     py.as_utf8 && py.decref && py.err_fetch && py.err_restore;
 }
@@ -155,6 +163,7 @@ static uint32_t intern(const struct pyframe *f, int n)
 /* --- the walk ------------------------------------------------------------- */
 
 #define PY_MAX_FRAMES 128
+#define PY_MAX_FRAMES_FAST 64 /* deeper stacks take the slow path every time */
 
 static const char *str_attr(PyObject *o, const char *name, PyObject **keep)
 {
@@ -166,15 +175,67 @@ static const char *str_attr(PyObject *o, const char *name, PyObject **keep)
 	return s;
 }
 
+/* The last stack captured, as its frames' code objects and instructions
+ * (lines before 3.11, where the instruction cannot be asked).  A
+ * code object is immutable (its file and qualified name with it), and the
+ * references held here keep each one alive, so while it is here its
+ * pointer stands for that one code object: the same (code, line) chain is
+ * the same stack, and its id is returned without reading any string or
+ * interning (a loop calling the runtime from one line repeats its stack
+ * every time).  Under py_lock: interpreters without a shared GIL. */
+static struct {
+	int n;
+	uint32_t id;
+	PyObject *code[PY_MAX_FRAMES_FAST];
+	int line[PY_MAX_FRAMES_FAST];
+} last;
+
+/* The current chain, new references in code[] (the caller drops them or
+ * hands them to `last`); -1 if the C API for it is missing or the chain is
+ * too deep for the cache. */
+static int fast_chain(PyObject **code, int *line)
+{
+	PyObject *frame = py.get_frame(), *hold = NULL; /* borrowed; then owned */
+	int n = 0;
+	if (!py.frame_code || !py.frame_back || !py.incref)
+		return -1;
+	while (frame && frame != py.none) {
+		PyObject *back;
+		if (n == PY_MAX_FRAMES_FAST) {
+			n = -1 - n;
+			break;
+		}
+		code[n] = py.frame_code(frame);
+		/* the instruction is cheaper than its line and as exact a key
+		 * (one instruction, one line); the line where it is missing */
+		line[n] = py.frame_lasti ? py.frame_lasti(frame) : py.line_number(frame);
+		if (!code[n])
+			break;
+		n++;
+		back = py.frame_back(frame);
+		if (hold)
+			py.decref(hold);
+		hold = frame = back;
+	}
+	if (hold)
+		py.decref(hold);
+	if (n < 0) {
+		for (int i = 0; i < -1 - n; i++)
+			py.decref(code[i]);
+		return -1;
+	}
+	return n;
+}
+
+static uint32_t capture_slow(void);
+
 uint32_t bt_pystack_capture(void)
 {
 	static atomic_uint seen_epoch = UINT32_MAX;
 	unsigned ep = atomic_load_explicit(&bt_dl_epoch, memory_order_relaxed);
-	struct pyframe frames[PY_MAX_FRAMES];
-	PyObject *refs[PY_MAX_FRAMES * 4];
-	PyObject *et, *ev, *tb, *frame;
-	int n = 0, nrefs = 0, gc_was = 0;
-	uint32_t id = 0;
+	PyObject *code[PY_MAX_FRAMES_FAST];
+	int line[PY_MAX_FRAMES_FAST], n;
+	uint32_t id;
 
 	if (!bt_cfg.python)
 		return 0;
@@ -186,7 +247,49 @@ uint32_t bt_pystack_capture(void)
 	}
 	if (!py.present || !py.tstate_get() || !py.gil_check())
 		return 0;
-	/* we hold the GIL from here on: Python work is serialised */
+	/* we hold the GIL from here on */
+	n = fast_chain(code, line);
+	if (n > 0) {
+		pthread_mutex_lock(&py_lock);
+		int same = last.id && last.n == n && !memcmp(last.code, code, (size_t)n * sizeof *code) &&
+			   !memcmp(last.line, line, (size_t)n * sizeof *line);
+		id = last.id;
+		pthread_mutex_unlock(&py_lock);
+		if (same) {
+			for (int i = 0; i < n; i++)
+				py.decref(code[i]);
+			return id;
+		}
+	}
+	id = capture_slow();
+	if (n > 0) {
+		PyObject *old[PY_MAX_FRAMES_FAST];
+		int nold;
+		pthread_mutex_lock(&py_lock);
+		nold = last.n;
+		memcpy(old, last.code, (size_t)nold * sizeof *old);
+		memcpy(last.code, code, (size_t)n * sizeof *code); /* our references go to the cache */
+		memcpy(last.line, line, (size_t)n * sizeof *line);
+		last.n = n;
+		last.id = id;
+		pthread_mutex_unlock(&py_lock);
+		for (int i = 0; i < nold; i++)
+			py.decref(old[i]);
+	} else {
+		for (int i = 0; i < n; i++)
+			py.decref(code[i]);
+	}
+	return id;
+}
+
+static uint32_t capture_slow(void)
+{
+	struct pyframe frames[PY_MAX_FRAMES];
+	PyObject *refs[PY_MAX_FRAMES * 4];
+	PyObject *et, *ev, *tb, *frame;
+	int n = 0, nrefs = 0, gc_was = 0;
+	uint32_t id = 0;
+
 	py.err_fetch(&et, &ev, &tb);
 	if (py.gc_disable)
 		gc_was = py.gc_disable();
@@ -229,6 +332,7 @@ uint32_t bt_pystack_capture(void)
 
 void bt_pystack_reset(void)
 {
+	memset(&last, 0, sizeof last);
 	memset(table, 0, sizeof table);
 	bt_arena_reset(&keys_kept);
 	pthread_mutex_init(&intern_lock, NULL);

@@ -45,7 +45,8 @@ static int caching_set;
  * allocation in a loop repeats the stack of the one before, and one
  * compare of the frames is cheaper than hashing them.  An entry is valid
  * for one generation of the table (a fork child starts a new one). */
-#define RECENT 4
+#define RECENT_BITS 4
+#define RECENT (1 << RECENT_BITS) /* a buffer's life is ~10 hooked calls, each its own stack */
 #define RECENT_DEPTH 96
 struct recent {
 	uint32_t gen, id, n;
@@ -74,7 +75,7 @@ static inline unsigned recent_slot(void *const *ips, int n)
 {
 	uint64_t k = (uint64_t)(uintptr_t)ips[n > 1] ^ ((uint64_t)(uintptr_t)ips[n - 1] << 7) ^ (uint64_t)n;
 	k *= 0x9e3779b97f4a7c15ull;
-	return (unsigned)(k >> 62) & (RECENT - 1);
+	return (unsigned)(k >> (64 - RECENT_BITS)) & (RECENT - 1);
 }
 
 /* Where to look for a stack, not what it is (intern compares the frames).
