@@ -7,7 +7,8 @@
 # program), the dangling program-cache buffer (TT_FIXTURE_DANGLING=1), no
 # other survivor, chip ids 0-7 in every per-device line; the same with the
 # constructor hook off (BUFTRACE_HOOKS_OFF=Device::Device) and with
-# TT_FIXTURE_PATCHED_GT=1 (report identical but for times and pids).
+# TT_FIXTURE_PATCHED_GT=1 (report identical but for times and pids), each
+# on every variant and host.
 . "$TESTLIB/common.sh"
 need_fixture gnu
 nm -D "$FIX/gnu/libtt_metal.so" 2>/dev/null | grep -q '10MeshBuffer6create' ||
@@ -65,23 +66,25 @@ PY
 # a sanitized build: python3 cannot load it, and the clang-built libcxx
 # variant carries another ASan runtime than the gcc-built recorder
 san=; nm -D --undefined-only "$FIX/gnu/libtt_metal.so" | grep -q '__[atu]*san_' && san=1
+hosts="host_dlopen python"; [ -n "$san" ] && hosts=host_dlopen
 for v in $(cd "$FIX" && ls); do
 	[ -x "$FIX/$v/host_dlopen" ] || continue
 	[ -n "$san" ] && [ "$v" = libcxx ] && continue
-	run "$v" host_dlopen plain
-	[ -n "$san" ] || run "$v" python plain
+	for h in $hosts; do
+		run "$v" $h base; cp "$WORK/r.norm" "$WORK/base.norm"
+		run "$v" $h patched TT_FIXTURE_PATCHED_GT=1
+		diff "$WORK/base.norm" "$WORK/r.norm" > "$WORK/d" ||
+			fail "$v/$h: report differs with TT_FIXTURE_PATCHED_GT=1: $(head -5 "$WORK/d")"
+		# without the constructor the chip ids come from IDevice::id()
+		# through the vtable, which a sanitizer instruments: not called,
+		# ids unknown
+		if [ -z "$san" ]; then
+			run "$v" $h no-ctor BUFTRACE_HOOKS_OFF=Device::Device
+			run "$v" $h no-ctor-patched BUFTRACE_HOOKS_OFF=Device::Device TT_FIXTURE_PATCHED_GT=1
+		fi
+	done
 done
-hosts="host_dlopen python"; [ -n "$san" ] && hosts=host_dlopen
 for h in $hosts; do
-	run gnu $h base; cp "$WORK/r.norm" "$WORK/base.norm"
-	run gnu $h patched TT_FIXTURE_PATCHED_GT=1
-	diff "$WORK/base.norm" "$WORK/r.norm" > "$WORK/d" || fail "gnu/$h: report differs with TT_FIXTURE_PATCHED_GT=1: $(head -5 "$WORK/d")"
-	# without the constructor the chip ids come from IDevice::id() through
-	# the vtable, which a sanitizer instruments: not called, ids unknown
-	if [ -z "$san" ]; then
-		run gnu $h no-ctor BUFTRACE_HOOKS_OFF=Device::Device
-		run gnu $h no-ctor-patched BUFTRACE_HOOKS_OFF=Device::Device TT_FIXTURE_PATCHED_GT=1
-	fi
 	run gnu $h no-meshbuffer-hook BUFTRACE_HOOKS_OFF=MeshBuffer::create
 done
 exit 0
