@@ -81,22 +81,18 @@ static inline unsigned recent_slot(void *const *ips, int n)
 /* Where to look for a stack, not what it is (intern compares the frames).
  * Each frame's term depends only on the frame and its position, so the
  * multiplies run in parallel instead of as one long dependency chain (this
- * is on every event's path).  The terms are summed, so each must be a
- * thorough mix of its frame: with a term nearly linear in the address,
- * stacks that differ by a few bytes at several positions (the call sites
- * of a recursion) cancel out to one hash, and their lookups would all
- * probe one run of slots. */
+ * is on every event's path).  The terms are summed, so none may be
+ * linear in the address: stacks that differ by a few bytes at several
+ * positions (the call sites of a recursion) would cancel out to one hash
+ * and probe one run of slots.  One multiply and an xor of its high bits
+ * into the low ones is enough (1024 such paths: 1024 hashes, ~1010 slots);
+ * three rounds of it cost 12% more per event on all-new stacks. */
 static uint64_t hash_ips(void *const *ips, int n)
 {
 	uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ull;
 	for (int i = 0; i < n; i++) {
-		uint64_t v = (uint64_t)(uintptr_t)ips[i] ^ ((uint64_t)i * 0x632be59bd9b4e019ull);
-		v ^= v >> 32;
-		v *= 0xd6e8feb86659fd93ull;
-		v ^= v >> 32;
-		v *= 0xd6e8feb86659fd93ull;
-		v ^= v >> 32;
-		h += v;
+		uint64_t v = ((uint64_t)(uintptr_t)ips[i] + (uint64_t)i * 0x632be59bd9b4e019ull) * 0xd6e8feb86659fd93ull;
+		h += v ^ (v >> 29);
 	}
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
