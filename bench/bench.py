@@ -214,6 +214,11 @@ for r in rows:
     xf = ratio(r["bt_ns"], r["floor_ns"]) if r["floor_ns"] else "    - "
     print(f"{r['label']:<13} {r['bt_ev']:>9} {r['plain']:7.3f} | {fl} {r['bt_ns']:9.0f} {r['btl_ns']:8.0f} {fig(r['ht_ns'], '9.0f', 9)} "
           f"{ratio(r['bt_ns'], r['ht_ns']):>6} {xf:>7} | {r['bt_bytes']:8.2f} {fig(r['ht_bytes'], '9.2f', 9)} {ratio(r['bt_bytes'], r['ht_bytes']):>6}")
+# workload B in the same table: the hook path has no floor, libunwind or
+# heaptrack figure of its own (heaptrack traces mallocs, not these calls)
+for r in brows:
+    print(f"{r['label']:<13} {r['ev']:>9} {r['plain']:7.3f} | {'-':>6} {r['bt_ns']:9.0f} {'-':>8} {'-':>9} "
+          f"{'-':>6} {'-':>7} | {r['bytes']:8.2f} {'-':>9} {'-':>6}")
 print()
 print(f"{'workload':<13} | {'buftrace report':^17} | {'heaptrack_print':^17} | {'time':>6} {'RSS':>6}")
 print(f"{'':<13} | {'s':>7} {'MiB':>9} | {'s':>7} {'MiB':>9} | {'xht':>6} {'xht':>6}")
@@ -221,6 +226,8 @@ for r in rows:
     print(f"{r['label']:<13} | {r['rep_t']:7.3f} {r['rep_rss'] / 1024:9.1f} | {fig(r['htp_t'], '7.3f', 7)} "
           f"{fig(r['htp_rss'] / 1024 if r['htp_rss'] else None, '9.1f', 9)} | "
           f"{ratio(r['rep_t'], r['htp_t']):>6} {ratio(r['rep_rss'], r['htp_rss']):>6}")
+for r in brows:
+    print(f"{r['label']:<13} | {r['rep_t']:7.3f} {r['rep_rss'] / 1024:9.1f} | {'-':>7} {'-':>9} | {'-':>6} {'-':>6}")
 print()
 print("buftrace report peak RSS, A 1 thread without leaks: " +
       ", ".join(f"{rss / 1024:.1f} MiB ({t:.2f} s) at {ev} events" for ev, t, rss in rss_runs))
