@@ -115,15 +115,6 @@ static double secs(const struct model *m, uint64_t ns)
 	return ns > m->start_ns ? (double)(ns - m->start_ns) / 1e9 : 0.0;
 }
 
-static void human_bytes(char *buf, size_t n, uint64_t b)
-{
-	if (b >= 1 << 20 && b % (1 << 20) == 0)
-		snprintf(buf, n, "%" PRIu64 " MiB", b >> 20);
-	else if (b >= 1024 && b % 1024 == 0)
-		snprintf(buf, n, "%" PRIu64 " KiB", b >> 10);
-	else
-		snprintf(buf, n, "%" PRIu64 " bytes", b);
-}
 
 static void by_type_line(char *buf, size_t n, const uint64_t *by_type)
 {
@@ -202,73 +193,12 @@ static int is_mesh_dev(struct model *m, uint64_t ptr)
 	return d && d->is_mesh;
 }
 
-/* "0-7", "0,2,5": sorted ids, runs folded */
-static void id_list(char *buf, size_t n, int64_t *ids, int nid)
-{
-	size_t o = 0;
-	buf[0] = 0;
-	for (int i = 1; i < nid; i++)
-		for (int k = i; k > 0 && ids[k - 1] > ids[k]; k--) {
-			int64_t t = ids[k];
-			ids[k] = ids[k - 1];
-			ids[k - 1] = t;
-		}
-	for (int i = 0; i < nid && o < n; i++) {
-		int k = i;
-		while (k + 1 < nid && ids[k + 1] == ids[k] + 1)
-			k++;
-		if (ids[i] < 0)
-			o += (size_t)snprintf(buf + o, n - o, "%s?", o ? "," : "");
-		else if (k > i + 1)
-			o += (size_t)snprintf(buf + o, n - o, "%s%" PRId64 "-%" PRId64, o ? "," : "", ids[i], ids[k]);
-		else {
-			o += (size_t)snprintf(buf + o, n - o, "%s%" PRId64, o ? "," : "", ids[i]);
-			k = i;
-		}
-		i = k;
-	}
-}
-
 /* "1 mesh buffer, 4 KiB of L1 on each of chips 0-7 (+ backing buffer on mesh 0)" */
 static void print_mesh_head(struct group *g, int idx)
 {
-	struct model *m = g->m;
-	int64_t chips[64], meshes[8];
-	int nc = 0, nm = 0;
-	uint64_t per = 0, backing = 0;
-	char hb[64], cl[256], ml[64];
-	const char *type = "?";
-	for (size_t i = 0; i < g->nbufs; i++) {
-		struct buffer *b = g->bufs[i];
-		int64_t id = model_device_id(m, b->device);
-		int dup = 0;
-		if (is_mesh_dev(m, b->device) || b->mb_backing) {
-			int64_t mid = model_mesh_id(m, b->device);
-			backing++;
-			for (int k = 0; k < nm; k++)
-				dup |= meshes[k] == mid;
-			if (!dup && nm < 8)
-				meshes[nm++] = mid;
-			continue;
-		}
-		if (!per) {
-			per = b->size;
-			type = b->type >= 0 && b->type < 5 ? bt_buffer_type_name((uint64_t)b->type) : "?";
-		}
-		for (int k = 0; k < nc; k++)
-			dup |= chips[k] == id;
-		if (!dup && nc < 64)
-			chips[nc++] = id;
-	}
-	human_bytes(hb, sizeof hb, per);
-	id_list(cl, sizeof cl, chips, nc);
-	printf("%s#%d  %" PRIu64 " mesh buffer%s, %s of %s on each of chip%s %s", B, idx, g->mesh_buffers,
-	       g->mesh_buffers == 1 ? "" : "s", hb, type, nc == 1 ? "" : "s", cl);
-	if (backing) {
-		id_list(ml, sizeof ml, meshes, nm);
-		printf(" (+ backing buffer%s on mesh %s)", backing == 1 ? "" : "s", ml);
-	}
-	printf("%s\n", R);
+	char head[384];
+	group_mesh_heading(g, head, sizeof head);
+	printf("%s#%d  %s%s\n", B, idx, head, R);
 }
 
 static void print_group_text(const struct opts *o, struct group *g, int idx)
@@ -282,7 +212,7 @@ static void print_group_text(const struct opts *o, struct group *g, int idx)
 	int64_t seen_d[64];
 	int nd = 0, nchip = 0;
 
-	human_bytes(hb, sizeof hb, g->bytes);
+	group_bytes_human(hb, sizeof hb, g->bytes);
 	for (size_t i = 0; i < g->nbufs; i++) {
 		struct buffer *b = g->bufs[i];
 		int t = b->type >= 0 && b->type < 5 ? b->type : 5;
@@ -444,7 +374,7 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 		count += sg[i].count;
 		bytes += sg[i].bytes;
 	}
-	human_bytes(hb, sizeof hb, bytes);
+	group_bytes_human(hb, sizeof hb, bytes);
 	if (!nsg)
 		printf("%sNo buffer outlived the close of its device.%s\n\n", B, R);
 	else
@@ -567,8 +497,7 @@ void json_group(FILE *out, const struct group *g)
 			first = 0;
 		}
 	}
-	for (size_t i = 0; i < g->nbufs; i++)
-		reg |= g->bufs[i]->registered && !(g->mesh_buffers && g->bufs[i]->mb_backing);
+	reg = group_registered(g);
 	fprintf(out, "],\"owns_data\":%s,\"allocator_registered\":%s,\"phase\":\"%s\",\"open_call\":",
 	       b0->owns_data < 0 ? "null" : b0->owns_data ? "true" : "false", reg ? "true" : "false", g->phase);
 	json_cstr(out, g->open_call);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inttypes.h>
 #include "groups.h"
 
 const char *short_file(const char *path)
@@ -355,4 +356,91 @@ void groups_free(struct group *g, size_t n)
 		free(g[i].open_call_buf);
 	}
 	free(g);
+}
+
+/* "0-7", "0,2,5": sorted ids, runs folded */
+static void id_list(char *buf, size_t n, int64_t *ids, int nid)
+{
+	size_t o = 0;
+	buf[0] = 0;
+	for (int i = 1; i < nid; i++)
+		for (int k = i; k > 0 && ids[k - 1] > ids[k]; k--) {
+			int64_t t = ids[k];
+			ids[k] = ids[k - 1];
+			ids[k - 1] = t;
+		}
+	for (int i = 0; i < nid && o < n; i++) {
+		int k = i;
+		while (k + 1 < nid && ids[k + 1] == ids[k] + 1)
+			k++;
+		if (ids[i] < 0)
+			o += (size_t)snprintf(buf + o, n - o, "%s?", o ? "," : "");
+		else if (k > i + 1)
+			o += (size_t)snprintf(buf + o, n - o, "%s%" PRId64 "-%" PRId64, o ? "," : "", ids[i], ids[k]);
+		else {
+			o += (size_t)snprintf(buf + o, n - o, "%s%" PRId64, o ? "," : "", ids[i]);
+			k = i;
+		}
+		i = k;
+	}
+}
+
+void group_bytes_human(char *buf, size_t n, uint64_t b)
+{
+	if (b >= 1 << 20 && b % (1 << 20) == 0)
+		snprintf(buf, n, "%" PRIu64 " MiB", b >> 20);
+	else if (b >= 1024 && b % 1024 == 0)
+		snprintf(buf, n, "%" PRIu64 " KiB", b >> 10);
+	else
+		snprintf(buf, n, "%" PRIu64 " bytes", b);
+}
+
+void group_mesh_heading(const struct group *g, char *buf, size_t n)
+{
+	struct model *m = g->m;
+	int64_t chips[64], meshes[8];
+	int nc = 0, nm = 0;
+	uint64_t per = 0, backing = 0;
+	char hb[64], cl[256], ml[64];
+	const char *type = "?";
+	size_t o;
+	for (size_t i = 0; i < g->nbufs; i++) {
+		struct buffer *b = g->bufs[i];
+		struct device *d = model_device(m, b->device);
+		int64_t id = model_device_id(m, b->device);
+		int dup = 0;
+		if ((d && d->is_mesh) || b->mb_backing) {
+			int64_t mid = model_mesh_id(m, b->device);
+			backing++;
+			for (int k = 0; k < nm; k++)
+				dup |= meshes[k] == mid;
+			if (!dup && nm < 8)
+				meshes[nm++] = mid;
+			continue;
+		}
+		if (!per) {
+			per = b->size;
+			type = b->type >= 0 && b->type < 5 ? bt_buffer_type_name((uint64_t)b->type) : "?";
+		}
+		for (int k = 0; k < nc; k++)
+			dup |= chips[k] == id;
+		if (!dup && nc < 64)
+			chips[nc++] = id;
+	}
+	group_bytes_human(hb, sizeof hb, per);
+	id_list(cl, sizeof cl, chips, nc);
+	o = (size_t)snprintf(buf, n, "%" PRIu64 " mesh buffer%s, %s of %s on each of chip%s %s", g->mesh_buffers,
+			     g->mesh_buffers == 1 ? "" : "s", hb, type, nc == 1 ? "" : "s", cl);
+	if (backing && o < n) {
+		id_list(ml, sizeof ml, meshes, nm);
+		snprintf(buf + o, n - o, " (+ backing buffer%s on mesh %s)", backing == 1 ? "" : "s", ml);
+	}
+}
+
+int group_registered(const struct group *g)
+{
+	int reg = 0;
+	for (size_t i = 0; i < g->nbufs; i++)
+		reg |= g->bufs[i]->registered && !(g->mesh_buffers && g->bufs[i]->mb_backing);
+	return reg;
 }

@@ -42,6 +42,14 @@ struct group {
  * of one MeshBuffer are always in one group. */
 struct group *groups_build(struct model *m, int dangling, size_t *n);
 void groups_free(struct group *g, size_t n);
+/* "1 mesh buffer, 4 KiB of L1 on each of chips 0-7 (+ backing buffer on
+ * mesh 0)": the heading of a group of MeshBuffers (g->mesh_buffers > 0) */
+void group_mesh_heading(const struct group *g, char *buf, size_t n);
+/* "4 KiB", "3 MiB", "100 bytes" */
+void group_bytes_human(char *buf, size_t n, uint64_t b);
+/* any of its buffers was placed by an allocator (a MeshBuffer's backing
+ * buffer, told of apart, not counted) */
+int group_registered(const struct group *g);
 /* 1 when a destroy stack runs inside exit()/static destructors */
 int stack_is_exit(struct model *m, uint32_t stack);
 /* file name shown to people: its last two path components */

@@ -88,7 +88,6 @@ static void group_json(FILE *o, const struct group *g)
 		int t = b->type >= 0 && b->type < 5 ? b->type : 5;
 		int64_t d = model_device_id(m, b->device);
 		int dup = 0;
-		reg |= b->registered;
 		if (!seen_t[t] && to < sizeof types) {
 			seen_t[t] = 1;
 			to += (size_t)snprintf(types + to, sizeof types - to, "%s%s", to ? "+" : "", pic_type_name(t));
@@ -103,8 +102,17 @@ static void group_json(FILE *o, const struct group *g)
 	json_cstr(o, types);
 	fputs(",\"devices\":", o);
 	json_cstr(o, devs);
-	fprintf(o, ",\"mesh\":%" PRId64 ",\"closed_by\":\"%s\",\"close_ns\":%" PRIu64 ",\"owns_data\":%d,\"registered\":%d,\"phase\":",
+	reg = group_registered(g);
+	fprintf(o, ",\"mesh\":%" PRId64 ",\"closed_by\":\"%s\",\"close_ns\":%" PRIu64 ",\"owns_data\":%d,\"registered\":%d",
 		model_mesh_id(m, b0->device), bt_hooks[b0->close_hook].name, rel(m, b0->close_ns), b0->owns_data, reg);
+	if (g->mesh_buffers) {
+		/* one item per MeshBuffer, worded as the text report */
+		char head[384];
+		group_mesh_heading(g, head, sizeof head);
+		fputs(",\"heading\":", o);
+		json_cstr(o, head);
+	}
+	fprintf(o, ",\"held_by\":\"%s\",\"phase\":", g->held_by);
 	json_cstr(o, g->phase);
 	fputs(",\"open_call\":", o);
 	json_cstr(o, g->open_call);
@@ -126,7 +134,10 @@ static void group_json(FILE *o, const struct group *g)
 			fprintf(o, "%" PRIu64, rel(m, b->destroyed_ns));
 		else
 			fputs("null", o);
-		fprintf(o, ",%d]", (int)b->fate);
+		{
+			struct device *d = model_device(m, b->device);
+			fprintf(o, ",%d,%d]", (int)b->fate, d && d->is_mesh); /* on a mesh (a backing buffer) */
+		}
 	}
 	fputs("]}", o);
 }

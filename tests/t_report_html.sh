@@ -64,7 +64,7 @@ for hg, jg in zip(p["survivors"], js):
         die("stack of a group differs from the JSON report")
     if [f[2] for f in hg["frames"]] != [1 if f["init_path"] else 0 for f in jg["stack"]]:
         die("init path marks differ from the JSON report")
-    if hg["closed_by"] != jg["closed_by"]:
+    if hg["closed_by"] != jg["closed_by"] or hg["held_by"] != jg["held_by"]:
         die("verdict differs")
 # all live bytes per creation stack, between the close and the exit:
 # only the survivors, from their creation path
@@ -117,6 +117,20 @@ if v != 12288 or any(e["args"]["bytes"] != 12288 for e in after) or c[-1]["args"
 if any(e["ts"] < f["ts"] for f, e in zip(c, c[1:])):
     die("counter samples out of order")
 print("perfetto mapping OK")
+PY
+# a tensor still held at the close: one item, worded as the text report
+(export TT_FIXTURE_HELD_TENSOR=1; record_demo "$WORK/t") || fail "record with a held tensor failed"
+"$BUFTRACE" report --format html -o "$WORK/t.html" "$WORK"/t/buftrace.*.zst || fail "html with a held tensor failed"
+want=$("$BUFTRACE" report "$WORK"/t/buftrace.*.zst | sed -n 's/^#[0-9]*  \(1 mesh buffer, .*\)$/\1/p')
+[ -n "$want" ] || fail "the text report has no mesh-buffer item"
+python3 - "$WORK/t.html" "$want" <<'PY' || exit 1
+import json, re, sys
+page = open(sys.argv[1]).read()
+data = json.loads(re.search(r'id="bt-data">\n(.*?)\n</script>', page, re.S).group(1))
+g = [x for x in data["processes"][0]["survivors"] if x.get("heading")]
+if len(g) != 1 or g[0]["heading"] != sys.argv[2] or g[0]["held_by"] != "program" or g[0]["registered"]:
+    print("FAIL: mesh-buffer item on the page: %s, text report: %s" % ([(x.get("heading"), x["held_by"], x["registered"]) for x in g], sys.argv[2])); sys.exit(1)
+print("mesh buffer item OK")
 PY
 # several processes (two traces, and malloc probes): one page
 record_demo "$WORK/m" --probes malloc || fail "record --probes malloc failed"

@@ -277,6 +277,8 @@
   }
   function groupBody(g, dangling) {
     var b = el("div", { cls: "body" });
+    b.appendChild(el("div", { text: g.held_by === "program" ? "held by the program: " + (g.heading ? "a tensor (MeshBuffer)" : "a buffer it created") + " still referenced when " + g.closed_by + " closed it"
+      : "held by the runtime: " + (dangling ? "an object the runtime keeps (program cache) past the close" : "a control buffer it made while opening the device") }));
     b.appendChild(el("div", { text: (dangling ? "memory released in bulk by allocator teardown, object alive after " : "alive after ") + g.closed_by + " at " + secs(g.close_ns) }));
     b.appendChild(el("div", { text: (g.owns_data === 0 ? "created at pre-existing addresses (owns_data=false)" : g.owns_data === 1 ? "owning buffers (owns_data=true)" : "owns_data unknown (the create call was not seen)") + "; " + (g.registered ? "registered with an allocator" : "never registered with an allocator") }));
     b.appendChild(el("div", { text: g.open_call ? "created during " + (/mesh/i.test(g.open_call) ? "mesh" : "device") + " init: " + g.open_call : "created after init" + (g.top_call ? ", under " + g.top_call : "") }));
@@ -288,7 +290,7 @@
     b.appendChild(frameList(g.frames, true));
     var tb = el("table", { cls: "bufs" }, [el("tr", {}, ["device", "type", "address", "size", "created", "died"].map(function (h) { return el("th", { text: h }); }))]);
     g.buffers.forEach(function (x) {
-      tb.appendChild(el("tr", {}, [x[0] < 0 ? "?" : String(x[0]), x[1], x[2] || "-", group3(x[3]), secs(x[4]), x[5] == null ? "never" : secs(x[5])].map(function (v) { return el("td", { cls: "mono", text: v }); })));
+      tb.appendChild(el("tr", {}, [x[0] < 0 ? "?" : (x[7] ? "mesh " : "") + String(x[0]), x[1], x[2] || "-", group3(x[3]), secs(x[4]), x[5] == null ? "never" : secs(x[5])].map(function (v) { return el("td", { cls: "mono", text: v }); })));
     });
     b.appendChild(tb);
     if (g.nbufs > g.buffers.length) b.appendChild(el("div", { cls: "mut", text: "... " + (g.nbufs - g.buffers.length) + " more buffers" }));
@@ -297,7 +299,7 @@
   function groupEl(g, idx, dangling) {
     var d = el("details", { cls: "group", "data-bytes": g.bytes, "data-count": g.count, "data-verdict": dangling ? "dangling" : "survivor" });
     var sum = el("summary", {}, [
-      el("b", { text: "#" + idx + "  " + g.count + " buffer" + (g.count === 1 ? "" : "s") + ", " + human(g.bytes) + " of " + g.types + " on device" + (g.devices.indexOf(",") >= 0 ? "s " : " ") + g.devices + (g.mesh >= 0 ? " (mesh " + g.mesh + ")" : "") }),
+      el("b", { text: "#" + idx + "  " + (g.heading || (g.count + " buffer" + (g.count === 1 ? "" : "s") + ", " + human(g.bytes) + " of " + g.types + " on device" + (g.devices.indexOf(",") >= 0 ? "s " : " ") + g.devices + (g.mesh >= 0 ? " (mesh " + g.mesh + ")" : ""))) }),
       el("span", { cls: "verdict " + (dangling ? "dangling" : "survivor"), text: dangling ? "dangling" : "survivor" }),
       el("span", { cls: "mut", text: "  " + (g.phase === "init" ? "init path" : "runtime") + " \u00b7 " + short(g.frames.length > 1 ? g.frames[1][0] : g.frames.length ? g.frames[0][0] : "?") })]);
     d.appendChild(sum);
