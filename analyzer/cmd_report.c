@@ -263,17 +263,14 @@ static void print_group_text(const struct opts *o, struct group *g, int idx)
 		printf("    owning buffers (owns_data=true)");
 	else
 		printf("    owns_data unknown (the create call was not seen)");
-	int reg = 0, bulk = 0, backing = 0;
-	for (size_t i = 0; i < g->nbufs; i++) {
-		/* a MeshBuffer's backing buffer is told of on its own line */
-		if (g->mesh_buffers && g->bufs[i]->mb_backing) {
+	int bulk = 0, backing = 0;
+	/* a MeshBuffer's backing buffer is told of on its own line */
+	for (size_t i = 0; g->mesh_buffers && i < g->nbufs; i++)
+		if (g->bufs[i]->mb_backing) {
 			backing++;
 			bulk |= g->bufs[i]->released_bulk;
-			continue;
 		}
-		reg |= g->bufs[i]->registered;
-	}
-	printf("; %s\n", reg ? "registered with an allocator" : "never registered with an allocator");
+	printf("; %s\n", group_registered(g) ? "registered with an allocator" : "never registered with an allocator");
 	if (backing)
 		printf("    backing buffer%s: owning, placed by the mesh's allocator%s\n", backing == 1 ? "" : "s",
 		       bulk ? "; its memory released in bulk when the mesh closed" : "");

@@ -221,30 +221,48 @@ static void infer_mesh_buffers(struct model *m, int dangling)
 	free(v);
 }
 
-/* A MeshBuffer whose per-chip buffers outlived the close: its backing
- * buffer belongs to that item even when the mesh's allocator teardown
- * released its memory (dangling on its own), so the item is one. */
-static int mb_survives(const struct model *m, uint64_t id)
+static int cmp_u64(const void *a, const void *b)
 {
-	for (const struct buffer *b = m->kept; id && b; b = b->next)
-		if (b->mesh_buffer == id && b->survivor && !b->mb_backing)
-			return 1;
-	return 0;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
 }
 
-static int backing_joins(const struct model *m, const struct buffer *b)
+/* The MeshBuffers whose per-chip buffers outlived the close, sorted: a
+ * backing buffer of one of them belongs to that item even when the
+ * mesh's allocator teardown released its memory (dangling on its own),
+ * so the item is one.  NULL when there are none. */
+static uint64_t *surviving_mesh_buffers(const struct model *m, size_t *n)
 {
-	return b->dangling && b->mb_backing && mb_survives(m, b->mesh_buffer);
+	size_t k = 0;
+	uint64_t *ids;
+	for (const struct buffer *b = m->kept; b; b = b->next)
+		k += b->mesh_buffer && b->survivor && !b->mb_backing;
+	*n = 0;
+	if (!k || !(ids = malloc(k * sizeof *ids)))
+		return NULL;
+	for (const struct buffer *b = m->kept; b; b = b->next)
+		if (b->mesh_buffer && b->survivor && !b->mb_backing)
+			ids[(*n)++] = b->mesh_buffer;
+	qsort(ids, *n, sizeof *ids, cmp_u64);
+	return ids;
+}
+
+static int backing_joins(const uint64_t *ids, size_t n, const struct buffer *b)
+{
+	return b->dangling && b->mb_backing && ids && bsearch(&b->mesh_buffer, ids, n, sizeof *ids, cmp_u64);
 }
 
 struct group *groups_build(struct model *m, int dangling, size_t *out_n)
 {
 	struct group *g = NULL;
 	size_t n = 0;
+	size_t nsurv;
+	uint64_t *surv;
 	infer_mesh_buffers(m, dangling);
+	surv = surviving_mesh_buffers(m, &nsurv);
 	for (struct buffer *b = m->kept; b; b = b->next) {
 		struct group *x = NULL;
-		int joins = backing_joins(m, b);
+		int joins = backing_joins(surv, nsurv, b);
 		if (dangling ? !b->dangling || joins : !b->survivor && !joins)
 			continue;
 		/* one MeshBuffer, one group: its backing buffer's stack differs
@@ -341,6 +359,7 @@ struct group *groups_build(struct model *m, int dangling, size_t *out_n)
 		 * never let go before the close is the program's */
 		x->held_by = x->dangling || (x->open_call && !x->mesh_buffers) ? "runtime" : "program";
 	}
+	free(surv);
 	if (n > 1)
 		qsort(g, n, sizeof *g, by_bytes);
 	*out_n = n;
