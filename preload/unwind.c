@@ -54,6 +54,7 @@ enum how { H_SAME, H_OFFSET, H_UNDEF, H_OTHER };
 struct cfi_row {
 	int cfa_reg, cfa_expr;
 	int64_t cfa_off;
+	const uint8_t *expr, *expr_end; /* the CFA expression, when cfa_expr */
 	enum how rbp, rsp, ra;
 	int64_t rbp_off, ra_off;
 };
@@ -313,7 +314,10 @@ static int run_cfa(struct rd *r, const struct cie *c, uint64_t loc, uint64_t tar
 				row->cfa_off = (int64_t)rd_uleb(r);
 				break;
 			case 0x0f: /* def_cfa_expression */
-				rd_skip(r, rd_uleb(r));
+				reg = rd_uleb(r);
+				row->expr = r->p;
+				rd_skip(r, reg);
+				row->expr_end = r->p;
 				row->cfa_expr = 1;
 				break;
 			case 0x10: /* expression */
@@ -393,6 +397,77 @@ static const uint8_t *find_fde(uint64_t pc)
 	return hdr + tab[2 * lo + 1];
 }
 
+/* A CFA expression that comes to RSP + a constant, given the frame's RIP:
+ * the PLT's, where the CFA depends on how far into its stub the PC is
+ * (the push done or not): rsp + 8 + ((rip & 15) >= 11) << 3.  A stack
+ * machine over (RSP coefficient, constant) pairs with the few operators
+ * such expressions use; anything else, or a result that is not RSP plus a
+ * constant, is -1 (not modelled).  libunwind evaluates these too, with
+ * RIP the frame's IP, as here. */
+static int cfa_expr_rsp(const uint8_t *p, const uint8_t *end, uint64_t rip, int64_t *off)
+{
+	struct { uint64_t k, c; } st[8];
+	int n = 0;
+	struct rd r = { p, end, 0 };
+	while (r.p < r.end && !r.bad) {
+		uint8_t op = *r.p++;
+		if (op >= 0x30 && op <= 0x4f) { /* lit0..31 */
+			if (n == 8)
+				return -1;
+			st[n].k = 0;
+			st[n++].c = op - 0x30u;
+			continue;
+		}
+		switch (op) {
+		case 0x77: /* breg7 (rsp) */
+		case 0x80: /* breg16 (rip) */
+			if (n == 8)
+				return -1;
+			st[n].k = op == 0x77;
+			st[n++].c = (op == 0x77 ? 0 : rip) + (uint64_t)rd_sleb(&r);
+			continue;
+		case 0x08: /* const1u */
+			if (n == 8)
+				return -1;
+			st[n].k = 0;
+			st[n++].c = rd_fixed(&r, 1);
+			continue;
+		case 0x23: /* plus_uconst */
+			if (!n)
+				return -1;
+			st[n - 1].c += rd_uleb(&r);
+			continue;
+		}
+		if (n < 2)
+			return -1;
+		n--;
+		uint64_t a = st[n - 1].c, b = st[n].c;
+		if (op == 0x22) { /* plus */
+			st[n - 1].k += st[n].k;
+			st[n - 1].c = a + b;
+			continue;
+		}
+		if (op == 0x1c) { /* minus */
+			if (st[n].k)
+				return -1;
+			st[n - 1].c = a - b;
+			continue;
+		}
+		if (st[n - 1].k || st[n].k)
+			return -1; /* RSP's value itself is not known here */
+		switch (op) {
+		case 0x1a: st[n - 1].c = a & b; break;                        /* and */
+		case 0x2a: st[n - 1].c = (int64_t)a >= (int64_t)b; break;     /* ge */
+		case 0x24: st[n - 1].c = b < 64 ? a << b : 0; break;          /* shl */
+		default: return -1;
+		}
+	}
+	if (r.bad || n != 1 || st[0].k != 1)
+		return -1;
+	*off = (int64_t)st[0].c;
+	return 0;
+}
+
 /* The rule of the frame whose return address is ra: the row that covers
  * the call instruction, ra - 1; with K_EXACT in key, the row of the PC
  * itself (a signal frame's interrupted PC has not made a call). */
@@ -432,6 +507,12 @@ static uint64_t compute_rule(uint64_t key)
 	if (r.bad || run_cfa(&r, &c, begin, target, &row, &init))
 		return give_up;
 
+	if (row.cfa_expr) {
+		if (cfa_expr_rsp(row.expr, row.expr_end, ra, &row.cfa_off))
+			return give_up;
+		row.cfa_expr = 0;
+		row.cfa_reg = REG_RSP;
+	}
 	/* the forms of libunwind's fast trace, which unw_backtrace uses */
 	if (row.ra == H_UNDEF)
 		return R_SET | R_LAST;

@@ -4,7 +4,9 @@
 #  1. tests/progs/unwind_cmp, built four ways (gcc -O2, -O0, frame
 #     pointers, clang), compares both walkers at every walk of changing
 #     call trees, threads, signal handlers (raised, and a timer's landing
-#     anywhere, also on an alternate signal stack) and a makecontext stack:
+#     anywhere, also on an alternate signal stack; single-stepping a
+#     lazily bound PLT call, from each of its stub's and PLT0's
+#     instructions) and a makecontext stack:
 #     no difference, no walk of plain code or through a signal frame given
 #     up, every handler's walk flagged as such, and walks that repeat
 #     the previous stack are recognised as such (the reuse path runs).

@@ -12,14 +12,17 @@
  * Usage: unwind_cmp [ROUNDS]; prints the counts of each phase, exits 1 on
  * a difference or a walk given up in plain code. */
 #include <alloca.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <ucontext.h>
+#include <unistd.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include "unwind.h"
@@ -53,6 +56,27 @@ static void report(const char *what, void **a, int na, void **b, int nb)
 			i < na && i < nb && a[i] == b[i] ? "" : "  <--");
 }
 
+/* A walk through a signal frame given up: where libunwind went on (the
+ * interrupted code and its callers), named, for the first few. */
+static void report_given_up(void **a, int na, int max)
+{
+	static atomic_int shown;
+	void *b[MAXW];
+	int nb = bt_unwind(uw, b, max, NULL);
+	if (atomic_fetch_add(&shown, 1) > 2)
+		return;
+	fprintf(stderr, "unwind_cmp: walk from a handler given up after %d frames (flags %#x); unw_backtrace:\n", nb,
+		bt_unwind_flags(uw));
+	for (int i = 0; i < na; i++) {
+		Dl_info d;
+		const char *name = dladdr(a[i], &d) && d.dli_sname ? d.dli_sname : "?";
+		const char *obj = dladdr(a[i], &d) && d.dli_fname ? d.dli_fname : "?";
+		fprintf(stderr, "  %2d %18p %s+%#lx (%s+%#lx)%s\n", i, a[i], name,
+			d.dli_saddr ? (unsigned long)((char *)a[i] - (char *)d.dli_saddr) : 0ul, obj,
+			(unsigned long)((char *)a[i] - (char *)d.dli_fbase), i == nb - 1 ? "  <-- the walker's last" : "");
+	}
+}
+
 /* Both walks from this one frame; their frame 0 differs (two call sites). */
 __attribute__((noinline)) static void check(int max)
 {
@@ -73,6 +97,8 @@ __attribute__((noinline)) static void check(int max)
 		nb = -1; /* a cut walk is one given up */
 	if (nb < 0) {
 		atomic_fetch_add(&gave_up, 1);
+		if (in_handler)
+			report_given_up(a, na, max);
 		last_n = -1;
 		return;
 	}
@@ -198,6 +224,68 @@ static void timer_rounds(long n, int altstack)
 	setitimer(ITIMER_PROF, &it, NULL);
 }
 
+/* A signal that interrupts a PLT stub: the CFA there is a DWARF
+ * expression of the PC (before or after the stub's push).  Timers land
+ * there too seldom to test, so the program single-steps itself: a
+ * handler sets the trap flag, and every SIGTRAP until plt_phase_done()
+ * looks at the interrupted PC; in a PLT entry or PLT0 (by their bytes:
+ * jmp *GOT; push $n; jmp PLT0 and push GOT+8; jmp *GOT+16), it walks as
+ * the timer's handler does.  The first call of getppid() goes through its
+ * stub and, bound lazily, through PLT0 and the resolver. */
+static long plt_steps, plt_walks;
+__attribute__((noinline)) void plt_phase_done(void);
+__attribute__((noinline)) void plt_phase_done(void)
+{
+	sink++;
+}
+
+static int in_plt(const uint8_t *pc)
+{
+	/* (the 16 bytes from pc & ~15 are on pc's page) */
+	const uint8_t *e = (const uint8_t *)((uintptr_t)pc & ~(uintptr_t)15);
+	if (e[0] == 0xff && e[1] == 0x25 && e[6] == 0x68 && e[11] == 0xe9)
+		return 1;
+	return e[0] == 0xff && e[1] == 0x35 && e[6] == 0xff && e[7] == 0x25;
+}
+
+static void on_timer(int sig);
+static void on_trap(int sig, siginfo_t *si, void *ctx)
+{
+	greg_t *g = ((ucontext_t *)ctx)->uc_mcontext.gregs;
+	const uint8_t *pc = (const uint8_t *)g[REG_RIP];
+	(void)si;
+	if (pc == (const uint8_t *)(uintptr_t)plt_phase_done || ++plt_steps > 5000000) {
+		g[REG_EFL] &= ~(greg_t)0x100;
+		return;
+	}
+	if (in_plt(pc)) {
+		plt_walks++;
+		on_timer(sig);
+	}
+}
+
+static void start_stepping(int sig, siginfo_t *si, void *ctx)
+{
+	(void)sig;
+	(void)si;
+	((ucontext_t *)ctx)->uc_mcontext.gregs[REG_EFL] |= 0x100;
+}
+
+static void plt_walks_phase(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_flags = SA_SIGINFO;
+	sa.sa_sigaction = on_trap;
+	sigaction(SIGTRAP, &sa, NULL);
+	sa.sa_sigaction = start_stepping;
+	sigaction(SIGUSR2, &sa, NULL);
+	raise(SIGUSR2);
+	sink += getppid() > 0;
+	plt_phase_done();
+	printf("plt: steps %ld walks %ld\n", plt_steps, plt_walks);
+}
+
 static void *thread_main(void *arg)
 {
 	uw = bt_unwinder_new();
@@ -246,6 +334,7 @@ int main(int argc, char **argv)
 	}
 	timer_rounds(n / 8, 0);
 	timer_rounds(n / 8, 1);
+	plt_walks_phase();
 	phase("signals");
 	long sig_gave_up = (long)gave_up - plain_gave_up;
 	/* another stack: the previous walk's frames are elsewhere */
@@ -267,5 +356,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "unwind_cmp: only %ld walks from signal handlers\n", (long)sig_walks);
 	if (plain_gave_up)
 		fprintf(stderr, "unwind_cmp: %ld walks of plain code given up\n", plain_gave_up);
-	return bad || plain_gave_up || sig_gave_up || sig_unflagged || sig_walks < 50 ? 1 : 0;
+	if (!plt_walks)
+		fprintf(stderr, "unwind_cmp: no walk from a handler that interrupted a PLT stub\n");
+	return bad || plain_gave_up || sig_gave_up || sig_unflagged || sig_walks < 50 || !plt_walks ? 1 : 0;
 }
