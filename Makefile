@@ -15,7 +15,7 @@ LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 COMMON_SRCS   := common/trace_format.c common/hook_table.c common/sigdecode.c
 PRELOAD_SRCS  := $(filter-out preload/probes_malloc.c,$(wildcard preload/*.c))
-ANALYZER_SRCS := analyzer/main.c analyzer/cmd_record.c analyzer/cmd_dump.c analyzer/cmd_report.c analyzer/cmd_diff.c analyzer/cmd_hooks.c \
+ANALYZER_SRCS := analyzer/objects.c analyzer/main.c analyzer/cmd_record.c analyzer/cmd_dump.c analyzer/cmd_report.c analyzer/cmd_diff.c analyzer/cmd_hooks.c \
                  analyzer/trace_reader.c analyzer/json.c analyzer/model.c analyzer/leaks.c analyzer/groups.c analyzer/symbolize.c \
                  analyzer/xalloc.c analyzer/timeline.c analyzer/report_html.c analyzer/report_perfetto.c
 ANALYZER_LIBS := -ldw -lelf -lzstd -lstdc++ -lpthread
@@ -34,11 +34,11 @@ $(BUILD)/.deps: scripts/deps.sh
 	@mkdir -p $(BUILD) && touch $@
 deps: $(BUILD)/.deps
 
-$(BUILD)/obj/%.pic.o: %.c $(wildcard common/*.h common/*.def preload/*.h) | $(BUILD)/.deps
+$(BUILD)/obj/%.pic.o: %.c $(wildcard common/*.h common/*.def common/profiles/*.def preload/*.h) | $(BUILD)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -fexceptions -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c $(wildcard common/*.h common/*.def analyzer/*.h) | $(BUILD)/.deps
+$(BUILD)/obj/%.o: %.c $(wildcard common/*.h common/*.def common/profiles/*.def analyzer/*.h) | $(BUILD)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -69,6 +69,7 @@ $(BUILD)/obj/page_assets.o: $(PAGE_ASSETS_C) | $(BUILD)/.deps
 -include tests/fixtures/fixtures.mk
 -include tests/tools/tools.mk
 include tests/progs/progs.mk
+include tests/runtimes/runtimes.mk
 -include tests/fuzz/fuzz.mk
 -include tests/sanitize.mk
 include bench/bench.mk
@@ -76,7 +77,7 @@ include bench/bench.mk
 demo: all fixtures
 	@scripts/demo.sh $(BUILD)
 
-test: all fixtures test-progs symtools fixtures-zdebug
+test: all fixtures test-progs runtime-progs symtools fixtures-zdebug
 	@tests/run.sh $(BUILD)
 
 # a report over 3000 traces: under 30 s and 500 MB (about a minute)

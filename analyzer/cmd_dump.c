@@ -181,7 +181,7 @@ static void learn(struct dump *d, const struct tr_record *rec)
 		if (!r)
 			return;
 		snprintf(r + old, strlen(base) + 48, "%s%s%s", old ? ", " : "", base,
-			 how == BT_RESOLVE_PATCHED ? " (by demangled name)" : "");
+			 how != BT_RESOLVE_PATCHED ? "" : h->name && h->name[0] == 'c' && h->name[1] == 'l' ? " (by C name)" : " (by demangled name)");
 		h->resolved = r;
 	} else if (rec->kind == BT_REC_HOOK_STATS) {
 		uint64_t cnt;

@@ -117,6 +117,16 @@ static int default_libs(char **out, int max)
 			out[n] = buf[n];
 			n++;
 		}
+	/* the OpenCL ICD loader, where Debian and others put it */
+	const char *cl[] = { "/usr/lib/x86_64-linux-gnu/libOpenCL.so.1", "/usr/lib64/libOpenCL.so.1",
+			     "/usr/lib/libOpenCL.so.1", "/usr/local/lib/libOpenCL.so.1" };
+	for (size_t i = 0; i < sizeof cl / sizeof cl[0] && n < max; i++)
+		if (access(cl[i], R_OK) == 0) {
+			snprintf(buf[n], sizeof buf[n], "%s", cl[i]);
+			out[n] = buf[n];
+			n++;
+			break;
+		}
 	return n;
 }
 
@@ -125,22 +135,67 @@ static const char *when(unsigned flags)
 	return flags & BT_HOOK_SCOPED ? "entry and exit" : flags & BT_HOOK_AT_EXIT ? "after return" : "at entry";
 }
 
-/* The hook table of docs/hooks.md, generated from common/hooks.def. */
-static void print_list(void)
+/* The hook tables of docs/hooks.md, one per runtime profile, generated
+ * from common/hooks.def and common/profiles/. */
+static void print_list(const unsigned char *want)
 {
-	printf("| hook | recorded | fields | decoded from the signature | exact symbols (any other mangling of the qualified name is matched by demangled name) |\n|---|---|---|---|---|\n");
-	for (int h = 0; h < BT_HOOK_COUNT; h++) {
-		int n = 0;
-		printf("| `%s` | %s | %s | %s%s%s | ", bt_hooks[h].name,
-		       bt_hooks[h].flags & BT_HOOK_PROBE ? "probe, libbuftrace-malloc.so" : when(bt_hooks[h].flags),
-		       bt_hooks[h].fields, *bt_hooks[h].decode ? "`" : "", bt_hooks[h].decode, *bt_hooks[h].decode ? "`" : "");
-		for (size_t a = 0; a < bt_alias_count; a++)
-			if ((int)bt_aliases[a].hook == h)
-				printf("%s`%s`", n++ ? "<br>" : "", bt_aliases[a].symbol);
-		if (!n && !(bt_hooks[h].flags & BT_HOOK_PROBE))
-			printf("none: `%s` by demangled name", bt_hooks[h].qualified);
-		printf(" |\n");
+	int first = 1;
+	for (int rt = 0; rt < BT_RT_COUNT; rt++) {
+		int any = 0;
+		for (int h = 0; h < BT_HOOK_COUNT; h++)
+			any |= bt_hooks[h].runtime == rt;
+		if (!want[rt] || !any)
+			continue;
+		printf("%s### %s\n\n", first ? "" : "\n", bt_runtimes[rt].name);
+		first = 0;
+		if (rt == BT_RT_TTMETAL)
+			printf("| hook | recorded | fields | decoded from the signature | exact symbols (any other mangling of the qualified name is matched by demangled name) |\n|---|---|---|---|---|\n");
+		else if (rt == BT_RT_VULKAN)
+			printf("| hook | recorded | kind | fields | reached through |\n|---|---|---|---|---|\n");
+		else
+			printf("| hook | recorded | kind | fields | decoded from the declaration (parameters by name) |\n|---|---|---|---|---|\n");
+		for (int h = 0; h < BT_HOOK_COUNT; h++) {
+			int n = 0;
+			if (bt_hooks[h].runtime != rt && !(rt == BT_RT_TTMETAL && bt_hooks[h].runtime < 0))
+				continue;
+			if (rt == BT_RT_VULKAN) {
+				printf("| `%s` | %s | %s | %s | the layer |\n", bt_hooks[h].name, when(bt_hooks[h].flags),
+				       bt_hooks[h].kind, bt_hooks[h].fields);
+				continue;
+			}
+			if (rt != BT_RT_TTMETAL) {
+				printf("| `%s` | %s | %s | %s | `%s` in `%s` |\n", bt_hooks[h].name, when(bt_hooks[h].flags),
+				       bt_hooks[h].kind, bt_hooks[h].fields, bt_hooks[h].decode, bt_hooks[h].decl);
+				continue;
+			}
+			printf("| `%s` | %s | %s | %s%s%s | ", bt_hooks[h].name,
+			       bt_hooks[h].flags & BT_HOOK_PROBE ? "probe, libbuftrace-malloc.so" : when(bt_hooks[h].flags),
+			       bt_hooks[h].fields, *bt_hooks[h].decode ? "`" : "", bt_hooks[h].decode,
+			       *bt_hooks[h].decode ? "`" : "");
+			for (size_t a = 0; a < bt_alias_count; a++)
+				if ((int)bt_aliases[a].hook == h)
+					printf("%s`%s`", n++ ? "<br>" : "", bt_aliases[a].symbol);
+			if (!n && !(bt_hooks[h].flags & BT_HOOK_PROBE))
+				printf("none: `%s` by demangled name", bt_hooks[h].qualified);
+			printf(" |\n");
+		}
 	}
+}
+
+/* --runtime LIST: which profiles (all when absent); -1 on a name unknown. */
+static int parse_runtimes(const char *list, unsigned char *want)
+{
+	memset(want, 0, BT_RT_COUNT);
+	for (const char *p = list; *p;) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		int rt = bt_runtime_by_name(p, n);
+		if (rt < 0)
+			return -1;
+		want[rt] = 1;
+		p += n + (e != NULL);
+	}
+	return 0;
 }
 
 int cmd_hooks(int argc, char **argv)
@@ -149,26 +204,45 @@ int cmd_hooks(int argc, char **argv)
 	char *libs[64];
 	int nlibs = 0, bad = 0, total = 0, found = 0;
 
+	unsigned char want[BT_RT_COUNT];
+	int list = 0;
+
 	memset(&f, 0, sizeof f);
+	memset(want, 1, sizeof want);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--list")) {
-			print_list();
-			return EXIT_OK;
+			list = 1;
+			continue;
+		}
+		if (!strcmp(argv[i], "--runtime") || !strncmp(argv[i], "--runtime=", 10)) {
+			const char *v = argv[i][9] == '=' ? argv[i] + 10 : i + 1 < argc ? argv[++i] : "";
+			if (parse_runtimes(v, want)) {
+				fprintf(stderr, "buftrace hooks: --runtime '%s': runtimes are tt-metal, opencl, vulkan\n", v);
+				return EXIT_USAGE;
+			}
+			continue;
 		}
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: buftrace hooks [LIB.so ...]\n"
-			       "  default: libtt_metal.so and _ttnncpp.so under $TT_METAL_HOME\n"
+			printf("usage: buftrace hooks [--list] [--runtime LIST] [LIB.so ...]\n"
+			       "  default: libtt_metal.so and _ttnncpp.so under $TT_METAL_HOME, and the\n"
+			       "  OpenCL ICD loader (libOpenCL.so.1) where the system has it\n"
 			       "  per hook, how it resolves; per symbol found, where each field\n"
-			       "  is read from its own parameter list, or why its layout is unknown\n");
+			       "  is read from its own parameter list, or why its layout is unknown\n"
+			       "  --list: every runtime profile's hooks (docs/hooks.md), nothing scanned\n"
+			       "  --runtime: only these runtimes' hooks (tt-metal, opencl, vulkan)\n");
 			return EXIT_OK;
 		}
 		if (nlibs < 64)
 			libs[nlibs++] = argv[i];
 	}
+	if (list) {
+		print_list(want);
+		return EXIT_OK;
+	}
 	if (!nlibs)
 		nlibs = default_libs(libs, 8);
 	if (!nlibs) {
-		fprintf(stderr, "buftrace hooks: no tt-metal libraries found (set TT_METAL_HOME or name them)\n");
+		fprintf(stderr, "buftrace hooks: no runtime libraries found (set TT_METAL_HOME or name them)\n");
 		return EXIT_USAGE;
 	}
 	elf_version(EV_CURRENT);
@@ -177,6 +251,13 @@ int cmd_hooks(int argc, char **argv)
 			bad = 1;
 	printf("%-40s %-20s %s\n", "hook", "resolves", "symbol");
 	for (int h = 0; h < BT_HOOK_RUNTIME_COUNT; h++) {
+		if (!want[bt_hooks[h].runtime])
+			continue;
+		if (bt_hooks[h].runtime == BT_RT_VULKAN) {
+			/* nothing to scan: the layer sees every call */
+			printf("%-40s %-20s %s\n", bt_hooks[h].name, "Vulkan layer", "-");
+			continue;
+		}
 		total++;
 		found += f.how[h] != NULL;
 		printf("%-40s %-20s %s\n", bt_hooks[h].name, f.how[h] ? f.how[h] : "missing", f.what[h] ? f.what[h] : "-");

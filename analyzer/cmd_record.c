@@ -26,18 +26,21 @@
 #include <unistd.h>
 #include "buftrace.h"
 #include "settings.h"
+#include "hook_table.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: buftrace record [-o DIR] [--depth N] [--flush-ms N] [--probes malloc]\n"
-		"                       [--no-python] [--quiet] -- CMD [ARGS...]\n"
+		"                       [--runtime LIST] [--no-python] [--quiet] -- CMD [ARGS...]\n"
 		"  -o DIR         write traces into DIR, created if need be (default: current directory)\n"
 		"  --depth N      frames per backtrace, 0 to %d (default %d, 0 = none)\n"
 		"  --flush-ms N   flush interval, %d to %d: a killed process loses at most this\n"
 		"                 (default %d)\n"
 		"  --probes LIST  also trace libc allocations: malloc (malloc, free, new, delete...;\n"
 		"                 preloads libbuftrace-malloc.so), malloc,free-stacks (stacks on free too)\n"
+		"  --runtime LIST record only these runtimes' calls: tt-metal, opencl, vulkan\n"
+		"                 (default: every runtime the program loads)\n"
 		"  --no-python    native stacks only, no Python frames\n"
 		"  --quiet        do not list the trace files\n",
 		BT_MAX_DEPTH, BT_DEPTH_DEFAULT, BT_FLUSH_MS_MIN, BT_FLUSH_MS_MAX, BT_FLUSH_MS_DEFAULT);
@@ -200,7 +203,8 @@ int cmd_record(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		} else if (!has_value && (!strcmp(a, "-o") || !strcmp(a, "--depth") ||
-					  !strcmp(a, "--flush-ms") || !strcmp(a, "--probes"))) {
+					  !strcmp(a, "--flush-ms") || !strcmp(a, "--probes") ||
+					  !strcmp(a, "--runtime"))) {
 			fprintf(stderr, "buftrace record: %s needs a value\n", a);
 			return EXIT_USAGE;
 		} else if (!strcmp(a, "-o")) {
@@ -214,6 +218,21 @@ int cmd_record(int argc, char **argv)
 		} else if (!strcmp(a, "--probes")) {
 			probes = argv[++i];
 			setenv("BUFTRACE_PROBES", probes, 1);
+		} else if (!strcmp(a, "--runtime")) {
+			const char *v = argv[++i];
+			for (const char *p = v;;) {
+				const char *e = strchr(p, ',');
+				size_t n = e ? (size_t)(e - p) : strlen(p);
+				if (bt_runtime_by_name(p, n) < 0) {
+					fprintf(stderr, "buftrace record: --runtime: unknown runtime '%.*s' (tt-metal, opencl, vulkan)\n",
+						(int)n, p);
+					return EXIT_USAGE;
+				}
+				if (!e)
+					break;
+				p = e + 1;
+			}
+			setenv("BUFTRACE_RUNTIMES", v, 1);
 		} else if (!strcmp(a, "--no-python")) {
 			setenv("BUFTRACE_PYTHON", "0", 1);
 		} else if (!strcmp(a, "--quiet")) {

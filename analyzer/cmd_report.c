@@ -201,7 +201,86 @@ static void print_mesh_head(struct group *g, int idx)
 	printf("%s#%d  %s%s\n", B, idx, head, R);
 }
 
-static void print_group_text(const struct opts *o, struct group *g, int idx)
+/* The kind of object b is, in its runtime's words ("cl_mem", "sub-buffer"). */
+static const char *kind_of(const struct buffer *b)
+{
+	return b->first_hook >= 0 && bt_hooks[b->first_hook].kind ? bt_hooks[b->first_hook].kind : "object";
+}
+
+/* An item of a profile runtime (OpenCL, Vulkan): its objects in the
+ * runtime's words, the device by handle. */
+static void print_group_text_rt(const struct opts *o, struct group *g, int idx)
+{
+	struct model *m = g->m;
+	struct buffer *b0 = g->bufs[0];
+	const struct bt_runtime_def *rt = &bt_runtimes[b0->rt];
+	const char *kind = kind_of(b0);
+	char hb[64];
+	int mixed = 0, unknown = 0;
+	uint64_t dev0 = b0->device;
+	int ndev = 1;
+
+	for (size_t i = 0; i < g->nbufs; i++) {
+		mixed |= strcmp(kind_of(g->bufs[i]), kind) != 0;
+		unknown += g->bufs[i]->size_unknown;
+		if (g->bufs[i]->device != dev0)
+			ndev = 2;
+	}
+	group_bytes_human(hb, sizeof hb, g->bytes);
+	printf("%s#%d  %" PRIu64 " %s%s, %s%s on ", B, idx, g->count, mixed ? "object" : kind,
+	       g->count == 1 || !strcmp(kind, "sub-buffer") ? "" : "s", hb,
+	       unknown ? (unknown == (int)g->nbufs ? " (size not given by the call)" : " + objects of unknown size") : "");
+	if (ndev > 1)
+		printf("several %ss", rt->device_word);
+	else if (dev0)
+		printf("%s 0x%" PRIx64, rt->device_word, dev0);
+	else
+		printf("an unknown %s", rt->device_word);
+	printf("%s\n", R);
+	if (b0->close_hook >= 0)
+		printf("    held by the program: still referenced when %s let go of its %s at +%.3f s\n",
+		       model_close_name(b0->close_hook), rt->device_word, secs(m, b0->close_ns));
+	else
+		printf("    held by the program: still referenced at process exit (its %s was never let go of)\n",
+		       rt->device_word);
+	for (size_t i = 0; i < g->nbufs && i < 8; i++)
+		if (g->bufs[i]->parent) {
+			const struct buffer *pb = model_kept_find(m, g->bufs[i]->parent, g->bufs[i]->created_seq);
+			printf("    part of %s 0x%" PRIx64 "%s\n", pb ? kind_of(pb) : "the object", g->bufs[i]->parent,
+			       pb && pb->survivor ? ", itself still referenced" : "");
+		}
+	printf("    fate: ");
+	{
+		const char *sep = "";
+		if (g->fates[FATE_DESTROYED_AT_EXIT]) {
+			printf("%" PRIu64 " released at process exit", g->fates[FATE_DESTROYED_AT_EXIT]);
+			sep = ", ";
+		}
+		if (g->fates[FATE_DESTROYED]) {
+			printf("%s%" PRIu64 " released later", sep, g->fates[FATE_DESTROYED]);
+			sep = ", ";
+		}
+		if (g->fates[FATE_ALIVE_AT_END])
+			printf("%s%" PRIu64 " never released", sep, g->fates[FATE_ALIVE_AT_END]);
+		printf("\n");
+	}
+	printf("    creation stack:\n");
+	for (int i = 0; i < g->nframes; i++)
+		print_frame_text(o, &g->frames[i], 0);
+	printf("    objects:");
+	for (size_t i = 0; i < g->nbufs && i < 8; i++) {
+		struct buffer *b = g->bufs[i];
+		if (b->size_unknown)
+			printf(" 0x%" PRIx64, b->obj);
+		else
+			printf(" 0x%" PRIx64 "(%" PRIu64 ")", b->obj, b->size);
+	}
+	if (g->nbufs > 8)
+		printf(" ... %zu more", g->nbufs - 8);
+	printf("\n\n");
+}
+
+static void print_group_text_tt(const struct opts *o, struct group *g, int idx)
 {
 	struct model *m = g->m;
 	struct buffer *b0 = g->bufs[0];
@@ -250,13 +329,13 @@ static void print_group_text(const struct opts *o, struct group *g, int idx)
 	}
 	if (!strcmp(g->held_by, "program"))
 		printf("    held by the program: %s still referenced when %s closed it\n",
-		       g->mesh_buffers ? "a tensor (MeshBuffer)" : "a buffer it created", bt_hooks[b0->close_hook].name);
+		       g->mesh_buffers ? "a tensor (MeshBuffer)" : "a buffer it created", model_close_name(b0->close_hook));
 	else
 		printf("    held by the runtime: %s\n", g->dangling ? "an object the runtime keeps (program cache) past the close"
 							   : "a control buffer it made while opening the device");
 	printf("    %s %s at +%.3f s\n", g->dangling ? "memory released in bulk by allocator teardown, object alive after"
 					     : "alive after",
-	       bt_hooks[b0->close_hook].name, secs(m, b0->close_ns));
+	       model_close_name(b0->close_hook), secs(m, b0->close_ns));
 	if (b0->owns_data == 0)
 		printf("    created at pre-existing addresses (owns_data=false)");
 	else if (b0->owns_data == 1)
@@ -311,6 +390,14 @@ static void print_group_text(const struct opts *o, struct group *g, int idx)
 	printf("\n\n");
 }
 
+static void print_group_text(const struct opts *o, struct group *g, int idx)
+{
+	if (g->bufs[0]->rt != BT_RT_TTMETAL)
+		print_group_text_rt(o, g, idx);
+	else
+		print_group_text_tt(o, g, idx);
+}
+
 static void print_text(const struct opts *o, struct model *m, struct group *sg, size_t nsg, struct group *dg,
 		       size_t ndg)
 {
@@ -339,12 +426,25 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 			/* a mesh's own buffers (MeshBuffer backing buffers): never a chip */
 			by_type_line(line, sizeof line, d->surv_by_type);
 			printf("  close at +%.3f s (%s): Mesh %" PRId64 ": Buffers: %" PRIu64 "%s\n", secs(m, d->closed_ns),
-			       bt_hooks[d->close_hook].name, d->mesh_id, d->surv_count, line);
+			       model_close_name(d->close_hook), d->mesh_id, d->surv_count, line);
+			continue;
+		}
+		if (d->rt != BT_RT_TTMETAL) {
+			/* a profile runtime's device, by handle, in its words */
+			const struct bt_runtime_def *rt = &bt_runtimes[d->rt];
+			if (d->close_hook < 0)
+				printf("  at exit: %s 0x%" PRIx64 " (never let go of): %" PRIu64 " %s%s still referenced, %" PRIu64
+				       " bytes\n", rt->device_word, d->ptr, d->surv_count, rt->object_word,
+				       d->surv_count == 1 ? "" : "s", d->surv_bytes);
+			else
+				printf("  close at +%.3f s (%s): %s 0x%" PRIx64 ": %" PRIu64 " %s%s still referenced, %" PRIu64
+				       " bytes\n", secs(m, d->closed_ns), model_close_name(d->close_hook), rt->device_word,
+				       d->ptr, d->surv_count, rt->object_word, d->surv_count == 1 ? "" : "s", d->surv_bytes);
 			continue;
 		}
 		by_type_line(line, sizeof line, d->surv_by_type);
 		printf("  close at +%.3f s (%s): Device %" PRId64 ": Buffers: %" PRIu64 "%s\n", secs(m, d->closed_ns),
-		       bt_hooks[d->close_hook].name, d->chip_id, d->surv_count, line);
+		       model_close_name(d->close_hook), d->chip_id, d->surv_count, line);
 	}
 	{
 		/* at exit: the survivors still alive when the process began to exit */
@@ -354,7 +454,8 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 			for (size_t k = 0; k < sg[i].nbufs; k++) {
 				struct buffer *b = sg[i].bufs[k];
 				int64_t id = model_device_id(m, b->device);
-				if (b->fate == FATE_DESTROYED || id < 0 || id > 255 || is_mesh_dev(m, b->device))
+				if (b->fate == FATE_DESTROYED || id < 0 || id > 255 || is_mesh_dev(m, b->device) ||
+				    b->rt != BT_RT_TTMETAL)
 					continue;
 				ec[id]++;
 				eb[id][b->type >= 0 && b->type < 5 ? b->type : 5] += b->size;
@@ -372,11 +473,29 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 		bytes += sg[i].bytes;
 	}
 	group_bytes_human(hb, sizeof hb, bytes);
-	if (!nsg)
-		printf("%sNo buffer outlived the close of its device.%s\n\n", B, R);
-	else
-		printf("%s%" PRIu64 " buffer%s (%s) outlived the close of their device, from %zu creation path%s:%s\n\n", B,
-		       count, count == 1 ? "" : "s", hb, nsg, nsg == 1 ? "" : "s", R);
+	{
+		/* in the runtime's words when every item is of one runtime */
+		int rt = nsg ? sg[0].bufs[0]->rt : BT_RT_TTMETAL;
+		for (size_t i = 0; i < nsg; i++)
+			if (sg[i].bufs[0]->rt != rt)
+				rt = -1;
+		for (struct device *d = m->devices; !nsg && d; d = d->next)
+			if (d->rt != BT_RT_TTMETAL)
+				rt = d->rt;
+		if (rt <= BT_RT_TTMETAL && !nsg)
+			printf("%sNo buffer outlived the close of its device.%s\n\n", B, R);
+		else if (rt <= BT_RT_TTMETAL)
+			printf("%s%" PRIu64 " buffer%s (%s) outlived the close of their device, from %zu creation path%s:%s\n\n",
+			       B, count, count == 1 ? "" : "s", hb, nsg, nsg == 1 ? "" : "s", R);
+		else if (!nsg)
+			printf("%sNo %s was still referenced when its %s was let go of or at exit.%s\n\n", B,
+			       bt_runtimes[rt].object_word, bt_runtimes[rt].device_word, R);
+		else
+			printf("%s%" PRIu64 " %s%s (%s) still referenced when their %s was let go of or at exit, from %zu creation "
+			       "path%s:%s\n\n",
+			       B, count, bt_runtimes[rt].object_word, count == 1 ? "" : "s", hb, bt_runtimes[rt].device_word, nsg,
+			       nsg == 1 ? "" : "s", R);
+	}
 	for (size_t i = 0, mb = 0; i < nsg; i++)
 		if ((mb += sg[i].mesh_buffers) && i + 1 == nsg)
 			printf("%s(of them, %zu mesh buffer%s: one item each below)%s\n\n", B, mb, mb == 1 ? "" : "s", R);
@@ -456,7 +575,7 @@ void json_group(FILE *out, const struct group *g)
 	struct model *m = g->m;
 	struct buffer *b0 = g->bufs[0];
 	int reg = 0, first;
-	fprintf(out, "{\"pid\":%" PRIu64 ",\"key\":", m->pid);
+	fprintf(out, "{\"pid\":%" PRIu64 ",\"runtime\":\"%s\",\"key\":", m->pid, bt_runtimes[b0->rt].name);
 	json_cstr(out, g->key);
 	fprintf(out, ",\"count\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"device_ids\":[", g->count, g->bytes);
 	first = 1;
@@ -500,7 +619,7 @@ void json_group(FILE *out, const struct group *g)
 	json_cstr(out, g->open_call);
 	fputs(",\"top_call\":", out);
 	json_cstr(out, g->top_call);
-	fprintf(out, ",\"closed_by\":\"%s\",\"mesh_id\":", bt_hooks[b0->close_hook].name);
+	fprintf(out, ",\"closed_by\":\"%s\",\"mesh_id\":", model_close_name(b0->close_hook));
 	json_u64_or_null(out, model_mesh_id(m, b0->device));
 	fprintf(out, ",\"fates\":{\"destroyed_at_exit\":%" PRIu64 ",\"destroyed_later\":%" PRIu64 ",\"never_died\":%" PRIu64 "}",
 	       g->fates[FATE_DESTROYED_AT_EXIT], g->fates[FATE_DESTROYED], g->fates[FATE_ALIVE_AT_END]);
@@ -509,7 +628,20 @@ void json_group(FILE *out, const struct group *g)
 	fputs(",\"buffers\":[", out);
 	for (size_t i = 0; i < g->nbufs; i++) {
 		struct buffer *b = g->bufs[i];
-		fprintf(out, "%s{\"device_kind\":\"%s\",\"device_id\":", i ? "," : "", is_mesh_dev(m, b->device) ? "mesh" : "device");
+		fprintf(out, "%s{\"runtime\":\"%s\",\"kind\":\"%s\",\"handle\":\"0x%" PRIx64 "\",\"parent\":", i ? "," : "",
+			bt_runtimes[b->rt].name, b->rt != BT_RT_TTMETAL ? kind_of(b) : "Buffer", b->obj);
+		if (b->parent)
+			fprintf(out, "\"0x%" PRIx64 "\"", b->parent);
+		else
+			fputs("null", out);
+		fputs(",\"device_handle\":", out);
+		if (b->device)
+			fprintf(out, "\"0x%" PRIx64 "\"", b->device);
+		else
+			fputs("null", out);
+		fprintf(out, ",\"size_known\":%s", b->size_unknown ? "false" : "true");
+		fprintf(out, ",\"device_kind\":\"%s\",\"device_id\":",
+			b->rt != BT_RT_TTMETAL ? bt_runtimes[b->rt].device_word : is_mesh_dev(m, b->device) ? "mesh" : "device");
 		json_u64_or_null(out, model_device_id(m, b->device));
 		fprintf(out, ",\"mesh_buffer\":%s,\"backing\":%s", b->mesh_buffer ? "true" : "false",
 			b->mesh_buffer && (b->mb_backing || is_mesh_dev(m, b->device)) ? "true" : "false");
@@ -634,8 +766,9 @@ static void json_process(struct run *r, struct model *m, struct group *sg, size_
 	out = r->sec[SEC_DEVICES];
 	for (size_t k = 0; k < nd; k++) {
 		struct device *d = devs[k];
-		fprintf(out, "%s{\"pid\":%" PRIu64 ",\"kind\":\"%s\",\"device_id\":", sep(r, SEC_DEVICES), m->pid,
-			d->is_mesh ? "mesh" : "device");
+		fprintf(out, "%s{\"pid\":%" PRIu64 ",\"runtime\":\"%s\",\"handle\":\"0x%" PRIx64 "\",\"kind\":\"%s\",\"device_id\":",
+			sep(r, SEC_DEVICES), m->pid, bt_runtimes[d->rt].name, d->ptr,
+			d->rt != BT_RT_TTMETAL ? bt_runtimes[d->rt].device_word : d->is_mesh ? "mesh" : "device");
 		json_u64_or_null(out, d->is_mesh ? -1 : d->chip_id);
 		fputs(",\"mesh_id\":", out);
 		json_u64_or_null(out, d->is_mesh ? d->mesh_id : model_mesh_id(m, d->ptr));

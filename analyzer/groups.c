@@ -79,7 +79,9 @@ static void describe(struct group *g, struct buffer *first)
 
 	/* the hooked call itself: our frames were cut from the stack */
 	memset(&g->frames[0], 0, sizeof g->frames[0]);
-	if (first->create_seen)
+	if (first->rt != BT_RT_TTMETAL) /* a profile runtime: its own entry point */
+		g->frames[0].function = first->first_hook >= 0 ? bt_hooks[first->first_hook].qualified : "?";
+	else if (first->create_seen)
 		g->frames[0].function = hook == BT_HOOK_BUFFER_CREATE_AT ? "tt::tt_metal::Buffer::create (at an address)"
 									 : "tt::tt_metal::Buffer::create";
 	else /* the create call was not seen: name the hook that first showed it */

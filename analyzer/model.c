@@ -9,6 +9,7 @@
 #include "leaks.h"
 #include "timeline.h"
 #include "model.h"
+#include "model_internal.h"
 #include "xalloc.h"
 #include "trace_format.h"
 #include "trace_reader.h"
@@ -97,6 +98,20 @@ int64_t model_device_id(struct model *m, uint64_t ptr)
 	if (!d)
 		return -1;
 	return d->chip_id >= 0 ? d->chip_id : d->mesh_id;
+}
+
+const struct buffer *model_kept_find(const struct model *m, uint64_t obj, uint64_t seq)
+{
+	const struct buffer *found = NULL;
+	for (const struct buffer *b = m->kept; b && b->created_seq < seq; b = b->next)
+		if (b->obj == obj)
+			found = b;
+	return found;
+}
+
+const char *model_close_name(int close_hook)
+{
+	return close_hook >= 0 && close_hook < BT_HOOK_COUNT ? bt_hooks[close_hook].name : "process exit";
 }
 
 int64_t model_mesh_id(struct model *m, uint64_t ptr)
@@ -370,6 +385,62 @@ static void close_device(struct model *m, uint64_t ptr, uint64_t ts, int hook)
 	close_check(m, &nodev, ts, hook);
 }
 
+/* --- for the profile runtimes' object model (model_internal.h) --- */
+struct buffer *model_live_find(struct model *m, uint64_t obj)
+{
+	return live_find(m, obj);
+}
+
+struct buffer *model_buffer_new(struct model *m, uint64_t obj, int hook, uint64_t ts, uint64_t seq, uint32_t tid,
+				uint32_t stack, uint32_t pystack)
+{
+	struct buffer *b = xcalloc(1, sizeof *b);
+	b->obj = obj;
+	b->type = -1;
+	b->owns_data = 1;
+	b->open_hook = b->top_hook = -1;
+	b->first_hook = hook;
+	b->created_ns = ts;
+	b->created_seq = seq;
+	b->create_stack = stack;
+	b->create_pystack = pystack;
+	b->create_tid = tid;
+	b->create_seen = 1;
+	b->rt = bt_hooks[hook].runtime;
+	live_insert(m, b);
+	return b;
+}
+
+void model_finish(struct model *m, struct buffer *b, enum fate fate, uint64_t ts, uint32_t stack)
+{
+	finish(m, b, fate, ts, stack);
+}
+
+void model_sync(struct model *m, struct buffer *b, uint64_t ts)
+{
+	tl_sync(m, b, ts, 0);
+}
+
+struct device *model_device_get(struct model *m, uint64_t ptr)
+{
+	return device_get(m, ptr);
+}
+
+void model_close(struct model *m, uint64_t ptr, uint64_t ts, int hook)
+{
+	close_device(m, ptr, ts, hook);
+}
+
+void model_anomaly(struct model *m, const char *kind, uint32_t stack, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	anomaly(m, kind, stack, "%s", msg);
+}
+
 static int device_closed(struct model *m, uint64_t ptr)
 {
 	struct device *d = model_device(m, ptr);
@@ -435,6 +506,10 @@ static void on_event(struct model *m, const struct ev *e)
 	if (hook == BT_HOOK_MALLOC || hook == BT_HOOK_FREE) {
 		leaks_event(m, hook, e->flags, e->stack, a, e->nargs);
 		heap_sample(m, e->ts);
+		return;
+	}
+	if (bt_hooks[hook].action != BT_ACT_NONE) {
+		objects_event(m, hook, e->flags, e->ts, e->seq, e->tid, e->stack, e->pystack, a, e->nargs);
 		return;
 	}
 	/* a hook recorded at entry has an exit event only when an exception
@@ -1156,6 +1231,7 @@ static void load_process(struct model_file *f, struct model *m)
 	pthread_cond_destroy(&pp.cv_put);
 	pthread_cond_destroy(&pp.cv_get);
 	drain(m, 1);
+	objects_end(m, m->end_ns);
 	if (pp.progress && p->records > 0xffff)
 		fprintf(stderr, "\r\033[K");
 	/* whatever is still alive at the end of the trace */

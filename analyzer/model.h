@@ -52,6 +52,8 @@ struct device {
 	uint64_t opened_ns, closed_ns;
 	int closed;
 	int close_hook;           /* enum bt_hook_id that closed it */
+	int rt;                   /* enum bt_runtime */
+	int64_t refs;             /* profile runtimes: the program's references */
 	/* buffers alive with unreleased memory when it closed */
 	uint64_t surv_count, surv_bytes, surv_by_type[6];
 	struct device *next;
@@ -73,6 +75,14 @@ struct buffer {
 	uint64_t mesh_buffer;
 	int mb_backing;
 	int first_hook;       /* the hook that first showed this object */
+	/* profile runtimes (OpenCL, Vulkan; objects.c): the runtime, the
+	 * program's references, the object it is part of (a sub-buffer's
+	 * buffer) or bound to (a VkBuffer's VkDeviceMemory), 0 if none;
+	 * size_unknown: the entry point does not give it (images) */
+	int rt;
+	int64_t refs;
+	uint64_t parent, memory;
+	int size_unknown;
 	int open_hook;        /* outermost open call in progress on the creating thread, -1 */
 	int top_hook;         /* outermost hooked call in progress otherwise, -1 */
 	/* verdict at the first close of its device or mesh */
@@ -166,6 +176,13 @@ struct device *model_device(struct model *m, uint64_t ptr); /* NULL if unseen */
 /* device id a user recognises: chip id, else mesh id, else -1 */
 int64_t model_device_id(struct model *m, uint64_t ptr);
 int64_t model_mesh_id(struct model *m, uint64_t ptr);
+/* The kept object (survivor or dangling) with handle obj created before
+ * seq, the latest such; NULL if none. */
+const struct buffer *model_kept_find(const struct model *m, uint64_t obj, uint64_t seq);
+/* The call that closed a device ("ttnn::distributed::close_mesh_device",
+ * "clReleaseContext"), or "process exit" for a profile runtime's device
+ * the program never let go of (close_hook -1). */
+const char *model_close_name(int close_hook);
 
 /* A symbolized frame of a stack. */
 struct frame {

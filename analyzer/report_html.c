@@ -104,7 +104,7 @@ static void group_json(FILE *o, const struct group *g)
 	json_cstr(o, devs);
 	reg = group_registered(g);
 	fprintf(o, ",\"mesh\":%" PRId64 ",\"closed_by\":\"%s\",\"close_ns\":%" PRIu64 ",\"owns_data\":%d,\"registered\":%d",
-		model_mesh_id(m, b0->device), bt_hooks[b0->close_hook].name, rel(m, b0->close_ns), b0->owns_data, reg);
+		model_mesh_id(m, b0->device), model_close_name(b0->close_hook), rel(m, b0->close_ns), b0->owns_data, reg);
 	if (g->mesh_buffers) {
 		/* one item per MeshBuffer, worded as the text report */
 		char head[384];
@@ -202,7 +202,7 @@ static void devices_json(FILE *o, struct model *m)
 				fputs("null", o);
 			fputs(",\"closed_ns\":", o);
 			if (d->closed)
-				fprintf(o, "%" PRIu64 ",\"closed_by\":\"%s\"", rel(m, d->closed_ns), bt_hooks[d->close_hook].name);
+				fprintf(o, "%" PRIu64 ",\"closed_by\":\"%s\"", rel(m, d->closed_ns), model_close_name(d->close_hook));
 			else
 				fputs("null", o);
 			fprintf(o, ",\"surv_count\":%" PRIu64 ",\"surv_bytes\":%" PRIu64 ",\"surv_by_type\":{", d->surv_count, d->surv_bytes);

@@ -125,7 +125,7 @@ static void instants(struct picture *p, struct model *m)
 				sep(p), dev, m->pid, m->pid);
 			put_ts(o, m, d->closed_ns);
 			fprintf(o, ",\"args\":{\"by\":\"%s\",\"survivors\":%" PRIu64 ",\"survivor_bytes\":%" PRIu64 "}}",
-				bt_hooks[d->close_hook].name, d->surv_count, d->surv_bytes);
+				model_close_name(d->close_hook), d->surv_count, d->surv_bytes);
 		}
 	}
 }
@@ -193,7 +193,7 @@ static void slices(struct picture *p, struct model *m, struct group *sg, size_t 
 		fprintf(o, ",\"args\":{\"device\":\"%s\",\"buffer_type\":\"%s\",\"size\":%" PRIu64 ",\"fate\":\"%s\",\"closed_by\":\"%s\"}}",
 			dev, pic_type_name(b->type), b->size,
 			b->fate == FATE_DESTROYED ? "destroyed_later" : b->fate == FATE_DESTROYED_AT_EXIT ? "destroyed_at_exit" : "never_died",
-			bt_hooks[b->close_hook].name);
+			model_close_name(b->close_hook));
 	}
 	*nlanes_out = nlanes;
 }

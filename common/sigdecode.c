@@ -11,6 +11,7 @@
  * the parse: the parameters before it keep their places, the others are
  * unknown. */
 #include <pthread.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -903,6 +904,145 @@ static int layout_build(struct parser *ps, const char *spec, const char *sym, st
 
 static const char *const slot_names[] = { "rdi", "rsi", "rdx", "rcx", "r8", "r9" };
 
+/* --- C declarations ---------------------------------------------------- */
+
+/* The parameters of `decl`: each one's name (the identifier that ends it,
+ * or a function pointer's "(*name)") and whether it takes an integer slot.
+ * Returns the count, or -1. */
+struct c_param {
+	char name[48];
+	int integer; /* pointer, handle, integer: one INTEGER slot */
+};
+
+static int c_params(const char *decl, struct c_param *p, int max)
+{
+	const char *open = strchr(decl, '('), *q;
+	int n = 0;
+	if (!open)
+		return -1;
+	q = open + 1;
+	while (*q == ' ')
+		q++;
+	if (!strncmp(q, "void)", 5))
+		return 0;
+	while (*q && *q != ')') {
+		const char *start = q, *end, *name_end = NULL, *name_start;
+		int depth = 0, star = 0;
+		for (end = q; *end && (depth || (*end != ',' && *end != ')')); end++) {
+			if (*end == '(')
+				depth++;
+			else if (*end == ')')
+				depth--;
+			else if (*end == '*')
+				star = 1;
+		}
+		if (!*end || n == max)
+			return -1;
+		/* a function pointer: "void (CL_CALLBACK * name)(...)" */
+		const char *fp = memchr(start, '(', (size_t)(end - start));
+		if (fp) {
+			const char *close = memchr(fp, ')', (size_t)(end - fp));
+			if (!close)
+				return -1;
+			name_end = close;
+		} else {
+			name_end = end;
+		}
+		while (name_end > start && name_end[-1] == ' ')
+			name_end--;
+		name_start = name_end;
+		while (name_start > start && (isalnum((unsigned char)name_start[-1]) || name_start[-1] == '_'))
+			name_start--;
+		if (name_start == name_end || (size_t)(name_end - name_start) >= sizeof p[n].name)
+			return -1;
+		memcpy(p[n].name, name_start, (size_t)(name_end - name_start));
+		p[n].name[name_end - name_start] = 0;
+		/* float/double, or a struct or union by value, is no INTEGER slot */
+		p[n].integer = 1;
+		if (!star && !fp) {
+			char ty[64];
+			size_t tl = (size_t)(name_start - start);
+			snprintf(ty, sizeof ty, "%.*s", (int)(tl < 63 ? tl : 63), start);
+			if (strstr(ty, "float") || strstr(ty, "double") || strstr(ty, "struct ") || strstr(ty, "union "))
+				p[n].integer = 0;
+		}
+		n++;
+		q = *end == ',' ? end + 1 : end;
+		while (*q == ' ')
+			q++;
+	}
+	return *q == ')' ? n : -1;
+}
+
+static int c_param_index(const struct c_param *p, int n, const char *name, size_t len)
+{
+	for (int i = 0; i < n; i++)
+		if (strlen(p[i].name) == len && !memcmp(p[i].name, name, len))
+			return i;
+	return -1;
+}
+
+int bt_layout_build_c(const char *spec, const char *decl, struct bt_layout *out)
+{
+	struct c_param p[16];
+	int n = c_params(decl, p, 16);
+	memset(out, 0, sizeof *out);
+	out->picked = 1;
+	if (n < 0) {
+		snprintf(out->why, sizeof out->why, "the declaration does not parse");
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (!p[i].integer) {
+			snprintf(out->why, sizeof out->why, "parameter %s is not an integer or pointer", p[i].name);
+			return 0;
+		}
+	out->callable = 1;
+	out->nstack = (uint8_t)(n > 6 ? n - 6 : 0);
+	for (const char *t = spec; *t;) {
+		const char *e = strchr(t, ' ');
+		size_t len = e ? (size_t)(e - t) : strlen(t);
+		struct bt_field_src *f = &out->f[out->nfields];
+		const char *arrow = memchr(t, '-', len), *colon = memchr(t, ':', len), *times = memchr(t, '*', len);
+		size_t nl = arrow ? (size_t)(arrow - t) : colon ? (size_t)(colon - t) : times ? (size_t)(times - t) : len;
+		int k;
+		if (out->nfields == BT_LAYOUT_FIELDS)
+			return -1;
+		if (len == 6 && !memcmp(t, "return", 6)) {
+			f->src = BT_SRC_RET;
+		} else if (len == 10 && !memcmp(t, "return:int", 10)) {
+			f->src = BT_SRC_RET_INT;
+		} else if (len == 7 && !memcmp(t, "unknown", 7)) {
+			f->src = BT_SRC_UNKNOWN;
+		} else if ((k = c_param_index(p, n, t, nl)) < 0 || k >= BT_ARG_SLOTS) {
+			snprintf(out->why, sizeof out->why, "no parameter %.*s", (int)nl, t);
+			return 0;
+		} else {
+			f->slot = (uint8_t)k;
+			f->src = BT_SRC_WORD;
+			if (arrow && arrow + 1 < t + len && arrow[1] == '>') {
+				f->src = BT_SRC_DEREF_AT;
+				f->arg = (uint8_t)atoi(arrow + 2);
+			} else if (colon && !strncmp(colon, ":u32", 4)) {
+				f->src = BT_SRC_U32;
+			} else if (times) {
+				int k2 = c_param_index(p, n, times + 1, (size_t)(t + len - times - 1));
+				if (k2 < 0 || k2 >= BT_ARG_SLOTS) {
+					snprintf(out->why, sizeof out->why, "no parameter %.*s", (int)(t + len - times - 1),
+						 times + 1);
+					return 0;
+				}
+				f->src = BT_SRC_PRODUCT;
+				f->arg = (uint8_t)k2;
+			}
+		}
+		out->nfields++;
+		t = e ? e + 1 : t + len;
+	}
+	out->known = 1;
+	return 0;
+}
+
 void bt_layout_describe(const struct bt_layout *l, const char *fields, int entry_only, char *out, size_t outsz)
 {
 	size_t o = 0;
@@ -930,6 +1070,11 @@ void bt_layout_describe(const struct bt_layout *l, const char *fields, int entry
 		case BT_SRC_OPT_WORD: snprintf(where, sizeof where, "optional %s", s->slot < 6 ? slot_names[s->slot] : "stack"); break;
 		case BT_SRC_MESH_ID: snprintf(where, sizeof where, "MeshDevice::id()"); break;
 		case BT_SRC_CHIP_ID: snprintf(where, sizeof where, "IDevice::id() via vtable"); break;
+		case BT_SRC_RET: snprintf(where, sizeof where, "rax at return"); break;
+		case BT_SRC_RET_INT: snprintf(where, sizeof where, "eax at return"); break;
+		case BT_SRC_DEREF_AT: snprintf(where, sizeof where, "*(%s+%d)", s->slot < 6 ? slot_names[s->slot] : "stack", s->arg); break;
+		case BT_SRC_PRODUCT: snprintf(where, sizeof where, "%s*%s", slot_names[s->slot < 6 ? s->slot : 0], slot_names[s->arg < 6 ? s->arg : 0]); break;
+		case BT_SRC_UNKNOWN: snprintf(where, sizeof where, "not provided"); break;
 		default: snprintf(where, sizeof where, "?"); break;
 		}
 		if (entry_only && (s->src == BT_SRC_RESULT ||

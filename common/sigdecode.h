@@ -41,6 +41,13 @@ enum bt_src {
 	                  * the runtime), UINT64_MAX when not asked */
 	BT_SRC_CHIP_ID,  /* IDevice::id() of field `arg` through its vtable,
 	                  * when that is safe; UINT64_MAX otherwise */
+	/* C entry points (profiles/): */
+	BT_SRC_RET,      /* the value returned (rax) once the call returned; 0 before */
+	BT_SRC_RET_INT,  /* the same as an int (a cl_int status) */
+	BT_SRC_DEREF_AT, /* *(uint64_t *)(a[slot] + arg): a word of a struct
+	                  * passed by pointer, read at entry; 0 for NULL */
+	BT_SRC_PRODUCT,  /* (uint32_t)a[slot] * (uint32_t)a[arg] */
+	BT_SRC_UNKNOWN,  /* not provided by this entry point: UINT64_MAX */
 };
 
 struct bt_field_src {
@@ -67,6 +74,15 @@ struct bt_layout {
  * or -1 when `sym` is not a mangled function name the parser reads at all
  * (out->why says so). */
 int bt_layout_build(const char *spec, const char *sym, struct bt_layout *out);
+
+/* The same for a C entry point: `spec` names its parameters (profiles/:
+ * NAME, NAME:u32, NAME->OFFSET, A*B, return, return:int, unknown) in the
+ * declaration `decl` ("cl_mem clCreateBuffer(cl_context context, ...)"),
+ * every parameter of which is a pointer, handle or integer (one argument
+ * slot each, in order); a float or double parameter, or a by-value
+ * struct, makes the layout unknown.  Returns 0, or -1 when decl does not
+ * parse. */
+int bt_layout_build_c(const char *spec, const char *decl, struct bt_layout *out);
 
 /* The qualified name of a mangled function ("tt::tt_metal::Buffer::create"),
  * inline namespaces dropped.  Returns 0, or -1 if it is not one. */

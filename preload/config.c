@@ -79,6 +79,24 @@ void bt_config_load(void)
 	/* Hooks to leave unrecorded, by canonical name: to reproduce what a
 	 * build that inlines those calls shows, and to narrow a trace. */
 	const char *off = getenv("BUFTRACE_HOOKS_OFF");
+	/* BUFTRACE_RUNTIMES (record --runtime): the other runtimes' hooks off */
+	const char *rts = getenv("BUFTRACE_RUNTIMES");
+	if (rts && *rts) {
+		unsigned char want[BT_RT_COUNT] = { 0 };
+		for (const char *p = rts;;) {
+			const char *e = strchr(p, ',');
+			size_t n = e ? (size_t)(e - p) : strlen(p);
+			int rt = bt_runtime_by_name(p, n);
+			if (rt >= 0)
+				want[rt] = 1;
+			if (!e)
+				break;
+			p = e + 1;
+		}
+		for (int h = 0; h < BT_HOOK_RUNTIME_COUNT; h++)
+			if (!want[bt_hooks[h].runtime])
+				bt_cfg.hook_off[h] = 1;
+	}
 	for (int h = 0; off && h < BT_HOOK_COUNT; h++) {
 		size_t n = strlen(bt_hooks[h].name);
 		for (const char *p = off; (p = strstr(p, bt_hooks[h].name)); p += n)

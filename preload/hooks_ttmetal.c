@@ -47,7 +47,7 @@ static uint64_t chip_id(const struct bt_vcall *vc, uint64_t obj)
  * are asked at entry only (after a destructor or close it may be gone),
  * of a result at exit only. */
 int bt_decode(const struct bt_layout *l, const struct bt_vcall *vc, const uint64_t *a, int after, int exit,
-	      uint64_t *out)
+	      uint64_t ret, uint64_t *out)
 {
 	if (!l->known)
 		return 0;
@@ -68,6 +68,10 @@ int bt_decode(const struct bt_layout *l, const struct bt_vcall *vc, const uint64
 		case BT_SRC_CHIP_ID:
 			out[i] = (of_result ? after : !exit) && vc ? chip_id(vc, out[f->arg]) : UINT64_MAX;
 			break;
+		case BT_SRC_RET: out[i] = after ? ret : 0; break;
+		case BT_SRC_RET_INT: out[i] = after ? (uint64_t)(int64_t)(int32_t)ret : 0; break;
+		case BT_SRC_DEREF_AT: out[i] = v ? *(const uint64_t *)(uintptr_t)(v + f->arg) : 0; break;
+		case BT_SRC_PRODUCT: out[i] = (uint64_t)(uint32_t)v * (uint32_t)a[f->arg]; break;
 		default: out[i] = UINT64_MAX; break;
 		}
 	}
@@ -82,11 +86,11 @@ struct pending {
 };
 
 static void emit(struct bt_thread *t, struct bt_target *tg, const uint64_t *a, uint32_t stack,
-		 uint32_t pystack, unsigned flags)
+		 uint32_t pystack, unsigned flags, uint64_t ret)
 {
 	uint64_t args[BT_LAYOUT_FIELDS];
 	int n = bt_decode(&tg->layout, &tg->vcall, a, (flags & BT_EV_EXIT) && !(flags & BT_EV_FAILED),
-			  flags & BT_EV_EXIT, args);
+			  flags & BT_EV_EXIT, ret, args);
 	bt_emit_event(t, tg->hook, flags | (tg->layout.known ? 0 : BT_EV_UNKNOWN), stack, pystack, args, n);
 }
 
@@ -100,7 +104,7 @@ static void on_unwind(struct pending *p)
 		return;
 	t = bt_thread_enter();
 	if (t) {
-		emit(t, p->tg, p->a, p->stack, p->pystack, BT_EV_EXIT | BT_EV_FAILED);
+		emit(t, p->tg, p->a, p->stack, p->pystack, BT_EV_EXIT | BT_EV_FAILED, 0);
 		bt_thread_leave(t);
 	}
 }
@@ -170,7 +174,7 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[BT_ARG_SLOTS])
 	}
 	p.pystack = bt_pystack_capture();
 	if (!(hflags & BT_HOOK_AT_EXIT))
-		emit(t, tg, a, p.stack, p.pystack, 0);
+		emit(t, tg, a, p.stack, p.pystack, 0, 0);
 	/* armed for every hook: one recorded at entry only gets an exit
 	 * event just when an exception leaves it (FAILED) */
 	p.armed = 1;
@@ -183,7 +187,7 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[BT_ARG_SLOTS])
 	if (hflags & (BT_HOOK_AT_EXIT | BT_HOOK_SCOPED)) {
 		t = bt_thread_enter();
 		if (t) {
-			emit(t, tg, a, p.stack, p.pystack, BT_EV_EXIT);
+			emit(t, tg, a, p.stack, p.pystack, BT_EV_EXIT, r);
 			bt_thread_leave(t);
 		}
 	}

@@ -259,6 +259,7 @@ uint64_t bt_call(struct bt_target *t, const uint64_t a[BT_ARG_SLOTS]);
 /* The fields of one call (a: argument slots, see sigdecode.h); returns
  * their count, 0 when the layout is unknown. */
 int bt_decode(const struct bt_layout *l, const struct bt_vcall *vc, const uint64_t *a, int after, int exit,
+	      uint64_t ret,
 	      uint64_t *out);
 
 #endif

@@ -322,6 +322,7 @@ __asm__(".text\n"
 	"\tmovdqu %xmm1, 32(%rsp)\n"
 	"\tmovq 8(%rbp), %rdi\n"
 	"\tleaq -56(%rbp), %rsi\n"
+	"\tmovq %rax, %rdx\n" /* what it returned */
 	"\tcall bt_tramp_exit\n"
 	"\tmovq 0(%rsp), %rax\n"
 	"\tmovq 8(%rsp), %rdx\n"
@@ -380,7 +381,7 @@ __attribute__((visibility("hidden"), used)) struct tramp_next bt_tramp_enter(uin
 		}
 		if (!wait || !(hflags & BT_HOOK_AT_EXIT)) {
 			/* At entry only arguments can be read; results are left 0. */
-			nargs = bt_decode(&p->layout, &p->vcall, a, 0, 0, args);
+			nargs = bt_decode(&p->layout, &p->vcall, a, 0, 0, 0, args);
 			bt_emit_event(t, p->hook, (wait ? 0 : BT_EV_ENTRY_ONLY) | (p->layout.known ? 0 : BT_EV_UNKNOWN),
 				      stack, pystack, args, nargs);
 		}
@@ -391,7 +392,7 @@ __attribute__((visibility("hidden"), used)) struct tramp_next bt_tramp_enter(uin
 
 /* The call made by the trampoline returned: its arguments as they came
  * in (regs, as for bt_tramp_enter), results where the layout says. */
-__attribute__((visibility("hidden"), used)) void bt_tramp_exit(uint64_t idx, const uint64_t *regs)
+__attribute__((visibility("hidden"), used)) void bt_tramp_exit(uint64_t idx, const uint64_t *regs, uint64_t ret)
 {
 	struct patched *p = &patched[idx % NTRAMP];
 	struct bt_thread *t = bt_thread_enter();
@@ -408,7 +409,7 @@ __attribute__((visibility("hidden"), used)) void bt_tramp_exit(uint64_t idx, con
 	}
 	uint64_t a[BT_ARG_SLOTS], args[BT_LAYOUT_FIELDS];
 	tramp_args(&p->layout, regs, a);
-	int nargs = bt_decode(&p->layout, &p->vcall, a, 1, 1, args);
+	int nargs = bt_decode(&p->layout, &p->vcall, a, 1, 1, ret, args);
 	bt_emit_event(t, p->hook, BT_EV_EXIT | (p->layout.known ? 0 : BT_EV_UNKNOWN), stack, pystack, args, nargs);
 	bt_thread_leave(t);
 }
@@ -438,7 +439,8 @@ static void match_cb(const struct bt_module *m, const char *name, uint64_t addr,
 	struct bt_layout layout;
 	int exact, i;
 
-	if (strncmp(name, "_ZN2tt", 6) && strncmp(name, "_ZNK2tt", 7) && strncmp(name, "_ZN4ttnn", 8))
+	if (strncmp(name, "_ZN2tt", 6) && strncmp(name, "_ZNK2tt", 7) && strncmp(name, "_ZN4ttnn", 8) &&
+	    bt_c_hook(name) < 0)
 		return;
 	if (bt_match_symbol(name, &hook, &layout, &exact))
 		return;
