@@ -26,7 +26,8 @@ MLIB := $(BUILD)/lib/buftrace/libbuftrace-malloc.so
 BIN  := $(BUILD)/bin/buftrace
 
 .PHONY: all deps demo test test-scale test-html screenshot install clean fixtures test-progs
-all: $(BUILD)/.deps $(LIB) $(MLIB) $(BIN)
+VK_MANIFESTS := $(BUILD)/lib/buftrace/VkLayer_buftrace.json $(BUILD)/lib/buftrace/VkLayer_buftrace_malloc.json
+all: $(BUILD)/.deps $(LIB) $(MLIB) $(BIN) $(VK_MANIFESTS)
 
 # Installs missing Debian packages as root, else prints the apt-get line.
 $(BUILD)/.deps: scripts/deps.sh
@@ -56,6 +57,15 @@ $(MLIB): $(patsubst %.c,$(BUILD)/obj/%.pic.o,$(PRELOAD_SRCS) $(COMMON_SRCS) prel
 $(BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(ANALYZER_SRCS) $(COMMON_SRCS)) $(BUILD)/obj/page_assets.o
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(ANALYZER_LIBS)
+
+# The Vulkan layer's manifests, next to the libraries they name (a path
+# relative to the manifest: the same file works installed).
+$(BUILD)/lib/buftrace/VkLayer_buftrace.json: scripts/vk-manifest.sh
+	@mkdir -p $(dir $@)
+	scripts/vk-manifest.sh VK_LAYER_BUFTRACE libbuftrace.so > $@
+$(BUILD)/lib/buftrace/VkLayer_buftrace_malloc.json: scripts/vk-manifest.sh
+	@mkdir -p $(dir $@)
+	scripts/vk-manifest.sh VK_LAYER_BUFTRACE_MALLOC libbuftrace-malloc.so > $@
 
 # the html report's CSS and JS, compiled in as strings
 PAGE_ASSETS_C := $(BUILD)/gen/page_assets.c
@@ -100,6 +110,7 @@ install: all
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/buftrace
 	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/buftrace/libbuftrace.so
 	install -m 755 $(MLIB) $(DESTDIR)$(PREFIX)/lib/buftrace/libbuftrace-malloc.so
+	install -m 644 $(VK_MANIFESTS) $(DESTDIR)$(PREFIX)/lib/buftrace/
 	install -m 644 docs/buftrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/buftrace.1
 
 clean:

@@ -46,6 +46,44 @@ static void usage(FILE *f)
 		BT_MAX_DEPTH, BT_DEPTH_DEFAULT, BT_FLUSH_MS_MIN, BT_FLUSH_MS_MAX, BT_FLUSH_MS_DEFAULT);
 }
 
+/* The Vulkan profile's layer (preload/layer_vulkan.c): its manifest is
+ * next to the recorder library, one per library (VkLayer_buftrace.json
+ * for libbuftrace.so, VkLayer_buftrace_malloc.json for the malloc-probe
+ * build), so the loader's dlopen finds the copy already preloaded.  The
+ * directory is added to the loader's search (VK_ADD_LAYER_PATH keeps the
+ * system's layers, the validation layer among them) and the layer enabled
+ * first in VK_INSTANCE_LAYERS: nearest the application, it sees the
+ * handles the application sees.  Without a manifest (an old install) the
+ * program runs as it would, Vulkan unrecorded. */
+static void vulkan_layer(const char *lib, int malloc_build)
+{
+	char dir[4096], manifest[4200], *slash;
+	const char *name = malloc_build ? "VK_LAYER_BUFTRACE_MALLOC" : "VK_LAYER_BUFTRACE";
+	const char *rts = getenv("BUFTRACE_RUNTIMES");
+	if (rts && *rts && !strstr(rts, "vulkan"))
+		return; /* --runtime without vulkan: no layer at all */
+	snprintf(dir, sizeof dir, "%s", lib);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return;
+	*slash = 0;
+	snprintf(manifest, sizeof manifest, "%s/%s", dir, malloc_build ? "VkLayer_buftrace_malloc.json" : "VkLayer_buftrace.json");
+	if (access(manifest, R_OK))
+		return;
+	for (int k = 0; k < 2; k++) {
+		const char *var = k ? "VK_INSTANCE_LAYERS" : "VK_ADD_LAYER_PATH";
+		const char *add = k ? name : dir;
+		const char *old = getenv(var);
+		size_t n = strlen(add) + (old ? strlen(old) : 0) + 2;
+		char *v = malloc(n);
+		if (!v)
+			return;
+		snprintf(v, n, "%s%s%s", add, old && *old ? ":" : "", old && *old ? old : "");
+		setenv(var, v, 1);
+		free(v);
+	}
+}
+
 static int set_num(const char *var, const char *val, const char *opt, long lo, long hi)
 {
 	char *end;
@@ -278,6 +316,7 @@ int cmd_record(int argc, char **argv)
 		setenv("LD_PRELOAD", pre, 1);
 		free(pre);
 	}
+	vulkan_layer(lib, probes && strstr(probes, "malloc"));
 	/* From here on every way out removes the manifest.  The signals we
 	 * pass on wait, blocked, until there is a child to pass them to. */
 	forwarded_mask(&fwd);

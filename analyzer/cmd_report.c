@@ -201,53 +201,32 @@ static void print_mesh_head(struct group *g, int idx)
 	printf("%s#%d  %s%s\n", B, idx, head, R);
 }
 
-/* The kind of object b is, in its runtime's words ("cl_mem", "sub-buffer"). */
-static const char *kind_of(const struct buffer *b)
-{
-	return b->first_hook >= 0 && bt_hooks[b->first_hook].kind ? bt_hooks[b->first_hook].kind : "object";
-}
-
 /* An item of a profile runtime (OpenCL, Vulkan): its objects in the
  * runtime's words, the device by handle. */
 static void print_group_text_rt(const struct opts *o, struct group *g, int idx)
 {
 	struct model *m = g->m;
 	struct buffer *b0 = g->bufs[0];
-	const struct bt_runtime_def *rt = &bt_runtimes[b0->rt];
-	const char *kind = kind_of(b0);
-	char hb[64];
-	int mixed = 0, unknown = 0;
-	uint64_t dev0 = b0->device;
-	int ndev = 1;
+	char head[384], held[256];
 
-	for (size_t i = 0; i < g->nbufs; i++) {
-		mixed |= strcmp(kind_of(g->bufs[i]), kind) != 0;
-		unknown += g->bufs[i]->size_unknown;
-		if (g->bufs[i]->device != dev0)
-			ndev = 2;
-	}
-	group_bytes_human(hb, sizeof hb, g->bytes);
-	printf("%s#%d  %" PRIu64 " %s%s, %s%s on ", B, idx, g->count, mixed ? "object" : kind,
-	       g->count == 1 || !strcmp(kind, "sub-buffer") ? "" : "s", hb,
-	       unknown ? (unknown == (int)g->nbufs ? " (size not given by the call)" : " + objects of unknown size") : "");
-	if (ndev > 1)
-		printf("several %ss", rt->device_word);
-	else if (dev0)
-		printf("%s 0x%" PRIx64, rt->device_word, dev0);
-	else
-		printf("an unknown %s", rt->device_word);
-	printf("%s\n", R);
+	group_rt_heading(g, head, sizeof head);
+	group_rt_held(g, held, sizeof held);
+	printf("%s#%d  %s%s\n", B, idx, head, R);
 	if (b0->close_hook >= 0)
-		printf("    held by the program: still referenced when %s let go of its %s at +%.3f s\n",
-		       model_close_name(b0->close_hook), rt->device_word, secs(m, b0->close_ns));
+		printf("    %s at +%.3f s\n", held, secs(m, b0->close_ns));
 	else
-		printf("    held by the program: still referenced at process exit (its %s was never let go of)\n",
-		       rt->device_word);
+		printf("    %s\n", held);
 	for (size_t i = 0; i < g->nbufs && i < 8; i++)
 		if (g->bufs[i]->parent) {
 			const struct buffer *pb = model_kept_find(m, g->bufs[i]->parent, g->bufs[i]->created_seq);
-			printf("    part of %s 0x%" PRIx64 "%s\n", pb ? kind_of(pb) : "the object", g->bufs[i]->parent,
+			printf("    part of %s 0x%" PRIx64 "%s\n", pb ? group_kind(pb) : "the object", g->bufs[i]->parent,
 			       pb && pb->survivor ? ", itself still referenced" : "");
+		}
+	for (size_t i = 0; i < g->nbufs && i < 8; i++)
+		if (g->bufs[i]->memory) {
+			const struct buffer *mb = model_kept_find(m, g->bufs[i]->memory, UINT64_MAX);
+			printf("    0x%" PRIx64 " bound to %s 0x%" PRIx64 "%s\n", g->bufs[i]->obj, mb ? group_kind(mb) : "memory",
+			       g->bufs[i]->memory, mb && mb->survivor ? ", not freed either" : "");
 		}
 	printf("    fate: ");
 	{
@@ -629,7 +608,7 @@ void json_group(FILE *out, const struct group *g)
 	for (size_t i = 0; i < g->nbufs; i++) {
 		struct buffer *b = g->bufs[i];
 		fprintf(out, "%s{\"runtime\":\"%s\",\"kind\":\"%s\",\"handle\":\"0x%" PRIx64 "\",\"parent\":", i ? "," : "",
-			bt_runtimes[b->rt].name, b->rt != BT_RT_TTMETAL ? kind_of(b) : "Buffer", b->obj);
+			bt_runtimes[b->rt].name, b->rt != BT_RT_TTMETAL ? group_kind(b) : "Buffer", b->obj);
 		if (b->parent)
 			fprintf(out, "\"0x%" PRIx64 "\"", b->parent);
 		else
@@ -637,6 +616,11 @@ void json_group(FILE *out, const struct group *g)
 		fputs(",\"device_handle\":", out);
 		if (b->device)
 			fprintf(out, "\"0x%" PRIx64 "\"", b->device);
+		else
+			fputs("null", out);
+		fputs(",\"bound_memory\":", out);
+		if (b->memory)
+			fprintf(out, "\"0x%" PRIx64 "\"", b->memory);
 		else
 			fputs("null", out);
 		fprintf(out, ",\"size_known\":%s", b->size_unknown ? "false" : "true");

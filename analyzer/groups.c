@@ -465,3 +465,51 @@ int group_registered(const struct group *g)
 		reg |= g->bufs[i]->registered && !(g->mesh_buffers && g->bufs[i]->mb_backing);
 	return reg;
 }
+
+const char *group_kind(const struct buffer *b)
+{
+	return b->first_hook >= 0 && b->first_hook < BT_HOOK_COUNT && bt_hooks[b->first_hook].kind
+		       ? bt_hooks[b->first_hook].kind
+		       : "object";
+}
+
+void group_rt_heading(const struct group *g, char *buf, size_t n)
+{
+	const struct buffer *b0 = g->bufs[0];
+	const struct bt_runtime_def *rt = &bt_runtimes[b0->rt];
+	const char *kind = group_kind(b0);
+	char hb[64];
+	size_t unknown = 0, o;
+	int mixed = 0, ndev = 1;
+	for (size_t i = 0; i < g->nbufs; i++) {
+		mixed |= strcmp(group_kind(g->bufs[i]), kind) != 0;
+		unknown += (size_t)g->bufs[i]->size_unknown;
+		ndev += g->bufs[i]->device != b0->device && ndev == 1;
+	}
+	group_bytes_human(hb, sizeof hb, g->bytes);
+	o = (size_t)snprintf(buf, n, "%" PRIu64 " %s%s, %s%s on ", g->count, mixed ? "object" : kind,
+			     /* "3 cl_mem", as OpenCL programmers write it; "2 VkBuffers" */
+			     g->count == 1 || (!mixed && strchr(kind, '_') && !strchr(kind, ' ')) ? "" : "s",
+			     unknown == g->nbufs ? "size not given by the call" : hb,
+			     unknown && unknown < g->nbufs ? " + objects of unknown size" : "");
+	if (o >= n)
+		return;
+	if (ndev > 1)
+		snprintf(buf + o, n - o, "several %ss", rt->device_word);
+	else if (b0->device)
+		snprintf(buf + o, n - o, "%s 0x%" PRIx64, rt->device_word, b0->device);
+	else
+		snprintf(buf + o, n - o, "an unknown %s", rt->device_word);
+}
+
+void group_rt_held(const struct group *g, char *buf, size_t n)
+{
+	const struct buffer *b0 = g->bufs[0];
+	const struct bt_runtime_def *rt = &bt_runtimes[b0->rt];
+	if (b0->close_hook >= 0)
+		snprintf(buf, n, "held by the program: still referenced when %s let go of its %s",
+			 model_close_name(b0->close_hook), rt->device_word);
+	else
+		snprintf(buf, n, "held by the program: still referenced at process exit (its %s was never let go of)",
+			 rt->device_word);
+}

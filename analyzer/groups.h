@@ -50,6 +50,13 @@ void group_bytes_human(char *buf, size_t n, uint64_t b);
 /* any of its buffers was placed by an allocator (a MeshBuffer's backing
  * buffer, told of apart, not counted) */
 int group_registered(const struct group *g);
+/* A profile runtime's item (OpenCL, Vulkan), as both printers word it:
+ * "1 sub-buffer, 1 KiB on cl_context 0x55..." and "held by the program:
+ * still referenced when clReleaseContext let go of its cl_context" (no
+ * time: each printer gives it its own way). */
+const char *group_kind(const struct buffer *b);
+void group_rt_heading(const struct group *g, char *buf, size_t n);
+void group_rt_held(const struct group *g, char *buf, size_t n);
 /* 1 when a destroy stack runs inside exit()/static destructors */
 int stack_is_exit(struct model *m, uint32_t stack);
 /* file name shown to people: its last two path components */

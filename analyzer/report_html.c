@@ -111,6 +111,15 @@ static void group_json(FILE *o, const struct group *g)
 		group_mesh_heading(g, head, sizeof head);
 		fputs(",\"heading\":", o);
 		json_cstr(o, head);
+	} else if (b0->rt != BT_RT_TTMETAL) {
+		/* OpenCL, Vulkan: in the runtime's words, as the text report */
+		char head[384], held[256];
+		group_rt_heading(g, head, sizeof head);
+		group_rt_held(g, held, sizeof held);
+		fputs(",\"heading\":", o);
+		json_cstr(o, head);
+		fputs(",\"held_text\":", o);
+		json_cstr(o, held);
 	}
 	fprintf(o, ",\"held_by\":\"%s\",\"phase\":", g->held_by);
 	json_cstr(o, g->phase);
@@ -194,8 +203,13 @@ static void devices_json(FILE *o, struct model *m)
 			break;
 		fputs(i ? "," : "", o);
 		if (d) {
-			fprintf(o, "{\"label\":\"%s %" PRId64 "\",\"kind\":\"%s\",\"mesh_id\":%" PRId64 ",\"opened_ns\":", d->is_mesh ? "mesh" : "chip",
-				d->is_mesh ? d->mesh_id : d->chip_id, d->is_mesh ? "mesh" : "chip", d->is_mesh ? d->mesh_id : model_mesh_id(m, d->ptr));
+			if (d->rt != BT_RT_TTMETAL) /* a context or VkDevice: by handle, laid out as a chip */
+				fprintf(o, "{\"label\":\"%s 0x%" PRIx64 "\",\"kind\":\"chip\",\"mesh_id\":-1,\"opened_ns\":",
+					bt_runtimes[d->rt].device_word, d->ptr);
+			else
+				fprintf(o, "{\"label\":\"%s %" PRId64 "\",\"kind\":\"%s\",\"mesh_id\":%" PRId64 ",\"opened_ns\":",
+					d->is_mesh ? "mesh" : "chip", d->is_mesh ? d->mesh_id : d->chip_id, d->is_mesh ? "mesh" : "chip",
+					d->is_mesh ? d->mesh_id : model_mesh_id(m, d->ptr));
 			if (d->opened_ns)
 				fprintf(o, "%" PRIu64, rel(m, d->opened_ns));
 			else

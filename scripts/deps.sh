@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh [extra-package ...]
 set -e
 pkgs="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev libzstd-dev zstd \
-python3 clang libclang-rt-14-dev binutils elfutils $*"
+python3 clang libclang-rt-14-dev binutils elfutils libvulkan-dev $*"
 missing=""
 for p in $pkgs; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -277,11 +277,12 @@
   }
   function groupBody(g, dangling) {
     var b = el("div", { cls: "body" });
-    b.appendChild(el("div", { text: g.held_by === "program" ? "held by the program: " + (g.heading ? "a tensor (MeshBuffer)" : "a buffer it created") + " still referenced when " + g.closed_by + " closed it"
+    b.appendChild(el("div", { text: g.held_text ? g.held_text : g.held_by === "program" ? "held by the program: " + (g.heading ? "a tensor (MeshBuffer)" : "a buffer it created") + " still referenced when " + g.closed_by + " closed it"
       : "held by the runtime: " + (dangling ? "an object the runtime keeps (program cache) past the close" : "a control buffer it made while opening the device") }));
-    b.appendChild(el("div", { text: (dangling ? "memory released in bulk by allocator teardown, object alive after " : "alive after ") + g.closed_by + " at " + secs(g.close_ns) }));
-    b.appendChild(el("div", { text: (g.owns_data === 0 ? "created at pre-existing addresses (owns_data=false)" : g.owns_data === 1 ? "owning buffers (owns_data=true)" : "owns_data unknown (the create call was not seen)") + "; " + (g.registered ? "registered with an allocator" : "never registered with an allocator") }));
-    b.appendChild(el("div", { text: g.open_call ? "created during " + (/mesh/i.test(g.open_call) ? "mesh" : "device") + " init: " + g.open_call : "created after init" + (g.top_call ? ", under " + g.top_call : "") }));
+    b.appendChild(el("div", { text: (dangling ? "memory released in bulk by allocator teardown, object alive after " : g.held_text ? "referenced after " : "alive after ") + g.closed_by + " at " + secs(g.close_ns) }));
+    if (!g.held_text) /* tt-metal's: OpenCL and Vulkan objects have no such thing */
+      b.appendChild(el("div", { text: (g.owns_data === 0 ? "created at pre-existing addresses (owns_data=false)" : g.owns_data === 1 ? "owning buffers (owns_data=true)" : "owns_data unknown (the create call was not seen)") + "; " + (g.registered ? "registered with an allocator" : "never registered with an allocator") }));
+    if (!g.held_text) b.appendChild(el("div", { text: g.open_call ? "created during " + (/mesh/i.test(g.open_call) ? "mesh" : "device") + " init: " + g.open_call : "created after init" + (g.top_call ? ", under " + g.top_call : "") }));
     var fates = [];
     g.fates.forEach(function (n, i) { if (n) fates.push(n + " " + FATES[i]); });
     b.appendChild(el("div", { text: "fate: " + fates.join(", ") }));
