@@ -96,7 +96,7 @@ static int scan_lib(const char *path, struct found *f)
 	return nsyms;
 }
 
-static int default_libs(char **out, int max)
+static int default_libs(char **out, int max, const unsigned char *want)
 {
 	static char buf[8][4096];
 	const char *home = getenv("TT_METAL_HOME");
@@ -104,14 +104,14 @@ static int default_libs(char **out, int max)
 			      "build_Release/lib/libtt_metal.so", "build_Release/lib/_ttnncpp.so" };
 	const char *sys[] = { "/usr/local/lib/libtt_metal.so", "/usr/lib/libtt_metal.so", "/opt/tenstorrent/lib/libtt_metal.so" };
 	int n = 0;
-	for (size_t i = 0; home && i < sizeof rel / sizeof rel[0] && n < max; i++) {
+	for (size_t i = 0; want[BT_RT_TTMETAL] && home && i < sizeof rel / sizeof rel[0] && n < max; i++) {
 		snprintf(buf[n], sizeof buf[n], "%s/%s", home, rel[i]);
 		if (access(buf[n], R_OK) == 0) {
 			out[n] = buf[n];
 			n++;
 		}
 	}
-	for (size_t i = 0; !n && i < sizeof sys / sizeof sys[0]; i++)
+	for (size_t i = 0; want[BT_RT_TTMETAL] && !n && i < sizeof sys / sizeof sys[0]; i++)
 		if (access(sys[i], R_OK) == 0) {
 			snprintf(buf[n], sizeof buf[n], "%s", sys[i]);
 			out[n] = buf[n];
@@ -120,7 +120,7 @@ static int default_libs(char **out, int max)
 	/* the OpenCL ICD loader, where Debian and others put it */
 	const char *cl[] = { "/usr/lib/x86_64-linux-gnu/libOpenCL.so.1", "/usr/lib64/libOpenCL.so.1",
 			     "/usr/lib/libOpenCL.so.1", "/usr/local/lib/libOpenCL.so.1" };
-	for (size_t i = 0; i < sizeof cl / sizeof cl[0] && n < max; i++)
+	for (size_t i = 0; want[BT_RT_OPENCL] && i < sizeof cl / sizeof cl[0] && n < max; i++)
 		if (access(cl[i], R_OK) == 0) {
 			snprintf(buf[n], sizeof buf[n], "%s", cl[i]);
 			out[n] = buf[n];
@@ -239,8 +239,17 @@ int cmd_hooks(int argc, char **argv)
 		print_list(want);
 		return EXIT_OK;
 	}
-	if (!nlibs)
-		nlibs = default_libs(libs, 8);
+	if (!nlibs) {
+		int tt = 0, cl = 0;
+		nlibs = default_libs(libs, 8, want);
+		/* found by default: only the runtimes found are listed */
+		for (int i = 0; i < nlibs; i++) {
+			cl |= strstr(libs[i], "libOpenCL") != NULL;
+			tt |= strstr(libs[i], "libOpenCL") == NULL;
+		}
+		want[BT_RT_TTMETAL] &= (unsigned char)tt;
+		want[BT_RT_OPENCL] &= (unsigned char)cl;
+	}
 	if (!nlibs) {
 		fprintf(stderr, "buftrace hooks: no runtime libraries found (set TT_METAL_HOME or name them)\n");
 		return EXIT_USAGE;

@@ -222,6 +222,10 @@ static void print_group_text_rt(const struct opts *o, struct group *g, int idx)
 			printf("    part of %s 0x%" PRIx64 "%s\n", pb ? group_kind(pb) : "the object", g->bufs[i]->parent,
 			       pb && pb->survivor ? ", itself still referenced" : "");
 		}
+	if (b0->mem_type >= 0)
+		printf("    memory type %" PRId64 " (heap %" PRId64 ")\n", b0->mem_type, b0->heap);
+	if (b0->usage >= 0)
+		printf("    usage 0x%" PRIx64 "\n", (uint64_t)b0->usage);
 	for (size_t i = 0; i < g->nbufs && i < 8; i++)
 		if (g->bufs[i]->memory) {
 			const struct buffer *mb = model_kept_find(m, g->bufs[i]->memory, UINT64_MAX);
@@ -232,15 +236,15 @@ static void print_group_text_rt(const struct opts *o, struct group *g, int idx)
 	{
 		const char *sep = "";
 		if (g->fates[FATE_DESTROYED_AT_EXIT]) {
-			printf("%" PRIu64 " released at process exit", g->fates[FATE_DESTROYED_AT_EXIT]);
+			printf("%" PRIu64 " %s at process exit", g->fates[FATE_DESTROYED_AT_EXIT], bt_runtimes[b0->rt].released);
 			sep = ", ";
 		}
 		if (g->fates[FATE_DESTROYED]) {
-			printf("%s%" PRIu64 " released later", sep, g->fates[FATE_DESTROYED]);
+			printf("%s%" PRIu64 " %s later", sep, g->fates[FATE_DESTROYED], bt_runtimes[b0->rt].released);
 			sep = ", ";
 		}
 		if (g->fates[FATE_ALIVE_AT_END])
-			printf("%s%" PRIu64 " never released", sep, g->fates[FATE_ALIVE_AT_END]);
+			printf("%s%" PRIu64 " never %s", sep, g->fates[FATE_ALIVE_AT_END], bt_runtimes[b0->rt].released);
 		printf("\n");
 	}
 	printf("    creation stack:\n");
@@ -412,13 +416,13 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 			/* a profile runtime's device, by handle, in its words */
 			const struct bt_runtime_def *rt = &bt_runtimes[d->rt];
 			if (d->close_hook < 0)
-				printf("  at exit: %s 0x%" PRIx64 " (never let go of): %" PRIu64 " %s%s still referenced, %" PRIu64
-				       " bytes\n", rt->device_word, d->ptr, d->surv_count, rt->object_word,
-				       d->surv_count == 1 ? "" : "s", d->surv_bytes);
+				printf("  at exit: %s 0x%" PRIx64 " (never %s): %" PRIu64 " %s%s %s, %" PRIu64 " bytes\n",
+				       rt->device_word, d->ptr, rt->closed, d->surv_count, rt->object_word,
+				       d->surv_count == 1 ? "" : "s", rt->still, d->surv_bytes);
 			else
-				printf("  close at +%.3f s (%s): %s 0x%" PRIx64 ": %" PRIu64 " %s%s still referenced, %" PRIu64
-				       " bytes\n", secs(m, d->closed_ns), model_close_name(d->close_hook), rt->device_word,
-				       d->ptr, d->surv_count, rt->object_word, d->surv_count == 1 ? "" : "s", d->surv_bytes);
+				printf("  close at +%.3f s (%s): %s 0x%" PRIx64 ": %" PRIu64 " %s%s %s, %" PRIu64 " bytes\n",
+				       secs(m, d->closed_ns), model_close_name(d->close_hook), rt->device_word, d->ptr,
+				       d->surv_count, rt->object_word, d->surv_count == 1 ? "" : "s", rt->still, d->surv_bytes);
 			continue;
 		}
 		by_type_line(line, sizeof line, d->surv_by_type);
@@ -467,13 +471,12 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 			printf("%s%" PRIu64 " buffer%s (%s) outlived the close of their device, from %zu creation path%s:%s\n\n",
 			       B, count, count == 1 ? "" : "s", hb, nsg, nsg == 1 ? "" : "s", R);
 		else if (!nsg)
-			printf("%sNo %s was still referenced when its %s was let go of or at exit.%s\n\n", B,
-			       bt_runtimes[rt].object_word, bt_runtimes[rt].device_word, R);
+			printf("%sNo %s was %s when its %s was %s, or at exit.%s\n\n", B, bt_runtimes[rt].object_word,
+			       bt_runtimes[rt].still, bt_runtimes[rt].device_word, bt_runtimes[rt].closed, R);
 		else
-			printf("%s%" PRIu64 " %s%s (%s) still referenced when their %s was let go of or at exit, from %zu creation "
-			       "path%s:%s\n\n",
-			       B, count, bt_runtimes[rt].object_word, count == 1 ? "" : "s", hb, bt_runtimes[rt].device_word, nsg,
-			       nsg == 1 ? "" : "s", R);
+			printf("%s%" PRIu64 " %s%s (%s) %s when their %s was %s, or at exit, from %zu creation path%s:%s\n\n",
+			       B, count, bt_runtimes[rt].object_word, count == 1 ? "" : "s", hb, bt_runtimes[rt].still,
+			       bt_runtimes[rt].device_word, bt_runtimes[rt].closed, nsg, nsg == 1 ? "" : "s", R);
 	}
 	for (size_t i = 0, mb = 0; i < nsg; i++)
 		if ((mb += sg[i].mesh_buffers) && i + 1 == nsg)
@@ -618,6 +621,12 @@ void json_group(FILE *out, const struct group *g)
 			fprintf(out, "\"0x%" PRIx64 "\"", b->device);
 		else
 			fputs("null", out);
+		fputs(",\"usage\":", out);
+		json_u64_or_null(out, b->usage);
+		fputs(",\"memory_type\":", out);
+		json_u64_or_null(out, b->mem_type);
+		fputs(",\"heap\":", out);
+		json_u64_or_null(out, b->heap);
 		fputs(",\"bound_memory\":", out);
 		if (b->memory)
 			fprintf(out, "\"0x%" PRIx64 "\"", b->memory);

@@ -507,9 +507,9 @@ void group_rt_held(const struct group *g, char *buf, size_t n)
 	const struct buffer *b0 = g->bufs[0];
 	const struct bt_runtime_def *rt = &bt_runtimes[b0->rt];
 	if (b0->close_hook >= 0)
-		snprintf(buf, n, "held by the program: still referenced when %s let go of its %s",
-			 model_close_name(b0->close_hook), rt->device_word);
+		snprintf(buf, n, "held by the program: %s when %s %s its %s", rt->still, model_close_name(b0->close_hook),
+			 rt->closing, rt->device_word);
 	else
-		snprintf(buf, n, "held by the program: still referenced at process exit (its %s was never let go of)",
-			 rt->device_word);
+		snprintf(buf, n, "held by the program: %s at process exit (its %s was never %s)", rt->still,
+			 rt->device_word, rt->closed);
 }

@@ -287,6 +287,7 @@ static struct buffer *buffer_for(struct model *m, struct thread *t, const struct
 	b = xcalloc(1, sizeof *b);
 	b->obj = obj;
 	b->type = -1;
+	b->usage = b->mem_type = b->heap = -1;
 	b->owns_data = -1;
 	b->open_hook = b->top_hook = -1;
 	b->first_hook = m->hookmap[e->hook < 1024 ? e->hook : 0];
@@ -407,6 +408,7 @@ struct buffer *model_buffer_new(struct model *m, uint64_t obj, int hook, uint64_
 	b->create_tid = tid;
 	b->create_seen = 1;
 	b->rt = bt_hooks[hook].runtime;
+	b->usage = b->mem_type = b->heap = -1;
 	live_insert(m, b);
 	return b;
 }

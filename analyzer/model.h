@@ -83,6 +83,9 @@ struct buffer {
 	int64_t refs;
 	uint64_t parent, memory;
 	int size_unknown;
+	/* Vulkan: the usage flags of a buffer or image, the memory type and
+	 * heap of an allocation; -1 when the call does not give them */
+	int64_t usage, mem_type, heap;
 	int open_hook;        /* outermost open call in progress on the creating thread, -1 */
 	int top_hook;         /* outermost hooked call in progress otherwise, -1 */
 	/* verdict at the first close of its device or mesh */

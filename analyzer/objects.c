@@ -14,8 +14,9 @@
 #include <stdint.h>
 #include "model_internal.h"
 
-enum { F_OBJ, F_DEVICE, F_SIZE, F_PARENT, F_STATUS, F_MEMORY, F_N };
-static const char *const field_names[F_N] = { "obj", "device", "size", "parent", "status", "memory" };
+enum { F_OBJ, F_DEVICE, F_SIZE, F_PARENT, F_STATUS, F_MEMORY, F_USAGE, F_MEM_TYPE, F_HEAP, F_N };
+static const char *const field_names[F_N] = { "obj",	"device", "size",	 "parent", "status",
+					      "memory", "usage",	 "memory_type", "heap" };
 
 /* The fields of one event by name: present[f] says whether the hook has it. */
 static void fields(int hook, const uint64_t *a, int nargs, uint64_t *v, int *present)
@@ -116,6 +117,9 @@ void objects_event(struct model *m, int hook, unsigned flags, uint64_t ts, uint6
 		b->parent = has[F_PARENT] ? v[F_PARENT] : 0;
 		b->size_unknown = !has[F_SIZE] || v[F_SIZE] == UINT64_MAX;
 		b->size = b->size_unknown ? 0 : v[F_SIZE];
+		b->usage = has[F_USAGE] ? (int64_t)v[F_USAGE] : -1;
+		b->mem_type = has[F_MEM_TYPE] ? (int64_t)v[F_MEM_TYPE] : -1;
+		b->heap = has[F_HEAP] && v[F_HEAP] != UINT64_MAX ? (int64_t)v[F_HEAP] : -1;
 		if (dev && (d = model_device(m, dev)) && d->closed)
 			model_anomaly(m, "create-after-close", stack, "%s on a %s the program had let go of",
 				      bt_hooks[hook].name, bt_runtimes[d->rt].device_word);

@@ -11,6 +11,6 @@ $(BENCH_DIR)/rusage: bench/rusage.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 $(CWARN) $< -o $@
 bench-progs: $(BENCH_DIR)/workload_a $(BENCH_DIR)/libfloor.so $(BENCH_DIR)/rusage
-bench: all fixtures bench-progs
+bench: all fixtures bench-progs runtime-progs
 	@bench/run.sh $(BUILD)
 .PHONY: bench bench-progs

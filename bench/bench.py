@@ -192,6 +192,21 @@ workload_b("B1 py 1 thr", "bp", [PY, HOSTPY, f"{BUILD}/fixtures/gnu", "--churn",
            nopy=True)
 workload_b("B2 tensors", "bt", [HOST, "--churn", str(B_PAIRS // 8), "--threads", "1"],
            env={"TT_FIXTURE_CHURN_TENSORS": "1"})
+# --- workload C: the OpenCL and Vulkan profiles -----------------------------
+# Our programs on the real runtimes (PoCL, lavapipe): buffers created and
+# released in a loop, every call recorded (one event each).  The cost per
+# recorded call over the plain run, in the same table as B.
+C_N = int(os.environ.get("BENCH_C_N", "100000"))
+os.environ.setdefault("XDG_RUNTIME_DIR", WORK)
+crows = []
+for label, name, prog in (("C1 OpenCL", "c1", [f"{BUILD}/tests/cl_prog", "churn", str(C_N)]),
+                          ("C2 Vulkan", "c2", [f"{BUILD}/tests/vk_prog", "churn", str(C_N)])):
+    if not os.access(prog[0], os.X_OK):
+        print(f"bench: {prog[0]} not built (make runtime-progs): {label} skipped", file=sys.stderr)
+        continue
+    n0 = len(brows)
+    workload_b(label, name, prog)
+    crows.append(brows.pop(n0))
 # the report's memory must not grow with the number of events: workload A
 # without its leaks (a live set of 256 blocks), N/4 pairs against BIG
 def rss_of(pairs):
@@ -249,6 +264,14 @@ if b1.get("uft_ns"):
           f"({b1['uft_calls']} calls traced): {ratio(b1['bt_call_ns'], b1['uft_ns'])} of uftrace (target <= 0.25)")
 else:
     print("no uftrace figure this run (not installed, or it traced none of the hooked calls)")
+if crows:
+    print()
+    print("workload C: the OpenCL (C1, PoCL) and Vulkan (C2, lavapipe) profiles, buffers made and released in a loop; "
+          "one event per recorded call; xA as above")
+    print(f"{'workload':<13} {'events':>9} {'plain s':>7} | {'ns/call':>8} {'xA':>6} | {'bytes/ev':>8} | {'report s':>8} {'MiB':>6}")
+    for r in crows:
+        print(f"{r['label']:<13} {r['ev']:>9} {r['plain']:7.3f} | {r['bt_ns']:8.0f} {ratio(r['bt_ns'], a1ns):>6} | "
+              f"{r['bytes']:8.2f} | {r['rep_t']:8.3f} {r['rep_rss'] / 1024:6.1f}")
 print(f"varied-stack worst case (A varied): {ratio(rows[2]['bt_ns'], rows[2]['floor_ns'])} the unw_backtrace floor "
       "(target <= 1.5)")
 print("(libunw): buftrace with BUFTRACE_UNWIND=libunwind, every stack walked by unw_backtrace.")

@@ -5,9 +5,10 @@
 #include "hook_table.h"
 
 const struct bt_runtime_def bt_runtimes[BT_RT_COUNT] = {
-	[BT_RT_TTMETAL] = { "tt-metal", "chip", "buffer", "closed" },
-	[BT_RT_OPENCL] = { "opencl", "cl_context", "memory object", "released by the program (its count at 0)" },
-	[BT_RT_VULKAN] = { "vulkan", "VkDevice", "object", "destroyed" },
+	[BT_RT_TTMETAL] = { "tt-metal", "chip", "buffer", "alive", "closed", "closed", "destroyed" },
+	[BT_RT_OPENCL] = { "opencl", "cl_context", "memory object", "still referenced", "released the last reference to",
+			   "released", "released" },
+	[BT_RT_VULKAN] = { "vulkan", "VkDevice", "object", "not destroyed", "destroyed", "destroyed", "destroyed" },
 };
 
 int bt_runtime_by_name(const char *name, size_t len)

@@ -20,7 +20,12 @@ struct bt_runtime_def {
 	const char *name;        /* --runtime NAME: "tt-metal", "opencl", "vulkan" */
 	const char *device_word; /* what a device is called: "chip", "cl_context", "VkDevice" */
 	const char *object_word; /* its objects: "buffer", "memory object", "object" */
-	const char *closed_word; /* what closing a device means, for the report */
+	/* the report's words: an object the program did not let go of is
+	 * `still` ("still referenced", "not destroyed") when the close call
+	 * `closing` the device ("released the last reference to",
+	 * "destroyed"); a device never closed was never `closed`; an object
+	 * let go of later was `released` */
+	const char *still, *closing, *closed, *released;
 };
 extern const struct bt_runtime_def bt_runtimes[BT_RT_COUNT];
 /* The runtime named (case-insensitive, "ttmetal" too), or -1. */

@@ -54,7 +54,13 @@ grep -q '^Device::Device  *by name' "$WORK/h.old" || fail "old: 2025 Device cons
 mkdir -p "$WORK/tt/build/lib"
 ln -s "$FIX/gnu/libtt_metal.so" "$WORK/tt/build/lib/libtt_metal.so"
 TT_METAL_HOME=$WORK/tt "$BUFTRACE" hooks | grep -q 'libtt_metal.so' || fail "hooks did not find TT_METAL_HOME"
-TT_METAL_HOME=/nonexistent "$BUFTRACE" hooks > /dev/null 2>&1; [ $? = 2 ] || fail "hooks without a runtime: exit not 2"
+TT_METAL_HOME=/nonexistent "$BUFTRACE" hooks --runtime tt-metal > /dev/null 2>&1; [ $? = 2 ] || fail "hooks without a runtime: exit not 2"
+# the OpenCL ICD loader is scanned by default where the system has it
+if [ -r /usr/lib/x86_64-linux-gnu/libOpenCL.so.1 ]; then
+	TT_METAL_HOME=/nonexistent "$BUFTRACE" hooks > "$WORK/h.cl" || fail "hooks with the OpenCL loader only failed"
+	grep -q '^clCreateBuffer  *by name  *clCreateBuffer in libOpenCL.so.1' "$WORK/h.cl" || fail "hooks: clCreateBuffer not found in libOpenCL.so.1"
+	grep -q '^Buffer::create ' "$WORK/h.cl" && fail "hooks: tt-metal hooks listed for the OpenCL loader alone"
+fi
 echo "more report OK"
 
 # a bare `buftrace report` reads the last run recorded in this directory;

@@ -5,6 +5,8 @@
  *                     say LEAK), plus objects released properly (a retained
  *                     and twice released buffer, an SVM allocation freed)
  *   cl_prog clean     the same objects, all released before the context
+ *   cl_prog churn N   N buffers created and released, a sub-buffer of every
+ *                     tenth (the per-call cost, make bench)
  *   cl_prog threads N N threads, each with its own context and queue:
  *                     buffers, a kernel compiled (LLVM JIT) and run, the
  *                     result read back; everything released
@@ -138,6 +140,25 @@ int main(int argc, char **argv)
 	CHECK(clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 1, &device, NULL));
 	if (!strcmp(mode, "leak") || !strcmp(mode, "clean"))
 		return objects(!strcmp(mode, "leak"));
+	if (!strcmp(mode, "churn")) {
+		long n = argc > 2 ? atol(argv[2]) : 10000, sum = 0;
+		cl_context ctx = make_context();
+		for (long i = 0; i < n; i++) {
+			cl_mem m = make_buffer(ctx, 256 + (size_t)(i & 7) * 64);
+			if (i % 10 == 0) {
+				cl_int err;
+				cl_buffer_region r = { 0, 64 };
+				cl_mem sub = clCreateSubBuffer(m, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &r, &err);
+				CHECK(err);
+				CHECK(clReleaseMemObject(sub));
+			}
+			sum += m != NULL;
+			CHECK(clReleaseMemObject(m));
+		}
+		CHECK(clReleaseContext(ctx));
+		printf("churn: %ld buffers\n", sum);
+		return 0;
+	}
 	if (!strcmp(mode, "threads")) {
 		int n = argc > 2 ? atoi(argv[2]) : 4;
 		pthread_t th[64];
@@ -154,6 +175,6 @@ int main(int argc, char **argv)
 		printf("threads: %d, sum %ld\n", n, total);
 		return 0;
 	}
-	fprintf(stderr, "usage: cl_prog leak|clean|threads [N]\n");
+	fprintf(stderr, "usage: cl_prog leak|clean|churn N|threads [N]\n");
 	return 2;
 }

@@ -5,6 +5,8 @@
  *                      lines that say LEAK); a buffer, an image and a
  *                      memory allocation destroyed properly
  *   vk_prog clean      the same, everything destroyed
+ *   vk_prog churn N    N buffers created, given memory, bound and destroyed
+ *                      (the per-call cost, make bench)
  *   vk_prog threads N  N threads, each with its own device: buffers and
  *                      memory made, a compute pipeline compiled (lavapipe's
  *                      LLVM) and dispatched, everything destroyed
@@ -314,6 +316,22 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "leak") || !strcmp(mode, "clean")) {
 		rc = objects(!strcmp(mode, "leak"));
+	} else if (!strcmp(mode, "churn")) {
+		long cn = argc > 2 ? atol(argv[2]) : 10000, made = 0;
+		VkDevice dev = make_device(NULL);
+		for (long i = 0; i < cn; i++) {
+			VkMemoryRequirements req;
+			VkBuffer b = make_buffer(dev, 256 + (VkDeviceSize)(i & 7) * 64);
+			vkGetBufferMemoryRequirements(dev, b, &req);
+			VkDeviceMemory m = allocate(dev, req.size, req.memoryTypeBits);
+			CHECK(vkBindBufferMemory(dev, b, m, 0));
+			vkDestroyBuffer(dev, b, NULL);
+			vkFreeMemory(dev, m, NULL);
+			made++;
+		}
+		vkDestroyDevice(dev, NULL);
+		printf("churn: %ld buffers\n", made);
+		rc = 0;
 	} else if (!strcmp(mode, "threads")) {
 		int nt = argc > 2 ? atoi(argv[2]) : 4;
 		pthread_t th[16];
@@ -330,7 +348,7 @@ int main(int argc, char **argv)
 		printf("threads: %d, sum %lu\n", nt, total);
 		rc = 0;
 	} else {
-		fprintf(stderr, "usage: vk_prog leak|clean|threads [N]\n");
+		fprintf(stderr, "usage: vk_prog leak|clean|churn N|threads [N]\n");
 	}
 	if (messenger) {
 		PFN_vkDestroyDebugUtilsMessengerEXT destroy =
