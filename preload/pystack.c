@@ -22,7 +22,11 @@
 
 typedef void PyObject;
 
-static struct {
+/* libpython's entry points, found once: filled in before py_ready is
+ * set (release) and never written after, so the threads that see it set
+ * read them without a lock (libpython is never unloaded from a process
+ * that runs Python).  Until then a new object loaded makes us look again. */
+struct py_api {
 	unsigned epoch;     /* module map generation the lookup was made for */
 	int present;
 	PyObject *(*tstate_get)(void);
@@ -41,33 +45,40 @@ static struct {
 	PyObject *(*frame_back)(PyObject *); /* PyFrame_GetBack, 3.9+: new reference or NULL */
 	void (*incref)(PyObject *);
 	int (*frame_lasti)(PyObject *); /* PyFrame_GetLasti, 3.11+ */
-} py;
+};
+static struct py_api py;
+static atomic_int py_ready;
 
 static pthread_mutex_t py_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void lookup(void)
 {
-	memset(&py, 0, sizeof py);
-	py.tstate_get = bt_find_symbol("PyThreadState_GetUnchecked");     /* 3.13 */
-	if (!py.tstate_get)
-		py.tstate_get = bt_find_symbol("_PyThreadState_UncheckedGet"); /* 3.5..3.12 */
-	py.gil_check = bt_find_symbol("PyGILState_Check");
-	py.get_frame = bt_find_symbol("PyEval_GetFrame");
-	py.line_number = bt_find_symbol("PyFrame_GetLineNumber");
-	py.getattr = bt_find_symbol("PyObject_GetAttrString");
-	py.as_utf8 = bt_find_symbol("PyUnicode_AsUTF8");
-	py.decref = bt_find_symbol("Py_DecRef");
-	py.err_fetch = bt_find_symbol("PyErr_Fetch");
-	py.err_restore = bt_find_symbol("PyErr_Restore");
-	py.gc_disable = bt_find_symbol("PyGC_Disable");
-	py.gc_enable = bt_find_symbol("PyGC_Enable");
-	py.none = bt_find_symbol("_Py_NoneStruct");
-	py.frame_code = bt_find_symbol("PyFrame_GetCode");
-	py.frame_back = bt_find_symbol("PyFrame_GetBack");
-	py.incref = bt_find_symbol("Py_IncRef");
-	py.frame_lasti = bt_find_symbol("PyFrame_GetLasti");
-	py.present = py.tstate_get && py.gil_check && py.get_frame && py.line_number && py.getattr &&
-		     py.as_utf8 && py.decref && py.err_fetch && py.err_restore;
+	struct py_api f;
+	memset(&f, 0, sizeof f);
+	f.tstate_get = bt_find_symbol("PyThreadState_GetUnchecked");     /* 3.13 */
+	if (!f.tstate_get)
+		f.tstate_get = bt_find_symbol("_PyThreadState_UncheckedGet"); /* 3.5..3.12 */
+	f.gil_check = bt_find_symbol("PyGILState_Check");
+	f.get_frame = bt_find_symbol("PyEval_GetFrame");
+	f.line_number = bt_find_symbol("PyFrame_GetLineNumber");
+	f.getattr = bt_find_symbol("PyObject_GetAttrString");
+	f.as_utf8 = bt_find_symbol("PyUnicode_AsUTF8");
+	f.decref = bt_find_symbol("Py_DecRef");
+	f.err_fetch = bt_find_symbol("PyErr_Fetch");
+	f.err_restore = bt_find_symbol("PyErr_Restore");
+	f.gc_disable = bt_find_symbol("PyGC_Disable");
+	f.gc_enable = bt_find_symbol("PyGC_Enable");
+	f.none = bt_find_symbol("_Py_NoneStruct");
+	f.frame_code = bt_find_symbol("PyFrame_GetCode");
+	f.frame_back = bt_find_symbol("PyFrame_GetBack");
+	f.incref = bt_find_symbol("Py_IncRef");
+	f.frame_lasti = bt_find_symbol("PyFrame_GetLasti");
+	f.present = f.tstate_get && f.gil_check && f.get_frame && f.line_number && f.getattr &&
+		     f.as_utf8 && f.decref && f.err_fetch && f.err_restore;
+	if (f.present && !atomic_load_explicit(&py_ready, memory_order_relaxed)) {
+		memcpy(&py, &f, sizeof f);
+		atomic_store_explicit(&py_ready, 1, memory_order_release);
+	}
 }
 
 /* --- interning ------------------------------------------------------------ */
@@ -239,13 +250,14 @@ uint32_t bt_pystack_capture(void)
 
 	if (!bt_cfg.python)
 		return 0;
-	if (ep != atomic_load_explicit(&seen_epoch, memory_order_relaxed)) {
+	if (!atomic_load_explicit(&py_ready, memory_order_acquire) &&
+	    ep != atomic_load_explicit(&seen_epoch, memory_order_relaxed)) {
 		pthread_mutex_lock(&py_lock);
 		lookup();
 		atomic_store(&seen_epoch, ep);
 		pthread_mutex_unlock(&py_lock);
 	}
-	if (!py.present || !py.tstate_get() || !py.gil_check())
+	if (!atomic_load_explicit(&py_ready, memory_order_acquire) || !py.tstate_get() || !py.gil_check())
 		return 0;
 	/* we hold the GIL from here on */
 	n = fast_chain(code, line);

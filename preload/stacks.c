@@ -32,14 +32,21 @@ struct slot {
 	uint32_t id, n;
 };
 
-static struct slot *table;
+static struct slot *_Atomic table; /* published once made (release), read lock-free */
 static pthread_mutex_t insert_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t next_id = 1, count;
 /* 8 bytes a frame, once per distinct stack: as much as a full table of
  * 64-frame stacks holds */
 static struct bt_arena frames_kept = { .limit = 512u << 20 };
 static int said_full;
-static int caching_set;
+static pthread_once_t caching_once = PTHREAD_ONCE_INIT;
+
+/* Per-thread caches are fastest; BUFTRACE_UNWIND_CACHE=global avoids
+ * libunwind's thread-exit destructors (needed under TSan). */
+static void set_caching(void)
+{
+	unw_set_caching_policy(unw_local_addr_space, bt_cfg.unwind_global ? UNW_CACHE_GLOBAL : UNW_CACHE_PER_THREAD);
+}
 
 /* In front of the table, each thread remembers its last few stacks: an
  * allocation in a loop repeats the stack of the one before, and one
@@ -129,21 +136,24 @@ static uint32_t intern(void *const *ips, int n)
 {
 	uint64_t h = hash_ips(ips, n);
 	uint32_t i = 0, id;
+	struct slot *tb = atomic_load_explicit(&table, memory_order_acquire);
 
-	if (table) {
+	if (tb) {
 		for (i = (uint32_t)h & (TABLE_SIZE - 1);; i = (i + 1) & (TABLE_SIZE - 1)) {
-			uint64_t k = atomic_load_explicit(&table[i].h, memory_order_acquire);
+			uint64_t k = atomic_load_explicit(&tb[i].h, memory_order_acquire);
 			if (!k)
 				break;
-			if (k == h && slot_holds(&table[i], ips, n))
-				return table[i].id;
+			if (k == h && slot_holds(&tb[i], ips, n))
+				return tb[i].id;
 		}
 	}
 	pthread_mutex_lock(&insert_lock);
-	if (!table) {
+	tb = atomic_load_explicit(&table, memory_order_relaxed);
+	if (!tb) {
 		void *m = mmap(NULL, sizeof(struct slot) * TABLE_SIZE, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		table = m == MAP_FAILED ? NULL : m;
+		tb = m == MAP_FAILED ? NULL : m;
+		atomic_store_explicit(&table, tb, memory_order_release);
 	}
 	/* Frames in an object we have not recorded yet: a dlopen we did not
 	 * see finish.  Record the module map before the stack. */
@@ -154,13 +164,13 @@ static uint32_t intern(void *const *ips, int n)
 			break;
 		}
 	id = 0;
-	if (table) {
+	if (tb) {
 		for (i = (uint32_t)h & (TABLE_SIZE - 1);; i = (i + 1) & (TABLE_SIZE - 1)) {
-			uint64_t k = atomic_load_explicit(&table[i].h, memory_order_relaxed);
+			uint64_t k = atomic_load_explicit(&tb[i].h, memory_order_relaxed);
 			if (!k)
 				break;
-			if (k == h && slot_holds(&table[i], ips, n)) {
-				id = table[i].id;
+			if (k == h && slot_holds(&tb[i], ips, n)) {
+				id = tb[i].id;
 				break;
 			}
 		}
@@ -170,14 +180,14 @@ static uint32_t intern(void *const *ips, int n)
 		id = next_id++;
 		write_stack(id, ips, n);
 		/* A full table stops interning: new stacks are written each time. */
-		if (table && count < TABLE_LIMIT)
+		if (tb && count < TABLE_LIMIT)
 			kept = bt_arena_alloc(&frames_kept, (size_t)n * sizeof *ips);
 		if (kept) {
 			memcpy(kept, ips, (size_t)n * sizeof *ips);
-			table[i].ips = kept;
-			table[i].n = (uint32_t)n;
-			table[i].id = id;
-			atomic_store_explicit(&table[i].h, h, memory_order_release);
+			tb[i].ips = kept;
+			tb[i].n = (uint32_t)n;
+			tb[i].id = id;
+			atomic_store_explicit(&tb[i].h, h, memory_order_release);
 			count++;
 		} else if (!said_full) {
 			said_full = 1;
@@ -214,13 +224,9 @@ static int walk_ok(void)
 	 * it unmaps: the unwinder would read objects that are gone. */
 	if (bt_cfg.depth <= 0 || bt_modules_unmapping())
 		return 0;
-	if (!caching_set) {
-		/* per-thread caches are fastest; BUFTRACE_UNWIND_CACHE=global
-		 * avoids libunwind's thread-exit destructors (needed under TSan) */
-		unw_set_caching_policy(unw_local_addr_space,
-				       bt_cfg.unwind_global ? UNW_CACHE_GLOBAL : UNW_CACHE_PER_THREAD);
-		caching_set = 1;
-	}
+	/* once, whichever thread walks first (threads that start together
+	 * all come here at once: TSan saw two set it) */
+	pthread_once(&caching_once, set_caching);
 	return 1;
 }
 
@@ -351,9 +357,10 @@ void bt_stacks_reset(void)
 	pthread_mutex_init(&insert_lock, NULL);
 	/* The child re-creates the table on demand; clearing it would touch
 	 * every page of it. */
-	if (table)
-		munmap(table, sizeof(struct slot) * TABLE_SIZE);
-	table = NULL;
+	struct slot *tb = atomic_load_explicit(&table, memory_order_relaxed);
+	if (tb)
+		munmap(tb, sizeof(struct slot) * TABLE_SIZE);
+	atomic_store_explicit(&table, NULL, memory_order_relaxed);
 	bt_arena_reset(&frames_kept);
 	said_full = 0;
 	count = 0;

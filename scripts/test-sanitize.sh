@@ -20,7 +20,7 @@ SAN_T='-fsanitize=thread'
 rc=0
 
 echo "== ASan+UBSan: build-asan/"
-make -s -j"$jobs" BUILD=build-asan SAN="$SAN_A" all fixtures test-progs symtools fixtures-zdebug || exit 2
+make -s -j"$jobs" BUILD=build-asan SAN="$SAN_A" all fixtures test-progs runtime-progs symtools fixtures-zdebug || exit 2
 ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0:abort_on_error=1:handle_segv=0:handle_abort=0:handle_sigbus=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	tests/run.sh build-asan "$@" || rc=1
@@ -44,6 +44,22 @@ if [ "${TSAN:-1}" = 1 ]; then
 			echo "PASS tsan $host"
 		else
 			echo "FAIL tsan $host"; tail -30 "$out.log"; rc=1
+		fi
+	done
+	# the OpenCL and Vulkan profiles on their real runtimes (PoCL,
+	# lavapipe): 4 threads each, driver threads and LLVM compiles beside
+	# them; the programs themselves are the plain build's
+	make -s -j"$jobs" runtime-progs || exit 2
+	for prog in cl_prog vk_prog; do
+		mkdir -p "$out" && rm -f "$out"/*
+		if LD_PRELOAD="$tsan:$top/build-tsan/lib/buftrace/libbuftrace.so" BUFTRACE_OUTPUT="$out" \
+		   BUFTRACE_UNWIND_CACHE=global TSAN_OPTIONS=halt_on_error=1:report_signal_unsafe=0 \
+		   VK_ADD_LAYER_PATH="$top/build-tsan/lib/buftrace" VK_INSTANCE_LAYERS=VK_LAYER_BUFTRACE \
+		   XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$out}" build/tests/$prog threads 4 > "$out.log" 2>&1 &&
+		   build-tsan/bin/buftrace report --fail-on-survivors "$out"/buftrace.*.zst > /dev/null; then
+			echo "PASS tsan $prog threads"
+		else
+			echo "FAIL tsan $prog threads"; tail -30 "$out.log"; rc=1
 		fi
 	done
 fi
