@@ -388,7 +388,7 @@ __attribute__((visibility("hidden"), used)) BT_NO_TSAN void *bt_dlsym_slow(void 
 		bt_resolve_report();
 		bt_thread_busy(-1);
 	}
-	return bt_real_dlsym(handle, name);
+	return dl_ready ? bt_resolve_dlsym(name, bt_real_dlsym(handle, name)) : bt_real_dlsym(handle, name);
 }
 __asm__(".text\n"
 	".globl dlsym\n"

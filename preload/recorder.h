@@ -254,6 +254,10 @@ void bt_resolve_reset(void);
 uint32_t bt_pystack_capture(void);
 void bt_pystack_reset(void);
 
+/* resolve.c: what our dlsym returns for `name` the loader found at
+ * `found`: the trampoline of a patched C entry point, else found. */
+void *bt_resolve_dlsym(const char *name, void *found);
+
 /* hooks_ttmetal.c */
 uint64_t bt_call(struct bt_target *t, const uint64_t a[BT_ARG_SLOTS]);
 /* The fields of one call (a: argument slots, see sigdecode.h); returns

@@ -508,6 +508,25 @@ void bt_resolve_report(void)
 	pthread_mutex_unlock(&report_lock);
 }
 
+/* dlsym of a name we patch (a C entry point: Python's ctypes, a program
+ * that loads its runtime by hand): the trampoline, as the patched slots
+ * give, so the call is recorded and a pointer taken either way compares
+ * equal.  Anything else is returned as the loader found it. */
+void *bt_resolve_dlsym(const char *name, void *found)
+{
+	void *r = found;
+	if (!found || !name || bt_c_hook(name) < 0)
+		return found;
+	pthread_mutex_lock(&report_lock);
+	for (int i = 0; i < npatched; i++)
+		if (patched[i].real == found && !strcmp(patched[i].symbol, name)) {
+			r = bt_tramp_base + 16 * i;
+			break;
+		}
+	pthread_mutex_unlock(&report_lock);
+	return r;
+}
+
 void bt_resolve_reset(void)
 {
 	pthread_mutex_init(&report_lock, NULL);

@@ -13,6 +13,7 @@
 #     LLVM and run: the same output as without the recorder, and every
 #     create balanced by a release in the trace.
 #  4. --runtime tt-metal leaves OpenCL unrecorded; --runtime opencl does not.
+#  5. Python through ctypes (dlsym of the names): recorded, at the Python line.
 . "$TESTLIB/common.sh"
 P=$BUILD/tests/cl_prog
 [ -x "$P" ] || fail "$P not built (make runtime-progs)"
@@ -132,3 +133,23 @@ mkdir -p "$WORK/on"
 "$BUFTRACE" record --quiet --runtime opencl -o "$WORK/on" -- "$P" leak > /dev/null 2>&1 || fail "--runtime opencl: record failed"
 "$BUFTRACE" dump "$WORK"/on/buftrace.*.zst | grep -q "^EVENT.* clCreateSubBuffer exit" || fail "--runtime opencl recorded nothing"
 echo "--runtime: tt-metal alone records no OpenCL call, opencl does"
+
+# 5. From Python, through ctypes: the loader's names looked up with dlsym
+#    are the recorder's trampolines, and the creation stack is the Python
+#    line (PyDLL keeps the GIL, as pybind11 bindings do).
+mkdir -p "$WORK/py"
+"$BUFTRACE" record --quiet -o "$WORK/py" -- python3 "$TOP/tests/runtimes/cl_ctypes.py" > "$WORK/py.out" 2> "$WORK/py.err" ||
+	fail "cl_ctypes.py failed recorded: $(cat "$WORK/py.err")"
+"$BUFTRACE" report --format json "$WORK"/py/buftrace.*.zst > "$WORK/py.json" || fail "report (python) failed"
+python3 - "$WORK/py.json" "$TOP/tests/runtimes/cl_ctypes.py" <<'PY' || exit 1
+import json, sys
+r = json.load(open(sys.argv[1]))
+line = next(n for n, l in enumerate(open(sys.argv[2]), 1) if "# LEAK kept" in l)
+g = r["survivor_groups"]
+if len(g) != 1 or g[0]["count"] != 1 or g[0]["buffers"][0]["size"] != 3072:
+    sys.exit("FAIL: python: expected the one 3072-byte buffer, got %s" % [(x["count"], x["bytes"]) for x in g])
+frames = [(f["file"], f["line"], f["language"]) for f in g[0]["stack"]]
+if not any(f and f.endswith("cl_ctypes.py") and l == line and lang == "python" for f, l, lang in frames):
+    sys.exit("FAIL: python: no frame at cl_ctypes.py:%d in %s" % (line, frames))
+print("python: the buffer left by cl_ctypes.py, created at its line %d" % line)
+PY
