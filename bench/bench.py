@@ -196,7 +196,7 @@ workload_b("B2 tensors", "bt", [HOST, "--churn", str(B_PAIRS // 8), "--threads",
 # Our programs on the real runtimes (PoCL, lavapipe): buffers created and
 # released in a loop, every call recorded (one event each).  The cost per
 # recorded call over the plain run, in the same table as B.
-C_N = int(os.environ.get("BENCH_C_N", "100000"))
+C_N = int(os.environ.get("BENCH_C_N", "300000"))
 os.environ.setdefault("XDG_RUNTIME_DIR", WORK)
 crows = []
 for label, name, prog in (("C1 OpenCL", "c1", [f"{BUILD}/tests/cl_prog", "churn", str(C_N)]),

@@ -439,8 +439,10 @@ static void match_cb(const struct bt_module *m, const char *name, uint64_t addr,
 	struct bt_layout layout;
 	int exact, i;
 
-	if (strncmp(name, "_ZN2tt", 6) && strncmp(name, "_ZNK2tt", 7) && strncmp(name, "_ZN4ttnn", 8) &&
-	    bt_c_hook(name) < 0)
+	/* every exported name of every object passes here (libLLVM alone has
+	 * tens of thousands): the first bytes decide */
+	if (name[0] == '_' ? strncmp(name, "_ZN2tt", 6) && strncmp(name, "_ZNK2tt", 7) && strncmp(name, "_ZN4ttnn", 8)
+			   : bt_c_hook(name) < 0)
 		return;
 	if (bt_match_symbol(name, &hook, &layout, &exact))
 		return;
