@@ -127,14 +127,20 @@ static const char *where(const struct group *g)
 static void text_line(const char *what, const struct gsum *a, const struct gsum *b)
 {
 	const struct group *g = b ? b->g : a->g;
+	const struct buffer *b0 = g->bufs[0];
+	/* tt-metal's buffers; the other runtimes' objects in their words */
+	const char *noun = b0->rt == BT_RT_TTMETAL ? "buffers" : group_kind(b0);
 	printf("  %-9s ", what);
 	if (a && b)
-		printf("%" PRIu64 " -> %" PRIu64 " buffers, %" PRIu64 " -> %" PRIu64 " bytes", a->count, b->count, a->bytes,
+		printf("%" PRIu64 " -> %" PRIu64 " %s, %" PRIu64 " -> %" PRIu64 " bytes", a->count, b->count, noun, a->bytes,
 		       b->bytes);
 	else
-		printf("%" PRIu64 " buffers, %" PRIu64 " bytes", (a ? a : b)->count, (a ? a : b)->bytes);
-	printf("\n            created by %s%s%s\n", where(g), g->open_call ? " during " : "",
-	       g->open_call ? g->open_call : "");
+		printf("%" PRIu64 " %s, %" PRIu64 " bytes", (a ? a : b)->count, noun, (a ? a : b)->bytes);
+	if (b0->rt != BT_RT_TTMETAL)
+		printf("\n            created by %s in %s\n", g->frames[0].function ? g->frames[0].function : "?", where(g));
+	else
+		printf("\n            created by %s%s%s\n", where(g), g->open_call ? " during " : "",
+		       g->open_call ? g->open_call : "");
 }
 
 static void json_item(int *first, const char *status, const struct gsum *a, const struct gsum *b)

@@ -324,6 +324,7 @@ __asm__(".text\n"
 	"\tleaq -56(%rbp), %rsi\n"
 	"\tmovq %rax, %rdx\n" /* what it returned */
 	"\tcall bt_tramp_exit\n"
+	"\tmovq %rax, 0(%rsp)\n" /* what the caller gets (an extension lookup: a trampoline) */
 	"\tmovq 0(%rsp), %rax\n"
 	"\tmovq 8(%rsp), %rdx\n"
 	"\tmovdqu 16(%rsp), %xmm0\n"
@@ -392,13 +393,18 @@ __attribute__((visibility("hidden"), used)) struct tramp_next bt_tramp_enter(uin
 
 /* The call made by the trampoline returned: its arguments as they came
  * in (regs, as for bt_tramp_enter), results where the layout says. */
-__attribute__((visibility("hidden"), used)) void bt_tramp_exit(uint64_t idx, const uint64_t *regs, uint64_t ret)
+static uint64_t wrap_entry(const char *name, uint64_t real);
+
+/* Returns what the call returns to its caller: what the function
+ * returned, but for an extension lookup (BT_ACT_LOOKUP) of an entry point
+ * a profile records: that entry point's trampoline. */
+__attribute__((visibility("hidden"), used)) uint64_t bt_tramp_exit(uint64_t idx, const uint64_t *regs, uint64_t ret)
 {
 	struct patched *p = &patched[idx % NTRAMP];
 	struct bt_thread *t = bt_thread_enter();
 	uint32_t stack = 0, pystack = 0;
 	if (!t)
-		return;
+		return ret;
 	while (t->ntramp > 0) {
 		int k = --t->ntramp;
 		if (t->tramp[k].frame == (uint64_t)(uintptr_t)regs) {
@@ -411,7 +417,41 @@ __attribute__((visibility("hidden"), used)) void bt_tramp_exit(uint64_t idx, con
 	tramp_args(&p->layout, regs, a);
 	int nargs = bt_decode(&p->layout, &p->vcall, a, 1, 1, ret, args);
 	bt_emit_event(t, p->hook, BT_EV_EXIT | (p->layout.known ? 0 : BT_EV_UNKNOWN), stack, pystack, args, nargs);
+	if (bt_hooks[p->hook].action == BT_ACT_LOOKUP && ret && nargs >= 2 && args[1])
+		ret = wrap_entry((const char *)(uintptr_t)args[1], ret);
 	bt_thread_leave(t);
+	return ret;
+}
+
+/* An entry point the program got by name from the runtime (an OpenCL
+ * extension function from clGetExtensionFunctionAddress*): never in a
+ * relocation slot, so it is recorded by handing out a trampoline in its
+ * place.  The same function asked for twice gets the same trampoline. */
+static uint64_t wrap_entry(const char *name, uint64_t real)
+{
+	int h = bt_c_hook(name), i;
+	uint64_t r = real;
+	if (h < 0 || bt_cfg.hook_off[h] || strlen(name) >= sizeof patched[0].symbol)
+		return real;
+	pthread_mutex_lock(&report_lock);
+	for (i = 0; i < npatched; i++)
+		if (patched[i].real == (void *)(uintptr_t)real && !strcmp(patched[i].symbol, name))
+			break;
+	if (i == npatched && npatched < NTRAMP) {
+		enum bt_hook_id hook;
+		int exact;
+		if (!bt_match_symbol(name, &hook, &patched[i].layout, &exact)) {
+			patched[i].hook = hook;
+			patched[i].real = (void *)(uintptr_t)real;
+			memset(&patched[i].vcall, 0, sizeof patched[i].vcall);
+			strcpy(patched[i].symbol, name);
+			npatched++;
+		}
+	}
+	if (i < npatched)
+		r = (uint64_t)(uintptr_t)(bt_tramp_base + 16 * i);
+	pthread_mutex_unlock(&report_lock);
+	return r;
 }
 
 /* --- the report: which hooks exist in the loaded objects -------------- */

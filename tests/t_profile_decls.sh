@@ -2,14 +2,17 @@
 # Every C entry point a runtime profile declares (common/profiles/*.def, as
 # `buftrace hooks --list` prints them) is the declaration of the runtime's
 # own header, parameter for parameter (types and names, return type): the
-# OpenCL profile against Khronos' CL/cl.h as installed (opencl-c-headers).
+# OpenCL profile against Khronos' CL/cl.h and CL/cl_ext.h as installed
+# (opencl-c-headers).
 # A declaration that drifted (a parameter added, renamed or retyped) would
 # place a field in the wrong register: this fails first.
 . "$TESTLIB/common.sh"
 H=/usr/include/CL/cl.h
 [ -r "$H" ] || fail "$H missing (opencl-c-headers: make test installs it)"
+# the core API, and the extensions' (cl_intel_unified_shared_memory)
+cat "$H" /usr/include/CL/cl_ext.h > "$WORK/headers.h" || fail "cannot read the OpenCL headers"
 "$BUFTRACE" hooks --list --runtime opencl > "$WORK/list" || fail "hooks --list failed"
-python3 - "$WORK/list" "$H" <<'PY' || exit 1
+python3 - "$WORK/list" "$WORK/headers.h" <<'PY' || exit 1
 import re, sys
 list_text = open(sys.argv[1]).read()
 header = open(sys.argv[2]).read()

@@ -14,6 +14,7 @@
 #     create balanced by a release in the trace.
 #  4. --runtime tt-metal leaves OpenCL unrecorded; --runtime opencl does not.
 #  5. Python through ctypes (dlsym of the names): recorded, at the Python line.
+#  6. Extension entry points got by name (USM on a stand-in ICD): recorded.
 . "$TESTLIB/common.sh"
 P=$BUILD/tests/cl_prog
 [ -x "$P" ] || fail "$P not built (make runtime-progs)"
@@ -83,6 +84,13 @@ grep -q "close at .*(clReleaseContext): cl_context 0x[0-9a-f]*: 4 memory objects
 	fail "text report: no close line: $(head -5 "$WORK/leak.txt")"
 grep -q "1 sub-buffer, 1 KiB on cl_context" "$WORK/leak.txt" || fail "text report: no sub-buffer item"
 
+# the other outputs work the same for this runtime
+"$BUFTRACE" report --format folded "$T" > "$WORK/leak.folded" || fail "folded report failed"
+grep -q ";objects;clCreateSubBuffer 1024$" "$WORK/leak.folded" || fail "folded: no sub-buffer line: $(cat "$WORK/leak.folded")"
+"$BUFTRACE" report --format html -o "$WORK/leak.html" "$T" || fail "html report failed"
+grep -q '"heading":"1 sub-buffer, 1 KiB on cl_context 0x' "$WORK/leak.html" || fail "html: no sub-buffer item"
+grep -q '"label":"cl_context 0x' "$WORK/leak.html" || fail "html: no cl_context timeline"
+
 run clean clean
 [ "$(cat "$WORK/clean.rc")" = 0 ] || fail "cl_prog clean exited $(cat "$WORK/clean.rc")"
 "$BUFTRACE" report --format json "$WORK"/clean/buftrace.*.zst > "$WORK/clean.json" || fail "report (clean) failed"
@@ -95,6 +103,12 @@ if not [d for d in r["devices"] if d["runtime"] == "opencl" and d["closed_ns"] i
     sys.exit("FAIL: clean run: no context closed")
 ' "$WORK/clean.json" || exit 1
 echo "clean: nothing reported"
+# diff: the leaked objects appear against the clean run (exit 3)
+"$BUFTRACE" diff "$WORK/clean" "$WORK/leak" > "$WORK/diff.txt"
+[ $? = 3 ] || fail "diff clean -> leak: exit not 3: $(cat "$WORK/diff.txt")"
+# (paths are matched by function names: a and b, made in one function, are one)
+grep -q "appeared  2 cl_mem, 12288 bytes" "$WORK/diff.txt" && grep -q "created by clCreateSubBuffer in objects" "$WORK/diff.txt" ||
+	fail "diff: the creation paths did not appear: $(cat "$WORK/diff.txt")"
 
 "$P" threads 4 > "$WORK/tplain.out" 2> "$WORK/tplain.err" || fail "cl_prog threads failed: $(cat "$WORK/tplain.err")"
 run threads threads 4
@@ -152,4 +166,36 @@ frames = [(f["file"], f["line"], f["language"]) for f in g[0]["stack"]]
 if not any(f and f.endswith("cl_ctypes.py") and l == line and lang == "python" for f, l, lang in frames):
     sys.exit("FAIL: python: no frame at cl_ctypes.py:%d in %s" % (line, frames))
 print("python: the buffer left by cl_ctypes.py, created at its line %d" % line)
+PY
+
+# 6. Extension entry points the program gets by name: on a stand-in ICD
+#    behind the real loader (tests/runtimes/fake_icd.c: Intel's USM, which
+#    PoCL lacks), clGetExtensionFunctionAddress* hand out the recorder's
+#    trampolines; the two USM allocations left at clReleaseContext are
+#    reported on their lines, the one freed is not.
+X=$BUILD/tests/cl_ext
+[ -x "$X" ] && [ -r "$BUILD/tests/btfakeicd.icd" ] || fail "$X or the stand-in ICD not built (make runtime-progs)"
+OCL_ICD_VENDORS=$BUILD/tests/btfakeicd.icd "$X" > "$WORK/ext.plain" 2>&1 || fail "cl_ext failed: $(cat "$WORK/ext.plain")"
+mkdir -p "$WORK/ext"
+OCL_ICD_VENDORS=$BUILD/tests/btfakeicd.icd "$BUFTRACE" record --quiet -o "$WORK/ext" -- "$X" > "$WORK/ext.out" 2>&1 ||
+	fail "cl_ext failed recorded: $(cat "$WORK/ext.out")"
+cmp -s "$WORK/ext.plain" "$WORK/ext.out" || fail "cl_ext: recorded output differs"
+"$BUFTRACE" report --format json "$WORK"/ext/buftrace.*.zst > "$WORK/ext.json" || fail "report (ext) failed"
+python3 - "$WORK/ext.json" "$TOP/tests/runtimes/cl_ext.c" <<'PY' || exit 1
+import json, re, sys
+r = json.load(open(sys.argv[1]))
+want = {}
+for n, line in enumerate(open(sys.argv[2]), 1):
+    m = re.search(r"/\* LEAK (\w+) \*/", line)
+    if m:
+        want[m.group(1)] = n
+got = {}
+for g in r["survivor_groups"]:
+    line = next((f["line"] for f in g["stack"] if f["file"] and f["file"].endswith("cl_ext.c")), None)
+    for b in g["buffers"]:
+        got[line] = (b["kind"], b["size"])
+exp = {want["d"]: ("USM device allocation", 4096), want["h"]: ("USM host allocation", 2048)}
+if got != exp or r["anomalies"]:
+    sys.exit("FAIL: extension entry points: expected %s, got %s (anomalies %s)" % (exp, got, r["anomalies"]))
+print("extension entry points: the 2 USM allocations left, on their lines")
 PY
