@@ -290,6 +290,23 @@ static void write_stats_and_end(void)
 
 /* The final flush.  Events that arrive later (other threads still
  * running during exit) are counted in the stats but not written. */
+/* The final flush may take a while (compression) on a loaded machine,
+ * and a process on its way out is often sent a deadly signal meanwhile
+ * (multiprocessing's Pool.terminate() sends SIGTERM to workers that are
+ * already exiting): its handler, finding this thread inside the writer,
+ * could not flush and the process died with its trace empty or cut
+ * (t_rel_fatal's pool, one run in three on a busy machine).  So the
+ * asynchronous signals wait until the flush is done; faults still come
+ * at once.  *old receives the mask to restore. */
+static void block_signals(sigset_t *old)
+{
+	sigset_t all;
+	sigfillset(&all);
+	for (size_t i = 0; i < sizeof fault_signals / sizeof fault_signals[0]; i++)
+		sigdelset(&all, fault_signals[i]);
+	pthread_sigmask(SIG_BLOCK, &all, old);
+}
+
 void bt_finish(int clean)
 {
 	if (atomic_load(&bt_state) != BT_ON || getpid() != started_pid)
@@ -365,7 +382,12 @@ __attribute__((constructor)) static void bt_init(void)
  * is when the last buffers of a runtime die. */
 __attribute__((destructor)) static void bt_fini(void)
 {
+	sigset_t old;
+	block_signals(&old);
 	bt_finish(1);
+	/* a signal that came meanwhile is delivered now, as it would have
+	 * been at this point of the exit without us */
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static void *next_fn(const char *name)
@@ -377,6 +399,10 @@ BT_EXPORT void _exit(int status)
 {
 	typedef void (*exit_fn)(int) __attribute__((noreturn));
 	static exit_fn real;
+	sigset_t old;
+	/* _exit ends the process at once: a signal that came while we
+	 * flushed would, without us, have found it gone (left blocked) */
+	block_signals(&old);
 	bt_finish(1);
 	if (!real)
 		real = (exit_fn)next_fn("_exit");

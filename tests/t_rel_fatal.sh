@@ -96,4 +96,42 @@ for t in "$WORK"/out/*.zst; do
 	n=$((n + c))
 done
 [ "$n" = 3000 ] || fail "pool: $n of the workers' 3000 events in their traces ($(ls "$WORK/out" | wc -l) traces; $(cat "$WORK/pool.out"))"
-echo "fatal signals OK: $(cat "$WORK/pool.out")"
+
+# A deadly signal that comes while the process is already exiting, during
+# the recorder's final flush (what Pool.terminate() does to workers that
+# got their sentinel): every event stays, and _exit's status is the
+# program's.  The flush is made slow on purpose (zstd level 19, 300k
+# events) so the SIGTERM, sent 0.2 s after the child says it is exiting,
+# lands inside it.
+rm -rf "$WORK/out"; mkdir -p "$WORK/out"
+LD_PRELOAD="$LIB" BUFTRACE_OUTPUT="$WORK/out" BUFTRACE_ZSTD_LEVEL=19 timeout 120 python3 - "$BUILD/tests/libbtfake.so" > "$WORK/exiting.out" 2>&1 <<'PY'
+import ctypes, os, signal, sys, time
+N = 300000
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    ctypes.CDLL(sys.argv[1], mode=os.RTLD_GLOBAL)
+    d = ctypes.CDLL(None)["_ZN2tt8tt_metal6Buffer10deallocateEv"]
+    d.argtypes = [ctypes.c_void_p]
+    for k in range(N):
+        d(0x5000000 + k)
+    os.write(w, b"x")
+    os._exit(7)
+os.read(r, 1)
+time.sleep(0.2)
+try:
+    os.kill(pid, signal.SIGTERM)
+except ProcessLookupError:
+    pass
+_, st = os.waitpid(pid, 0)
+print("exiting:", "exit %d" % os.WEXITSTATUS(st) if os.WIFEXITED(st) else "killed by %d" % os.WTERMSIG(st))
+PY
+grep -q '^exiting: exit 7$' "$WORK/exiting.out" || fail "a SIGTERM during the final flush changed the exit: $(cat "$WORK/exiting.out")"
+n=0
+for t in "$WORK"/out/*.zst; do
+	[ -f "$t" ] || fail "exiting: no trace"
+	c=$("$BUFTRACE" dump "$t" 2>/dev/null | grep -c 'Buffer::deallocate enter .* buffer=0x5')
+	n=$((n + c))
+done
+[ "$n" = 300000 ] || fail "exiting: $n of 300000 events in the trace after a SIGTERM during the final flush"
+echo "fatal signals OK: $(cat "$WORK/pool.out"); $(cat "$WORK/exiting.out"), every event kept"
