@@ -65,6 +65,11 @@ static struct {
 } pdevs[MAX_PDEVS];
 static struct vk_device devices[MAX_DEVICES];
 static atomic_int said_full;
+/* The next layer's entry points as last seen: for an instance or device
+ * our tables had no room for, its commands are handed out straight from
+ * the layer below (unrecorded, but the program works as without us). */
+static _Atomic(PFN_vkGetInstanceProcAddr) any_gipa;
+static _Atomic(PFN_vkGetDeviceProcAddr) any_gdpa;
 
 static void table_full(const char *what)
 {
@@ -133,6 +138,7 @@ static VkResult VKAPI_CALL bt_vkCreateInstance(const VkInstanceCreateInfo *ci, c
 	if (!create)
 		return VK_ERROR_INITIALIZATION_FAILED;
 	link->u.pLayerInfo = link->u.pLayerInfo->pNext; /* the next layer's turn */
+	atomic_store(&any_gipa, gipa);
 	VkResult r = create(ci, alloc, out);
 	if (r != VK_SUCCESS)
 		return r;
@@ -158,7 +164,9 @@ static VkResult VKAPI_CALL bt_vkCreateInstance(const VkInstanceCreateInfo *ci, c
 static void VKAPI_CALL bt_vkDestroyInstance(VkInstance h, const VkAllocationCallbacks *alloc)
 {
 	struct vk_instance *in = instance_of(h);
-	PFN_vkDestroyInstance destroy = in ? in->destroy : NULL;
+	PFN_vkGetInstanceProcAddr next = atomic_load(&any_gipa);
+	PFN_vkDestroyInstance destroy = in ? in->destroy
+				      : next && h ? (PFN_vkDestroyInstance)next(h, "vkDestroyInstance") : NULL;
 	if (in) {
 		pthread_mutex_lock(&vk_lock);
 		for (int i = 0; i < MAX_PDEVS; i++)
@@ -195,8 +203,11 @@ static void remember_pdevs(struct vk_instance *in, const VkPhysicalDevice *p, ui
 static VkResult VKAPI_CALL bt_vkEnumeratePhysicalDevices(VkInstance h, uint32_t *n, VkPhysicalDevice *out)
 {
 	struct vk_instance *in = instance_of(h);
-	if (!in || !in->enum_pdevs)
-		return VK_ERROR_INITIALIZATION_FAILED;
+	if (!in || !in->enum_pdevs) {
+		PFN_vkGetInstanceProcAddr next = atomic_load(&any_gipa);
+		PFN_vkEnumeratePhysicalDevices f = next ? (PFN_vkEnumeratePhysicalDevices)next(h, "vkEnumeratePhysicalDevices") : NULL;
+		return f ? f(h, n, out) : VK_ERROR_INITIALIZATION_FAILED;
+	}
 	VkResult r = in->enum_pdevs(h, n, out);
 	if ((r == VK_SUCCESS || r == VK_INCOMPLETE) && out)
 		remember_pdevs(in, out, *n);
@@ -207,8 +218,12 @@ static VkResult VKAPI_CALL bt_vkEnumeratePhysicalDeviceGroups(VkInstance h, uint
 							      VkPhysicalDeviceGroupProperties *out)
 {
 	struct vk_instance *in = instance_of(h);
-	if (!in || !in->enum_groups)
-		return VK_ERROR_INITIALIZATION_FAILED;
+	if (!in || !in->enum_groups) {
+		PFN_vkGetInstanceProcAddr next = atomic_load(&any_gipa);
+		PFN_vkEnumeratePhysicalDeviceGroups f =
+			next ? (PFN_vkEnumeratePhysicalDeviceGroups)next(h, "vkEnumeratePhysicalDeviceGroups") : NULL;
+		return f ? f(h, n, out) : VK_ERROR_INITIALIZATION_FAILED;
+	}
 	VkResult r = in->enum_groups(h, n, out);
 	if ((r == VK_SUCCESS || r == VK_INCOMPLETE) && out)
 		for (uint32_t g = 0; g < *n; g++)
@@ -249,6 +264,7 @@ static VkResult VKAPI_CALL bt_vkCreateDevice(VkPhysicalDevice pd, const VkDevice
 	if (!create)
 		return VK_ERROR_INITIALIZATION_FAILED;
 	link->u.pLayerInfo = link->u.pLayerInfo->pNext;
+	atomic_store(&any_gdpa, gdpa);
 	VkResult r = create(pd, ci, alloc, out);
 	uint64_t a[2] = { r == VK_SUCCESS ? H(*out) : 0, (uint64_t)(int64_t)r };
 	if (r == VK_SUCCESS) {
@@ -485,8 +501,10 @@ BT_EXPORT PFN_vkVoidFunction VKAPI_CALL bt_vkGetDeviceProcAddr(VkDevice h, const
 	struct vk_device *d = device_of(h);
 	if (!strcmp(name, "vkGetDeviceProcAddr"))
 		return (PFN_vkVoidFunction)bt_vkGetDeviceProcAddr;
-	if (!d)
-		return NULL;
+	if (!d) {
+		PFN_vkGetDeviceProcAddr next = atomic_load(&any_gdpa);
+		return next ? next(h, name) : NULL;
+	}
 	for (size_t i = 0; i < sizeof device_cmds / sizeof device_cmds[0]; i++)
 		if (!strcmp(name, device_cmds[i].name)) {
 			PFN_vkVoidFunction next = *(PFN_vkVoidFunction *)(void *)((char *)d + device_cmds[i].next);
@@ -514,8 +532,10 @@ BT_EXPORT PFN_vkVoidFunction VKAPI_CALL bt_vkGetInstanceProcAddr(VkInstance h, c
 		if (!strcmp(name, inst_cmds[i].name))
 			return inst_cmds[i].fn;
 	struct vk_instance *in = instance_of(h);
-	if (!in)
-		return NULL;
+	if (!in) {
+		PFN_vkGetInstanceProcAddr next = atomic_load(&any_gipa);
+		return h && next ? next(h, name) : NULL;
+	}
 	/* device commands asked of the instance: ours where we record them */
 	for (size_t i = 0; i < sizeof device_cmds / sizeof device_cmds[0]; i++)
 		if (!strcmp(name, device_cmds[i].name))
