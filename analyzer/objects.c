@@ -141,6 +141,15 @@ void objects_event(struct model *m, int hook, unsigned flags, uint64_t ts, uint6
 		else
 			release(m, hook, b, ts, stack, bt_hooks[hook].action == BT_ACT_OBJ_DESTROY);
 		break;
+	case BT_ACT_OBJ_SIZE:
+		/* the size the create did not give (an image's, as the program
+		 * learnt it from the driver) */
+		if (v[F_OBJ] && has[F_SIZE] && (b = model_live_find(m, v[F_OBJ])) && b->size_unknown) {
+			b->size = v[F_SIZE];
+			b->size_unknown = 0;
+			model_sync(m, b, ts);
+		}
+		break;
 	case BT_ACT_OBJ_BIND:
 		if (v[F_OBJ] && (b = model_live_find(m, v[F_OBJ])))
 			b->memory = v[F_MEMORY];

@@ -45,6 +45,8 @@ enum bt_action {
 	BT_ACT_OBJ_RELEASE, /* count - 1; at 0 released */
 	BT_ACT_OBJ_DESTROY, /* released at once */
 	BT_ACT_OBJ_BIND,    /* obj is bound to the memory object `memory` */
+	BT_ACT_OBJ_SIZE,    /* obj's size learnt later (`size`), where its create
+	                     * did not give it: kept when it was unknown */
 	BT_ACT_LOOKUP,      /* returns the entry point named `name` (an extension
 	                     * function): the recorder hands out its trampoline
 	                     * when a profile records that name */

@@ -53,6 +53,8 @@ struct vk_device {
 	PFN_vkBindBufferMemory bind_buffer;
 	PFN_vkBindBufferMemory2 bind_buffer2, bind_buffer2_khr;
 	PFN_vkBindImageMemory bind_image;
+	PFN_vkGetImageMemoryRequirements image_reqs;
+	PFN_vkGetImageMemoryRequirements2 image_reqs2, image_reqs2_khr;
 	PFN_vkBindImageMemory2 bind_image2, bind_image2_khr;
 	VkPhysicalDeviceMemoryProperties mem;
 };
@@ -288,6 +290,9 @@ static VkResult VKAPI_CALL bt_vkCreateDevice(VkPhysicalDevice pd, const VkDevice
 			d->bind_buffer2 = (PFN_vkBindBufferMemory2)gdpa(h, "vkBindBufferMemory2");
 			d->bind_buffer2_khr = (PFN_vkBindBufferMemory2)gdpa(h, "vkBindBufferMemory2KHR");
 			d->bind_image = (PFN_vkBindImageMemory)gdpa(h, "vkBindImageMemory");
+			d->image_reqs = (PFN_vkGetImageMemoryRequirements)gdpa(h, "vkGetImageMemoryRequirements");
+			d->image_reqs2 = (PFN_vkGetImageMemoryRequirements2)gdpa(h, "vkGetImageMemoryRequirements2");
+			d->image_reqs2_khr = (PFN_vkGetImageMemoryRequirements2)gdpa(h, "vkGetImageMemoryRequirements2KHR");
 			d->bind_image2 = (PFN_vkBindImageMemory2)gdpa(h, "vkBindImageMemory2");
 			d->bind_image2_khr = (PFN_vkBindImageMemory2)gdpa(h, "vkBindImageMemory2KHR");
 			if (in->mem_props) /* a query, as every layer makes: nothing changes */
@@ -468,6 +473,44 @@ static VkResult VKAPI_CALL bt_vkBindImageMemory2KHR(VkDevice h, uint32_t n, cons
 	return r;
 }
 
+/* The program asks an image's memory requirements: its size, for an
+ * image whose create did not give one. */
+static void VKAPI_CALL bt_vkGetImageMemoryRequirements(VkDevice h, VkImage im, VkMemoryRequirements *req)
+{
+	struct vk_device *d = device_of(h);
+	if (!d || !d->image_reqs)
+		return;
+	d->image_reqs(h, im, req);
+	uint64_t a[2] = { H(im), req->size };
+	record(BT_HOOK_VK_IMAGE_MEMORY_REQUIREMENTS, BT_EV_EXIT, a, 2);
+}
+
+static void image_reqs2(const VkImageMemoryRequirementsInfo2 *info, const VkMemoryRequirements2 *req)
+{
+	uint64_t a[2] = { H(info->image), req->memoryRequirements.size };
+	record(BT_HOOK_VK_IMAGE_MEMORY_REQUIREMENTS, BT_EV_EXIT, a, 2);
+}
+
+static void VKAPI_CALL bt_vkGetImageMemoryRequirements2(VkDevice h, const VkImageMemoryRequirementsInfo2 *info,
+							VkMemoryRequirements2 *req)
+{
+	struct vk_device *d = device_of(h);
+	if (!d || !d->image_reqs2)
+		return;
+	d->image_reqs2(h, info, req);
+	image_reqs2(info, req);
+}
+
+static void VKAPI_CALL bt_vkGetImageMemoryRequirements2KHR(VkDevice h, const VkImageMemoryRequirementsInfo2 *info,
+							   VkMemoryRequirements2 *req)
+{
+	struct vk_device *d = device_of(h);
+	if (!d || !d->image_reqs2_khr)
+		return;
+	d->image_reqs2_khr(h, info, req);
+	image_reqs2(info, req);
+}
+
 /* --- entry points -------------------------------------------------------- */
 
 BT_EXPORT PFN_vkVoidFunction VKAPI_CALL bt_vkGetDeviceProcAddr(VkDevice h, const char *name);
@@ -493,6 +536,9 @@ static const struct {
 	CMD(vkBindImageMemory, bind_image),
 	CMD(vkBindImageMemory2, bind_image2),
 	CMD(vkBindImageMemory2KHR, bind_image2_khr),
+	CMD(vkGetImageMemoryRequirements, image_reqs),
+	CMD(vkGetImageMemoryRequirements2, image_reqs2),
+	CMD(vkGetImageMemoryRequirements2KHR, image_reqs2_khr),
 #undef CMD
 };
 

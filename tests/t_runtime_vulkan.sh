@@ -44,7 +44,7 @@ import json, re, sys
 r = json.load(open(sys.argv[1]))
 want = {}
 for n, line in enumerate(open(sys.argv[2]), 1):
-    m = re.search(r"/\* LEAK (\w+) \*/", line)
+    m = re.search(r"/\* LEAK ([abm]) \*/", line)
     if m:
         want[m.group(1)] = n
 exp = {"a": ("VkBuffer", 4096), "b": ("VkBuffer", 8192), "m": ("VkDeviceMemory", 65536)}
@@ -103,6 +103,33 @@ if [ -r /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json ]; th
 else
 	echo "no Khronos validation layer installed: that comparison not made"
 fi
+
+# images: the size of the one whose requirements the program asked is the
+# driver's answer (printed by the program), the other's is told unknown
+run images images
+[ "$(cat "$WORK/images.rc")" = 0 ] || fail "vk_prog images exited $(cat "$WORK/images.rc")"
+"$BUFTRACE" report --format json "$WORK"/images/buftrace.*.zst > "$WORK/images.json" || fail "report (images) failed"
+python3 - "$WORK/images.json" "$TOP/tests/runtimes/vk_prog.c" "$WORK/images.out" <<'PY' || exit 1
+import json, re, sys
+r = json.load(open(sys.argv[1]))
+want = {}
+for n, line in enumerate(open(sys.argv[2]), 1):
+    m = re.search(r"/\* LEAK (asked|unasked) \*/", line)
+    if m:
+        want[n] = m.group(1)
+size = int(re.search(r"one of (\d+) bytes", open(sys.argv[3]).read()).group(1))
+got = {}
+for g in r["survivor_groups"]:
+    lines = [f["line"] for f in g["stack"] if f["file"] and f["file"].endswith("vk_prog.c")]
+    for b in g["buffers"]:
+        for l in lines:
+            if l in want:
+                got[want[l]] = (b["kind"], b["size"], b["size_known"])
+exp = {"asked": ("VkImage", size, True), "unasked": ("VkImage", 0, False)}
+if got != exp:
+    sys.exit("FAIL: images: expected %s, got %s" % (exp, got))
+print("images: the asked image's size is the driver's (%d), the other's unknown" % size)
+PY
 
 run clean clean
 [ "$(cat "$WORK/clean.rc")" = 0 ] || fail "vk_prog clean exited $(cat "$WORK/clean.rc")"

@@ -5,6 +5,9 @@
  *                      lines that say LEAK); a buffer, an image and a
  *                      memory allocation destroyed properly
  *   vk_prog clean      the same, everything destroyed
+ *   vk_prog images     at vkDestroyDevice, two VkImage not destroyed: one
+ *                      whose memory requirements the program asked (its
+ *                      size is known from them), one it never asked about
  *   vk_prog churn N    N buffers created, given memory, bound and destroyed
  *                      (the per-call cost, make bench)
  *   vk_prog threads N  N threads, each with its own device: buffers and
@@ -143,6 +146,37 @@ static int objects(int leak)
 	}
 	vkDestroyDevice(dev, NULL);
 	printf("objects: %s\n", leak ? "2 VkBuffer and 1 VkDeviceMemory left at vkDestroyDevice" : "all destroyed");
+	return 0;
+}
+
+static VkImage make_image(VkDevice dev, uint32_t w)
+{
+	VkImageCreateInfo ii = { .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+				 .imageType = VK_IMAGE_TYPE_2D,
+				 .format = VK_FORMAT_R8G8B8A8_UNORM,
+				 .extent = { w, w, 1 },
+				 .mipLevels = 1,
+				 .arrayLayers = 1,
+				 .samples = VK_SAMPLE_COUNT_1_BIT,
+				 .tiling = VK_IMAGE_TILING_OPTIMAL,
+				 .usage = VK_IMAGE_USAGE_SAMPLED_BIT,
+				 .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED };
+	VkImage im;
+	CHECK(vkCreateImage(dev, &ii, NULL, &im));
+	return im;
+}
+
+static int images(void)
+{
+	VkDevice dev = make_device(NULL);
+	VkImage asked = make_image(dev, 64); /* LEAK asked */
+	VkImage unasked = make_image(dev, 32); /* LEAK unasked */
+	VkImageMemoryRequirementsInfo2 info = { .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_REQUIREMENTS_INFO_2, .image = asked };
+	VkMemoryRequirements2 req = { .sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2 };
+	vkGetImageMemoryRequirements2(dev, &info, &req);
+	(void)unasked;
+	vkDestroyDevice(dev, NULL);
+	printf("images: 2 VkImage left, one of %llu bytes\n", (unsigned long long)req.memoryRequirements.size);
 	return 0;
 }
 
@@ -316,6 +350,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "leak") || !strcmp(mode, "clean")) {
 		rc = objects(!strcmp(mode, "leak"));
+	} else if (!strcmp(mode, "images")) {
+		rc = images();
 	} else if (!strcmp(mode, "churn")) {
 		long cn = argc > 2 ? atol(argv[2]) : 10000, made = 0;
 		VkDevice dev = make_device(NULL);
@@ -348,7 +384,7 @@ int main(int argc, char **argv)
 		printf("threads: %d, sum %lu\n", nt, total);
 		rc = 0;
 	} else {
-		fprintf(stderr, "usage: vk_prog leak|clean|churn N|threads [N]\n");
+		fprintf(stderr, "usage: vk_prog leak|clean|images|churn N|threads [N]\n");
 	}
 	if (messenger) {
 		PFN_vkDestroyDebugUtilsMessengerEXT destroy =
