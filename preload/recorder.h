@@ -118,7 +118,6 @@ struct bt_thread {
 	unsigned probe_clock;     /* probe events since the last clock reading */
 	void *recent_stacks;      /* stacks.c: the thread's last stacks */
 	struct bt_unwinder *unwinder; /* stacks.c: the walker's state (unwind.h) */
-	uint32_t walk_stack, walk_gen; /* stacks.c: the id of its last walk, and when */
 	int no_loader;            /* stacks.c: its last walk met a signal frame (unwind.h) */
 	struct bt_blockmap blocks __attribute__((aligned(64))); /* blocks.c */
 	struct bt_thread *free_hint; /* blocks.c: where the last foreign free was found */

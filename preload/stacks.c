@@ -325,7 +325,7 @@ uint32_t bt_stack_capture_t(struct bt_thread *t)
 {
 	void *ips[BT_WALK_MAX];
 	struct bt_unwinder *u;
-	int n, same = 0, max = bt_cfg.depth + 16;
+	int n, max = bt_cfg.depth + 16;
 	uint32_t id;
 	/* inside dlclose while it unmaps (no walk then): a handler that
 	 * interrupted it, or a destructor it runs; a scan can wait either way */
@@ -335,16 +335,21 @@ uint32_t bt_stack_capture_t(struct bt_thread *t)
 		return 0;
 	u = unwinder_of(t);
 	if (u) {
-		/* the previous walk's id is of this generation of the table
-		 * (a fork child starts a new one): else the frames are needed */
-		n = bt_unwind(u, ips, max, t->walk_gen == generation ? &same : NULL);
+		/* a kept walk's tag is its id, of this generation of the table
+		 * (a fork child starts a new one: then the frames are needed) */
+		uint64_t tag;
+		n = bt_unwind(u, ips, max, &tag);
+		if (n >= 0 && tag && (uint32_t)(tag >> 32) != generation) {
+			n = bt_unwind(u, ips, max, NULL);
+			tag = 0;
+		}
 		t->no_loader = (bt_unwind_flags(u) & BT_UNWIND_SIGNAL) != 0;
 		if (n >= 0) {
-			if (same)
-				return t->walk_stack;
+			if (tag)
+				return (uint32_t)tag;
 			id = intern_t(t, ips, n);
-			t->walk_stack = id;
-			t->walk_gen = generation;
+			if (id)
+				bt_unwind_tag(u, (uint64_t)generation << 32 | id);
 			return id;
 		}
 	}

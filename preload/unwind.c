@@ -543,6 +543,15 @@ static uint64_t compute_rule(uint64_t key)
 #define RULES 4096
 #define FRAMES (BT_WALK_MAX + 1)
 #define R_CHECK_RBP 32u /* in a kept walk: a rule above uses the RBP this frame restored */
+#define R_LIVE 128u     /* in a kept walk: the walk from this frame on uses its RBP */
+/* Kept walks.  A thread's calls into the recorder come from a handful of
+ * places that repeat (the hooked calls of one buffer's life nest inside
+ * each other: each walk starts at another depth), so one kept walk would
+ * be the right one only for a call repeated back to back.  A walk that
+ * starts at the same frame as a kept one (PC, SP, live RBP) is compared
+ * with at most TRIES of them; the rest are not looked at. */
+#define WALKS 16
+#define TRIES 4
 
 struct rule_slot {
 	uint64_t ra, rule;
@@ -563,18 +572,28 @@ struct end_reads {
 static const uint64_t nothing;
 #define NOTHING ((uint64_t)(uintptr_t)&nothing)
 
+/* A whole walk, by height: f[0] is the outermost frame, so that a walk
+ * that reuses the outer part rewrites only the inner one.  Its innermost
+ * frame's PC and SP are also in the unwinder's inner_* arrays, which the
+ * search at the start of a walk reads. */
+struct walk {
+	int n, max, truncated;
+	uint64_t tag, used;
+	struct end_reads end;
+	struct frame f[FRAMES];
+};
+
 struct bt_unwinder {
 	unsigned epoch;
-	int valid, n, max, truncated;
 	unsigned flags; /* BT_UNWIND_* of the last walk */
-	/* the previous walk, by height: [0] is the outermost frame, so that a
-	 * walk that reuses the outer part rewrites only the inner one */
-	struct frame f[FRAMES];
-	uint8_t live[FRAMES]; /* the walk from this frame on uses its RBP */
-	struct end_reads end;
+	int last;       /* the walk made or matched last: where a new walk looks for outer frames */
+	int kept;       /* the walk the last call made or matched, for bt_unwind_tag; -1: none */
+	uint64_t clock; /* for the least recently used walk */
+	uint64_t inner_pc[WALKS], inner_sp[WALKS]; /* inner_sp 0: the walk is not valid */
 	/* this walk's new frames, innermost first */
 	struct frame nf[FRAMES];
 	struct rule_slot rules[RULES];
+	struct walk w[WALKS];
 };
 
 struct bt_unwinder *bt_unwinder_new(void)
@@ -600,20 +619,20 @@ __attribute__((no_sanitize("address"))) static inline uint64_t word(uint64_t add
 	return *(const uint64_t *)(uintptr_t)addr;
 }
 
-/* Do the words the previous walk read from height h down still hold?
+/* Do the words walk w read from height h down still hold?
  * (Both words of a frame are compared at once: the fresh walk reads both
  * once the frames below are the same.) */
-__attribute__((no_sanitize("address"))) static int still_read(const struct bt_unwinder *u, int h)
+__attribute__((no_sanitize("address"))) static int still_read(const struct walk *w, int h)
 {
 	for (; h > 0; h--) {
-		const struct frame *up = &u->f[h - 1];
-		uint64_t rule = u->f[h].rule, d = word(up->sp - 8) ^ up->pc;
+		const struct frame *up = &w->f[h - 1];
+		uint64_t rule = w->f[h].rule, d = word(up->sp - 8) ^ up->pc;
 		if (rule & R_CHECK_RBP)
 			d |= word(up->sp + (uint64_t)(int64_t)r_rbp_off(rule)) ^ up->bp;
 		if (d)
 			return 0;
 	}
-	return !((word(u->end.ra_at) ^ u->end.ra) | (word(u->end.bp_at) ^ u->end.bp));
+	return !((word(w->end.ra_at) ^ w->end.ra) | (word(w->end.bp_at) ^ w->end.bp));
 }
 
 static inline int uses_rbp(uint64_t rule, int above)
@@ -623,80 +642,149 @@ static inline int uses_rbp(uint64_t rule, int above)
 	return (rule & R_CFA_RBP) || (!(rule & R_RBP_SAVED) && above);
 }
 
-/* The new frames 0..k-1 go on top of the kept heights 0..base-1; live
+/* The new frames 0..k-1 go on top of w's kept heights 0..base-1; live
  * (of frame k) is the liveness above them.  A saved RBP that no rule
  * above uses is not compared: a function that keeps a pointer in RBP
  * (the malloc probe's, for one) saves a new value in each call. */
-static void keep_new(struct bt_unwinder *u, int k, int base, int live)
+static void keep_new(struct bt_unwinder *u, int s, int k, int base, int live)
 {
+	struct walk *w = &u->w[s];
 	int n = base + k;
 	for (int i = k - 1; i >= 0; i--) {
 		int h = n - 1 - i;
 		uint64_t rule = u->nf[i].rule;
-		u->f[h] = u->nf[i];
+		w->f[h] = u->nf[i];
 		if (live && (rule & R_RBP_SAVED))
-			u->f[h].rule = rule | R_CHECK_RBP;
-		live = uses_rbp(rule, live);
-		u->live[h] = (uint8_t)live;
+			rule |= R_CHECK_RBP;
+		live = uses_rbp(u->nf[i].rule, live);
+		w->f[h].rule = rule | (live ? R_LIVE : 0);
 	}
-	u->n = n;
+	w->n = n; /* n > 0: an empty walk is never kept */
+	w->used = ++u->clock;
+	u->inner_pc[s] = w->f[n - 1].pc;
+	u->inner_sp[s] = w->f[n - 1].sp;
+	u->last = u->kept = s;
 }
 
 /* As unw_backtrace (libunwind 1.6): the return addresses themselves. */
-static void put_ips(const struct bt_unwinder *u, void **ips, int n)
+static void put_ips(const struct walk *w, void **ips, int n)
 {
 	for (int i = 0; i < n; i++)
-		ips[i] = (void *)(uintptr_t)u->f[n - 1 - i].pc;
+		ips[i] = (void *)(uintptr_t)w->f[n - 1 - i].pc;
+}
+
+/* The walk to overwrite: one not valid, else the least recently used
+ * other than `keep` (the one whose outer frames the new walk may take). */
+static int victim(const struct bt_unwinder *u, int keep)
+{
+	int best = -1;
+	for (int s = 0; s < WALKS; s++) {
+		if (s == keep)
+			continue;
+		if (!u->inner_sp[s])
+			return s;
+		if (best < 0 || u->w[s].used < u->w[best].used)
+			best = s;
+	}
+	return best;
+}
+
+/* A kept walk that starts at this very frame and whose words all still
+ * hold: it is this walk, frame for frame.  Its index, or -1. */
+__attribute__((no_sanitize("address"))) static int find_kept(struct bt_unwinder *u, int max, uint64_t pc,
+							     uint64_t sp, uint64_t bp)
+{
+	int tries = 0;
+	for (int s = 0; s < WALKS && tries < TRIES; s++) {
+		if (u->inner_sp[s] != sp || u->inner_pc[s] != pc)
+			continue;
+		struct walk *w = &u->w[s];
+		struct frame *o = &w->f[w->n - 1];
+		if (w->max != max || ((o->rule & R_LIVE) && o->bp != bp))
+			continue;
+		tries++;
+		if (still_read(w, w->n - 1)) {
+			o->bp = bp;
+			w->used = ++u->clock;
+			u->last = u->kept = s;
+			return s;
+		}
+	}
+	return -1;
 }
 
 __attribute__((no_sanitize("address"), used, visibility("hidden"))) int
-bt_unwind_from(struct bt_unwinder *u, void **ips, int max, int *same, const uint64_t *regs)
+bt_unwind_from(struct bt_unwinder *u, void **ips, int max, uint64_t *tag, const uint64_t *regs)
 {
 	uint64_t pc = regs[0], sp = regs[1], bp = regs[2];
 	unsigned epoch = atomic_load_explicit(&bt_dl_epoch, memory_order_relaxed);
-	int k = 0, j = 0, pn, reuse, truncated = 0, not_wanted;
+	int k = 0, j = 0, pn = 0, reuse, truncated = 0, s;
 	uint64_t exact = 0; /* K_EXACT for the PC a signal interrupted */
 	struct end_reads end = { NOTHING, 0, NOTHING, 0 };
+	struct walk *src, *dst;
 
 	u->flags = 0;
-
-	if (same)
-		*same = 0;
-	else
-		same = &not_wanted;
+	u->kept = -1;
+	if (tag)
+		*tag = 0;
 	if (max > FRAMES - 1)
 		max = FRAMES - 1;
 	if (u->epoch != epoch) {
 		/* objects came or went: their rules and old frames may be stale */
 		memset(u->rules, 0, sizeof u->rules);
+		memset(u->inner_sp, 0, sizeof u->inner_sp);
 		u->epoch = epoch;
-		u->valid = 0;
 	}
-	pn = u->n;
-	reuse = u->valid && u->max == max;
+	s = find_kept(u, max, pc, sp, bp);
+	if (s >= 0) {
+		struct walk *w = &u->w[s];
+		if (tag && w->tag) {
+			*tag = w->tag;
+		} else {
+			put_ips(w, ips, w->n);
+		}
+		return w->n;
+	}
+	/* Else the outer frames of the last walk, where this one reaches
+	 * one of them with the same words (one try). */
+	src = &u->w[u->last];
+	reuse = u->inner_sp[u->last] && src->max == max;
+	if (reuse)
+		pn = src->n;
 	for (;;) {
 		if (reuse) {
-			/* the previous walk's frames by ascending SP: innermost is height pn-1 */
-			while (j < pn && u->f[pn - 1 - j].sp < sp)
+			/* the last walk's frames by ascending SP: innermost is height pn-1 */
+			while (j < pn && src->f[pn - 1 - j].sp < sp)
 				j++;
 			if (j >= pn) {
 				reuse = 0;
 			} else {
-				const struct frame *o = &u->f[pn - 1 - j];
-				if (o->sp == sp && o->pc == pc && (!u->live[pn - 1 - j] || o->bp == bp)) {
-					int n = k + pn - j;
+				const struct frame *o = &src->f[pn - 1 - j];
+				if (o->sp == sp && o->pc == pc && (!(o->rule & R_LIVE) || o->bp == bp)) {
+					int n = k + pn - j, base = pn - j;
 					reuse = 0; /* one try a walk: a failed compare costs up to a walk */
-					if (n <= max && (!u->truncated || k == j) && still_read(u, pn - 1 - j)) {
+					if (n <= max && (!src->truncated || k == j) && still_read(src, base - 1)) {
+						int same = 0, d;
 						if (k == j) {
 							int i = 0;
-							while (i < k && u->nf[i].pc == u->f[pn - 1 - i].pc)
+							while (i < k && u->nf[i].pc == src->f[pn - 1 - i].pc)
 								i++;
-							*same = i == k && same != &not_wanted;
+							same = i == k;
 						}
-						u->f[pn - 1 - j].bp = bp;
-						keep_new(u, k, pn - j, u->live[pn - 1 - j]);
-						if (!*same)
-							put_ips(u, ips, n);
+						/* the new walk goes elsewhere, the last one stays */
+						d = victim(u, u->last);
+						dst = &u->w[d];
+						memcpy(dst->f, src->f, sizeof(struct frame) * (size_t)base);
+						dst->end = src->end;
+						dst->truncated = src->truncated;
+						dst->max = max;
+						dst->tag = same ? src->tag : 0;
+						dst->f[base - 1].bp = bp;
+						keep_new(u, d, k, base, (dst->f[base - 1].rule & R_LIVE) != 0);
+						if (same && tag && dst->tag)
+							*tag = dst->tag;
+						else
+							put_ips(dst, ips, n);
 						return n;
 					}
 				}
@@ -754,21 +842,28 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, int *same, const uint
 		if (pc < 0x4000)
 			break;
 	}
-	/* a whole walk: it becomes the one to reuse.  Above its last frame
-	 * there is nothing, unless it was cut short: then RBP may matter. */
-	u->max = max;
-	u->truncated = truncated;
-	u->valid = !(u->flags & BT_UNWIND_SIGNAL);
+	if ((u->flags & BT_UNWIND_SIGNAL) || !k) {
+		/* not kept: frames past a signal frame are not climbed by words */
+		for (int i = 0; i < k; i++)
+			ips[i] = (void *)(uintptr_t)u->nf[i].pc;
+		return k;
+	}
+	/* a whole walk, kept.  Above its last frame there is nothing, unless
+	 * it was cut short: then RBP may matter. */
+	s = victim(u, -1);
+	dst = &u->w[s];
+	dst->max = max;
+	dst->truncated = truncated;
+	dst->tag = 0;
 	if (!truncated) {
 		end.bp_at = NOTHING;
 		end.bp = 0;
 	}
-	u->end = end;
-	keep_new(u, k, 0, truncated);
-	put_ips(u, ips, k);
+	dst->end = end;
+	keep_new(u, s, k, 0, truncated);
+	put_ips(dst, ips, k);
 	return k;
 give_up:
-	u->valid = 0;
 	if (!(u->flags & BT_UNWIND_SIGNAL))
 		return -1;
 	/* beyond a signal frame: the frames up to here, cut */
@@ -776,6 +871,12 @@ give_up:
 	for (int i = 0; i < k; i++)
 		ips[i] = (void *)(uintptr_t)u->nf[i].pc;
 	return k;
+}
+
+void bt_unwind_tag(struct bt_unwinder *u, uint64_t tag)
+{
+	if (u->kept >= 0)
+		u->w[u->kept].tag = tag;
 }
 
 unsigned bt_unwind_flags(const struct bt_unwinder *u)

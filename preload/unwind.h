@@ -1,6 +1,6 @@
 /* unwind.h - the recorder's own x86-64 stack walker.
  *
- * Contract: bt_unwind(u, ips, max, &same) stores in ips[] the frames of
+ * Contract: bt_unwind(u, ips, max, &tag) stores in ips[] the frames of
  * its caller's stack, innermost first (ips[0] is in the caller itself),
  * with the same values, the same first and the same last frame as
  * libunwind's unw_backtrace(ips, max) called from that place would.  It
@@ -16,22 +16,28 @@
  * loader with its lock held, so it must not call dl_iterate_phdr, dlsym
  * or libunwind.  So a walk that would give up beyond a signal frame
  * returns the frames before that point instead, with BT_UNWIND_CUT.
- * When it returns n >= 0 with *same set,
- * the frames are exactly those of u's previous walk and ips[] was not
- * written; with same NULL, ips[] is always written.
+ * Tags: bt_unwind_tag(u, tag) attaches a non-zero tag of the caller's
+ * (the recorder: the stack's id) to the walk the last bt_unwind kept;
+ * nothing when it kept none (it gave up, or went through a signal frame).
+ * When bt_unwind returns n >= 0 with *tag non-zero, the frames are
+ * exactly those of the kept walk that was given that tag, and ips[] was
+ * not written; with tag NULL, ips[] is always written.
  *
  * Why not only unw_backtrace: it was a third of all the recorder's CPU.
  * Two things make this cheaper.  (1) The unwind rule of each return
  * address (CFA = RSP or RBP + offset, return address at CFA - 8, RBP kept
  * or saved at CFA + offset: the only forms taken, as in libunwind's own
  * fast trace) is computed once from .eh_frame and kept in a per-thread
- * cache, no locks.  (2) The previous walk of the thread is kept with every
- * stack word it read.  A walk is a pure function of the registers it
+ * cache, no locks.  (2) The thread's recent walks (16) are kept with every
+ * stack word they read.  A walk is a pure function of the registers it
  * starts from (PC, SP and, where a later rule uses it, RBP) and of those
  * words; so once the new walk reaches a frame whose PC, SP (and live RBP)
- * equal a frame of the previous walk, and each word the previous walk read
- * from there on still holds the value it read, the rest of the stack is
- * the previous one's: a compare per word instead of a rule per frame.
+ * equal a frame of a kept walk, and each word that walk read from there
+ * on still holds the value it read, the rest of the stack is the kept
+ * one's: a compare per word instead of a rule per frame.  A walk that
+ * starts where a kept one started (at most four are compared) is that
+ * walk, tag included: no frame is stepped and nothing interned.  Else
+ * the last walk's outer frames are looked for as the walk climbs.
  * The words are compared in the order a fresh walk would read them, so
  * nothing is read that the fresh walk would not read.
  *
@@ -45,7 +51,9 @@
 
 struct bt_unwinder;
 struct bt_unwinder *bt_unwinder_new(void); /* NULL when out of memory */
-int bt_unwind(struct bt_unwinder *u, void **ips, int max, int *same);
+#include <stdint.h>
+int bt_unwind(struct bt_unwinder *u, void **ips, int max, uint64_t *tag);
+void bt_unwind_tag(struct bt_unwinder *u, uint64_t tag);
 #define BT_UNWIND_SIGNAL 1u /* the last walk went through a signal frame */
 #define BT_UNWIND_CUT 2u    /* ... and stopped beyond it where libunwind would go on */
 unsigned bt_unwind_flags(const struct bt_unwinder *u);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -32,8 +33,20 @@ atomic_uint bt_dl_epoch; /* the recorder's; nothing is loaded here */
 #define MAXW 80
 static _Thread_local struct bt_unwinder *uw;
 static _Thread_local unsigned long seed;
-static _Thread_local void *last[MAXW];
-static _Thread_local int last_n = -1;
+/* The walks this test tagged (bt_unwind_tag), by tag: a walk the walker
+ * says is a tagged one is checked against the frames kept here.  Every
+ * walk, new or found again, gets a new tag, so a kept walk's tag is at
+ * most as old as its last use. */
+#define RING 4096
+struct ring {
+	unsigned long seq;
+	struct {
+		unsigned long seq;
+		int n;
+		void *ips[MAXW];
+	} e[RING];
+};
+static _Thread_local struct ring *ring;
 static atomic_long walks, gave_up, reused_same, bad, sig_walks, sig_unflagged;
 static volatile sig_atomic_t in_handler;
 static volatile int sink;
@@ -81,9 +94,17 @@ static void report_given_up(void **a, int na, int max)
 __attribute__((noinline)) static void check(int max)
 {
 	void *a[MAXW], *b[MAXW];
-	int same = 0, na, nb;
+	int na, nb;
+	uint64_t tag = 0;
+	if (!ring) {
+		/* (mmap: this may be a signal handler's first walk) */
+		void *m = mmap(NULL, sizeof *ring, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			abort();
+		ring = m;
+	}
 	na = unw_backtrace(a, max);
-	nb = bt_unwind(uw, b, max, &same);
+	nb = bt_unwind(uw, b, max, &tag);
 	atomic_fetch_add(&walks, 1);
 	if (in_handler) {
 		atomic_fetch_add(&sig_walks, 1);
@@ -99,25 +120,26 @@ __attribute__((noinline)) static void check(int max)
 		atomic_fetch_add(&gave_up, 1);
 		if (in_handler)
 			report_given_up(a, na, max);
-		last_n = -1;
 		return;
 	}
-	if (same) {
+	if (tag) {
 		atomic_fetch_add(&reused_same, 1);
-		if (last_n < 0) {
-			report("'same' after no walk", a, na, b, 0);
+		if (ring->e[tag % RING].seq != tag || ring->e[tag % RING].n != nb) {
+			report("a tag this test never gave (or an old one)", a, na, b, 0);
 			return;
 		}
-		memcpy(b, last, sizeof(void *) * (size_t)last_n);
-		nb = last_n;
+		memcpy(b, ring->e[tag % RING].ips, sizeof(void *) * (size_t)nb);
 	}
 	if (na != nb || (na > 1 && memcmp(a + 1, b + 1, sizeof(void *) * (size_t)(na - 1)))) {
-		report(same ? "differs (same)" : "differs", a, na, b, nb);
-		last_n = -1;
+		report(tag ? "differs (a kept walk's tag)" : "differs", a, na, b, nb);
 		return;
 	}
-	memcpy(last, b, sizeof(void *) * (size_t)nb);
-	last_n = nb;
+	/* frame 0 is in this function for both: theirs from a's */
+	unsigned long s = ++ring->seq;
+	ring->e[s % RING].seq = s;
+	ring->e[s % RING].n = nb;
+	memcpy(ring->e[s % RING].ips, b, sizeof(void *) * (size_t)nb);
+	bt_unwind_tag(uw, s);
 }
 
 static void tree(int depth, int max);
@@ -187,21 +209,20 @@ static void on_timer(int sig)
 	 * handler that interrupted the recorder is not recorded: the one of
 	 * the interrupted walk is left as it was */
 	static _Thread_local struct bt_unwinder *huw;
-	static _Thread_local void *saved[MAXW];
+	static _Thread_local struct ring *hring;
 	struct bt_unwinder *keep = uw;
-	int keep_n = last_n;
+	struct ring *keep_ring = ring;
 	if (in_handler)
 		return;
 	if (!huw)
 		huw = bt_unwinder_new();
 	in_handler = 1;
-	memcpy(saved, last, sizeof saved);
 	uw = huw;
-	last_n = -1;
+	ring = hring;
 	tree(2, MAXW);
+	hring = ring;
 	uw = keep;
-	last_n = keep_n;
-	memcpy(last, saved, sizeof saved);
+	ring = keep_ring;
 	in_handler = 0;
 }
 
