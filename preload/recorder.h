@@ -58,7 +58,12 @@ extern atomic_uint_least64_t bt_seq;  /* global event order */
 int bt_start(void);          /* 0 when recording; idempotent */
 void bt_finish(int clean);   /* final flush; clean adds HOOK_STATS + END */
 void bt_give_up(const char *what, int err); /* one line on stderr, stop */
-uint64_t bt_now_ns(void);
+uint64_t bt_now_ns(void); /* clock.c: CLOCK_MONOTONIC, from the system */
+/* clock.c: the same clock for event stamps, from the TSC where it can be
+ * (to within microseconds); the flusher fits it at each wake */
+uint64_t bt_event_ns(void);
+void bt_clock_init(void);
+void bt_clock_calibrate(void);
 void bt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* procname.c: the program's name for its trace file, safe as a file name

@@ -29,13 +29,6 @@ static pid_t started_pid; /* a vfork child shares our memory: hands off */
 static char trace_path[PATH_MAX];
 static atomic_int said_give_up;
 
-uint64_t bt_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* stderr via write(2): stdio may be locked by the interrupted program. */
 void bt_log(const char *fmt, ...)
 {
@@ -245,6 +238,7 @@ int bt_start(void)
 			bt_modules_scan();
 			bt_resolve_report();
 			install_signal_handlers();
+			bt_clock_init();
 			bt_threads_init();
 			if (bt_cfg.debug)
 				bt_log("buftrace: pid %d tracing to %s", (int)getpid(), trace_path);

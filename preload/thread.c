@@ -388,7 +388,7 @@ void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, ui
 		   uint32_t pystack, const uint64_t *args, int nargs)
 {
 	uint64_t seq = atomic_fetch_add_explicit(&bt_seq, 1, memory_order_relaxed);
-	uint64_t ts = bt_now_ns();
+	uint64_t ts = bt_event_ns();
 	struct bt_chunk *c;
 	uint8_t *p;
 
@@ -438,7 +438,7 @@ static inline uint8_t *probe_begin(struct bt_thread *t, struct bt_chunk **cp)
 	uint8_t *p;
 	int clock = ++t->probe_clock >= PROBE_CLOCK_EVERY;
 	if (!c || c->len == 0 || c->len + EVENT_MAX > BT_CHUNK_SIZE || clock) {
-		uint64_t now = bt_now_ns();
+		uint64_t now = bt_event_ns();
 		t->probe_clock = 0;
 		c = chunk_for_event(t, atomic_load_explicit(&bt_seq, memory_order_relaxed), now);
 		if (!c)

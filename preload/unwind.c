@@ -551,7 +551,9 @@ static uint64_t compute_rule(uint64_t key)
  * starts at the same frame as a kept one (PC, SP, live RBP) is compared
  * with at most TRIES of them; the rest are not looked at. */
 #define WALKS 16
+#ifndef TRIES
 #define TRIES 4
+#endif
 
 struct rule_slot {
 	uint64_t ra, rule;

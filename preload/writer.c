@@ -351,6 +351,7 @@ static void *flusher_main(void *arg)
 	uint64_t due = bt_now_ns() + interval_ns();
 	(void)arg;
 	bt_thread_never_record(); /* its allocations are ours, not the program's */
+	bt_clock_calibrate();
 	pthread_mutex_lock(&qlock);
 	while (atomic_load(&bt_state) == BT_ON) {
 		if (queued < QUEUE_WAKE) {
@@ -363,6 +364,7 @@ static void *flusher_main(void *arg)
 			break;
 		}
 		uint64_t now = bt_now_ns();
+		bt_clock_calibrate();
 		if (now >= due) {
 			/* the periodic flush: partial chunks too, and out to the file */
 			flush_with(BT_DETACH_BRIEF, 0);
