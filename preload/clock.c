@@ -22,8 +22,6 @@
  * are kept non-decreasing by the writer (thread.c). */
 #include <cpuid.h>
 #include <stdarg.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -55,9 +53,8 @@ uint64_t bt_now_ns(void)
 void bt_clock_init(void)
 {
 	unsigned a, b, c, d;
-	const char *e = getenv("BUFTRACE_CLOCK");
 	atomic_store_explicit(&tsc_usable, 0, memory_order_relaxed);
-	if (e && !strcmp(e, "system"))
+	if (bt_cfg.clock_system)
 		return;
 	/* invariant TSC: CPUID 0x80000007, EDX bit 8 */
 	unsigned top = (unsigned)__get_cpuid_max(0x80000000u, NULL);
@@ -87,7 +84,9 @@ uint64_t bt_event_ns(void)
 
 static void publish(uint64_t t0, uint64_t n0, uint64_t m)
 {
-	unsigned s = atomic_load_explicit(&fit.seq, memory_order_relaxed);
+	/* (odd here only in a fork child of a flusher caught writing) */
+	unsigned s = atomic_load_explicit(&fit.seq, memory_order_relaxed) | 1u;
+	s++;
 	atomic_store_explicit(&fit.seq, s + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	atomic_store_explicit(&fit.tsc0, t0, memory_order_relaxed);

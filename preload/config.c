@@ -75,6 +75,7 @@ void bt_config_load(void)
 	bt_cfg.debug = env_int("BUFTRACE_DEBUG", 0, 0, 1);
 	bt_cfg.unwind_global = getenv("BUFTRACE_UNWIND_CACHE") && !strcmp(getenv("BUFTRACE_UNWIND_CACHE"), "global");
 	bt_cfg.unwind_libunwind = getenv("BUFTRACE_UNWIND") && !strcmp(getenv("BUFTRACE_UNWIND"), "libunwind");
+	bt_cfg.clock_system = getenv("BUFTRACE_CLOCK") && !strcmp(getenv("BUFTRACE_CLOCK"), "system");
 	bt_cfg.probe_malloc = probes && strstr(probes, "malloc") != NULL;
 	/* Hooks to leave unrecorded, by canonical name: to reproduce what a
 	 * build that inlines those calls shows, and to narrow a trace. */

@@ -44,6 +44,7 @@ struct bt_config {
 	int debug;               /* BUFTRACE_DEBUG: say what happens */
 	int unwind_global;       /* BUFTRACE_UNWIND_CACHE=global */
 	int unwind_libunwind;    /* BUFTRACE_UNWIND=libunwind: not our walker */
+	int clock_system;        /* BUFTRACE_CLOCK=system: no TSC (clock.c) */
 	unsigned char hook_off[BT_HOOK_COUNT]; /* BUFTRACE_HOOKS_OFF: pass through unrecorded */
 };
 extern struct bt_config bt_cfg;
@@ -52,7 +53,13 @@ void bt_config_say(void); /* the settings clamped at load, once: by bt_start */
 
 enum bt_state { BT_IDLE, BT_ON, BT_DEAD };
 extern _Atomic int bt_state;
-extern atomic_uint_least64_t bt_seq;  /* global event order */
+/* global event order: every event of every thread takes a number, so it
+ * has a cache line of its own, away from bt_state (read by every call) */
+extern struct bt_seq_line {
+	_Alignas(64) atomic_uint_least64_t n;
+	char pad[56];
+} bt_seq_line;
+#define bt_seq (bt_seq_line.n)
 
 /* session.c */
 int bt_start(void);          /* 0 when recording; idempotent */

@@ -22,7 +22,7 @@
 #include "recorder.h"
 
 _Atomic int bt_state = BT_IDLE;
-atomic_uint_least64_t bt_seq;
+struct bt_seq_line bt_seq_line;
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static int trace_fd = -1;
 static pid_t started_pid; /* a vfork child shares our memory: hands off */
