@@ -718,7 +718,11 @@ __attribute__((no_sanitize("address"))) static int find_kept(struct bt_unwinder 
 __attribute__((no_sanitize("address"), used, visibility("hidden"))) int
 bt_unwind_from(struct bt_unwinder *u, void **ips, int max, uint64_t *tag, const uint64_t *regs)
 {
-	uint64_t pc = regs[0], sp = regs[1], bp = regs[2];
+	/* one load each: the entry stub has just stored them one by one, and
+	 * a wider load of two (which the vectoriser makes) would wait for
+	 * both stores to retire instead of taking their values forwarded */
+	const volatile uint64_t *r = regs;
+	uint64_t pc = r[0], sp = r[1], bp = r[2];
 	unsigned epoch = atomic_load_explicit(&bt_dl_epoch, memory_order_relaxed);
 	int k = 0, j = 0, pn = 0, reuse, truncated = 0, s;
 	uint64_t exact = 0; /* K_EXACT for the PC a signal interrupted */
