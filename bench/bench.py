@@ -34,11 +34,13 @@ def measure(name, prog, heaptrack=True):
     """Median wall time of RUNS runs of prog in each mode; the last run's
     trace files are kept for size and report figures."""
     modes = {}
-    for mode in ("plain", "floor", "buftrace", "bt-libunwind", "heaptrack"):
-        if (mode == "floor" and prog[0] != WA) or (mode == "heaptrack" and not heaptrack):
-            continue
-        walls = []
-        for _ in range(RUNS):
+    walls = {}
+    # run by run, each mode in turn: a machine whose speed drifts (other
+    # jobs, a busy host) moves every mode's median alike
+    names = [m for m in ("plain", "floor", "buftrace", "bt-libunwind", "heaptrack")
+             if not ((m == "floor" and prog[0] != WA) or (m == "heaptrack" and not heaptrack))]
+    for _ in range(RUNS):
+        for mode in names:
             d = fresh(f"{WORK}/{name}/{mode}")
             if mode == "plain":
                 w, _, out = run(prog)
@@ -51,8 +53,10 @@ def measure(name, prog, heaptrack=True):
                 w, _, out = run([BT, "record", "--quiet", "-o", d] + probes + ["--"] + prog, env)
             else:
                 w, _, out = run(["heaptrack", "-o", f"{d}/ht"] + prog)
-            walls.append(w)
-        modes[mode] = {"wall": statistics.median(walls), "dir": d, "out": out}
+            walls.setdefault(mode, []).append(w)
+            modes[mode] = {"dir": d, "out": out}
+    for mode in names:
+        modes[mode]["wall"] = statistics.median(walls[mode])
     return modes
 
 
