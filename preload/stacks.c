@@ -22,9 +22,15 @@
 #include "unwind.h"
 #include "varint.h"
 
-#define TABLE_BITS 20
-#define TABLE_SIZE (1u << TABLE_BITS)
-#define TABLE_LIMIT (TABLE_SIZE / 4 * 3)
+/* The table starts small and grows fourfold when three quarters full, up
+ * to TABLE_MAX slots.  Size matters on the path of every event that
+ * misses the shortcuts: a few thousand stacks spread over a table made
+ * for a million touch a page each, and a lookup that misses the TLB costs
+ * more than hashing and comparing the frames (workload A varied). */
+#define TABLE_FIRST_BITS 14
+#define TABLE_MAX_BITS 20
+#define TABLE_LIMIT ((1u << TABLE_MAX_BITS) / 4 * 3)
+#define TABLES (1 + (TABLE_MAX_BITS - TABLE_FIRST_BITS + 1) / 2)
 
 struct slot {
 	atomic_uint_least64_t h; /* 0 = empty; published last */
@@ -32,7 +38,18 @@ struct slot {
 	uint32_t id, n;
 };
 
-static struct slot *_Atomic table; /* published once made (release), read lock-free */
+struct table {
+	uint32_t mask; /* slots - 1 */
+	struct slot s[];
+};
+
+/* Published once made (release), read lock-free.  A grown table replaces
+ * it; the old one stays mapped (a reader may still be searching it: a miss
+ * there sends it to the lock, which searches the current one), until a
+ * fork child, alone, unmaps them all. */
+static struct table *_Atomic table;
+static struct table *tables[TABLES];
+static int ntables;
 static pthread_mutex_t insert_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t next_id = 1, count;
 /* 8 bytes a frame, once per distinct stack: as much as a full table of
@@ -132,29 +149,63 @@ static void write_stack(uint32_t id, void *const *ips, int n)
 	bt_write_record(BT_REC_STACK, &r);
 }
 
+static size_t table_bytes(uint32_t slots)
+{
+	return sizeof(struct table) + sizeof(struct slot) * slots;
+}
+
+/* Under insert_lock: a table four times tb's size (the first when tb is
+ * NULL) holding tb's stacks, published; tb itself if there is no room. */
+static struct table *grow(struct table *tb)
+{
+	uint32_t slots = tb ? (tb->mask + 1) * 4 : 1u << TABLE_FIRST_BITS;
+	struct table *nt;
+	void *m;
+	if (ntables == TABLES || slots > 1u << TABLE_MAX_BITS)
+		return tb;
+	m = mmap(NULL, table_bytes(slots), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+		 0);
+	if (m == MAP_FAILED)
+		return tb;
+	nt = m;
+	nt->mask = slots - 1;
+	for (uint32_t j = 0; tb && j <= tb->mask; j++) {
+		uint64_t k = atomic_load_explicit(&tb->s[j].h, memory_order_relaxed);
+		uint32_t i;
+		if (!k)
+			continue;
+		for (i = (uint32_t)k & nt->mask; atomic_load_explicit(&nt->s[i].h, memory_order_relaxed);
+		     i = (i + 1) & nt->mask)
+			;
+		nt->s[i].ips = tb->s[j].ips;
+		nt->s[i].n = tb->s[j].n;
+		nt->s[i].id = tb->s[j].id;
+		atomic_store_explicit(&nt->s[i].h, k, memory_order_relaxed);
+	}
+	tables[ntables++] = nt;
+	atomic_store_explicit(&table, nt, memory_order_release);
+	return nt;
+}
+
 static uint32_t intern(void *const *ips, int n)
 {
 	uint64_t h = hash_ips(ips, n);
 	uint32_t i = 0, id;
-	struct slot *tb = atomic_load_explicit(&table, memory_order_acquire);
+	struct table *tb = atomic_load_explicit(&table, memory_order_acquire);
 
 	if (tb) {
-		for (i = (uint32_t)h & (TABLE_SIZE - 1);; i = (i + 1) & (TABLE_SIZE - 1)) {
-			uint64_t k = atomic_load_explicit(&tb[i].h, memory_order_acquire);
+		for (i = (uint32_t)h & tb->mask;; i = (i + 1) & tb->mask) {
+			uint64_t k = atomic_load_explicit(&tb->s[i].h, memory_order_acquire);
 			if (!k)
 				break;
-			if (k == h && slot_holds(&tb[i], ips, n))
-				return tb[i].id;
+			if (k == h && slot_holds(&tb->s[i], ips, n))
+				return tb->s[i].id;
 		}
 	}
 	pthread_mutex_lock(&insert_lock);
 	tb = atomic_load_explicit(&table, memory_order_relaxed);
-	if (!tb) {
-		void *m = mmap(NULL, sizeof(struct slot) * TABLE_SIZE, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		tb = m == MAP_FAILED ? NULL : m;
-		atomic_store_explicit(&table, tb, memory_order_release);
-	}
+	if (!tb || (count >= (tb->mask + 1) / 4 * 3 && count < TABLE_LIMIT))
+		tb = grow(tb);
 	/* Frames in an object we have not recorded yet: a dlopen we did not
 	 * see finish.  Record the module map before the stack. */
 	for (int f = 0; f < n; f++)
@@ -165,12 +216,12 @@ static uint32_t intern(void *const *ips, int n)
 		}
 	id = 0;
 	if (tb) {
-		for (i = (uint32_t)h & (TABLE_SIZE - 1);; i = (i + 1) & (TABLE_SIZE - 1)) {
-			uint64_t k = atomic_load_explicit(&tb[i].h, memory_order_relaxed);
+		for (i = (uint32_t)h & tb->mask;; i = (i + 1) & tb->mask) {
+			uint64_t k = atomic_load_explicit(&tb->s[i].h, memory_order_relaxed);
 			if (!k)
 				break;
-			if (k == h && slot_holds(&tb[i], ips, n)) {
-				id = tb[i].id;
+			if (k == h && slot_holds(&tb->s[i], ips, n)) {
+				id = tb->s[i].id;
 				break;
 			}
 		}
@@ -180,14 +231,14 @@ static uint32_t intern(void *const *ips, int n)
 		id = next_id++;
 		write_stack(id, ips, n);
 		/* A full table stops interning: new stacks are written each time. */
-		if (tb && count < TABLE_LIMIT)
+		if (tb && count < (tb->mask + 1) / 4 * 3)
 			kept = bt_arena_alloc(&frames_kept, (size_t)n * sizeof *ips);
 		if (kept) {
 			memcpy(kept, ips, (size_t)n * sizeof *ips);
-			tb[i].ips = kept;
-			tb[i].n = (uint32_t)n;
-			tb[i].id = id;
-			atomic_store_explicit(&tb[i].h, h, memory_order_release);
+			tb->s[i].ips = kept;
+			tb->s[i].n = (uint32_t)n;
+			tb->s[i].id = id;
+			atomic_store_explicit(&tb->s[i].h, h, memory_order_release);
 			count++;
 		} else if (!said_full) {
 			said_full = 1;
@@ -361,10 +412,10 @@ void bt_stacks_reset(void)
 {
 	pthread_mutex_init(&insert_lock, NULL);
 	/* The child re-creates the table on demand; clearing it would touch
-	 * every page of it. */
-	struct slot *tb = atomic_load_explicit(&table, memory_order_relaxed);
-	if (tb)
-		munmap(tb, sizeof(struct slot) * TABLE_SIZE);
+	 * every page of it.  It is alone: no reader is left in the old ones. */
+	for (int t = 0; t < ntables; t++)
+		munmap(tables[t], table_bytes(tables[t]->mask + 1));
+	ntables = 0;
 	atomic_store_explicit(&table, NULL, memory_order_relaxed);
 	bt_arena_reset(&frames_kept);
 	said_full = 0;

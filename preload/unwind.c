@@ -554,6 +554,15 @@ static uint64_t compute_rule(uint64_t key)
 #ifndef TRIES
 #define TRIES 4
 #endif
+/* Where the shortcuts keep failing (stacks that seldom repeat: workload A
+ * varied), their compares cost a mispredicted branch or two each and the
+ * copy of every walk: after MISSES walks in a row that none of them
+ * matched, only one walk in SAMPLE tries them (and is kept), until one
+ * matches again.  A skipped walk is the plain walk: the same frames. */
+#ifndef MISSES
+#define MISSES 64
+#endif
+#define SAMPLE 8
 
 struct rule_slot {
 	uint64_t ra, rule;
@@ -591,6 +600,7 @@ struct bt_unwinder {
 	int last;       /* the walk made or matched last: where a new walk looks for outer frames */
 	int kept;       /* the walk the last call made or matched, for bt_unwind_tag; -1: none */
 	uint64_t clock; /* for the least recently used walk */
+	unsigned misses, tick; /* walks in a row that no shortcut matched */
 	uint64_t inner_pc[WALKS], inner_sp[WALKS]; /* inner_sp 0: the walk is not valid */
 	/* this walk's new frames, innermost first */
 	struct frame nf[FRAMES];
@@ -741,9 +751,11 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, uint64_t *tag, const 
 		memset(u->inner_sp, 0, sizeof u->inner_sp);
 		u->epoch = epoch;
 	}
-	s = find_kept(u, max, pc, sp, bp);
+	int shortcuts = u->misses < MISSES || !(++u->tick & (SAMPLE - 1));
+	s = shortcuts ? find_kept(u, max, pc, sp, bp) : -1;
 	if (s >= 0) {
 		struct walk *w = &u->w[s];
+		u->misses = 0;
 		if (tag && w->tag) {
 			*tag = w->tag;
 		} else {
@@ -754,7 +766,7 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, uint64_t *tag, const 
 	/* Else the outer frames of the last walk, where this one reaches
 	 * one of them with the same words (one try). */
 	src = &u->w[u->last];
-	reuse = u->inner_sp[u->last] && src->max == max;
+	reuse = shortcuts && u->inner_sp[u->last] && src->max == max;
 	if (reuse)
 		pn = src->n;
 	for (;;) {
@@ -771,6 +783,7 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, uint64_t *tag, const 
 					reuse = 0; /* one try a walk: a failed compare costs up to a walk */
 					if (n <= max && (!src->truncated || k == j) && still_read(src, base - 1)) {
 						int same = 0, d;
+						u->misses = 0;
 						if (k == j) {
 							int i = 0;
 							while (i < k && u->nf[i].pc == src->f[pn - 1 - i].pc)
@@ -848,8 +861,11 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, uint64_t *tag, const 
 		if (pc < 0x4000)
 			break;
 	}
-	if ((u->flags & BT_UNWIND_SIGNAL) || !k) {
-		/* not kept: frames past a signal frame are not climbed by words */
+	if (shortcuts && u->misses < MISSES)
+		u->misses++;
+	if ((u->flags & BT_UNWIND_SIGNAL) || !k || !shortcuts) {
+		/* not kept: frames past a signal frame are not climbed by words;
+		 * a walk that tried no shortcut keeps none */
 		for (int i = 0; i < k; i++)
 			ips[i] = (void *)(uintptr_t)u->nf[i].pc;
 		return k;
