@@ -7,7 +7,9 @@
 #     differences that a sum of per-frame hash terms cancelled, giving
 #     some 130 stacks for 1024 paths), and
 #  2. random paths (three call sites per level, random depth) in 4
-#     threads, 2000 calls each, repeats included,
+#     threads, 6000 calls each, repeats included: more distinct stacks
+#     (some 15000) than the recorder's table holds before it first grows
+#     (12288), so lookups in 4 threads meet the table as it is replaced,
 # taking each call's stack with glibc's backtrace() as well.  With our
 # walker and with BUFTRACE_UNWIND=libunwind, every event's frames are the
 # independent unwinder's (below the top frame, which is at the malloc call
@@ -26,7 +28,7 @@ for w in ours libunwind; do
 	d=$WORK/$w
 	mkdir -p "$d"
 	BUFTRACE_UNWIND=$w "$BUFTRACE" record --quiet -o "$d" --probes malloc -- \
-		"$prog" "$WORK/bt.$w" "$seed" 4 2000 > "$WORK/out.$w" 2>&1 ||
+		"$prog" "$WORK/bt.$w" "$seed" 4 6000 > "$WORK/out.$w" 2>&1 ||
 		fail "stackpaths ($w): $(cat "$WORK/out.$w")"
 	set -- "$d"/buftrace.*.zst
 	[ $# = 1 ] || fail "stackpaths ($w): expected one trace, found $#"
@@ -78,6 +80,11 @@ if wrong:
 ids = len(set(got[base + k] for k in range(paths)))
 if ids != paths:
     fail("the %d paths have %d stack ids" % (paths, ids))
+distinct = len(set(tuple(f) for f in want.values()))
+if len(set(got.values())) != distinct:
+    fail("%d distinct stacks in the program, %d stack ids in the trace" % (distinct, len(set(got.values()))))
+if distinct <= 12288:
+    fail("only %d distinct stacks: the table never grew" % distinct)
 print("stackpaths (%s): %d events, each with backtrace()'s frames; %d paths, %d stack ids; %d stacks in all" % (
     walker, len(want), paths, ids, len(stacks)))
 PY

@@ -26,7 +26,7 @@
 #define PATHS 1024
 #define LEVELS 10
 #define MAXDEPTH 14
-#define MAXCALLS 20000
+#define MAXCALLS 32768
 #define FRAMES 64
 
 static void *bt[MAXCALLS][FRAMES];
