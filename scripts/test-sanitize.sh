@@ -62,5 +62,19 @@ if [ "${TSAN:-1}" = 1 ]; then
 			echo "FAIL tsan $prog threads"; tail -30 "$out.log"; rc=1
 		fi
 	done
+	# some 15000 distinct stacks from 4 threads into a hooked name
+	# (tests/progs/stackpaths): the stack table grows while the threads
+	# look stacks up without a lock
+	make -s -j"$jobs" test-progs || exit 2
+	mkdir -p "$out" && rm -f "$out"/*
+	if LD_PRELOAD="$tsan:$top/build-tsan/lib/buftrace/libbuftrace.so" BUFTRACE_OUTPUT="$out" \
+	   BUFTRACE_UNWIND_CACHE=global TSAN_OPTIONS=halt_on_error=1:report_signal_unsafe=0 \
+	   build/tests/stackpaths "$out/paths" 1 4 6000 build/tests/libbtfake.so > "$out.log" 2>&1 &&
+	   n=$(build-tsan/bin/buftrace dump --json "$out"/buftrace.*.zst | grep -c '"hook": *"Buffer::deallocate"') &&
+	   [ "$n" = 25024 ]; then
+		echo "PASS tsan stackpaths (growing stack table)"
+	else
+		echo "FAIL tsan stackpaths: ${n:-no} Buffer::deallocate events of 25024"; tail -30 "$out.log"; rc=1
+	fi
 fi
 exit $rc

@@ -14,7 +14,9 @@
 # walker and with BUFTRACE_UNWIND=libunwind, every event's frames are the
 # independent unwinder's (below the top frame, which is at the malloc call
 # in the trace and at the backtrace call in the program), and the 1024
-# paths have 1024 distinct stack ids.
+# paths have 1024 distinct stack ids.  The same paths once more into a
+# hooked name (Buffer::deallocate of libbtfake.so) instead of malloc: the
+# tt-metal hook path, where the walker's kept walks are tagged with ids.
 #  3. Python stacks are interned the same way (preload/pystack.c): a
 #     Python twin of 1 and 2 (threads holding the GIL in turn) calls a
 #     hooked name through ctypes.PyDLL; every event's Python frames are
@@ -22,14 +24,22 @@
 . "$TESTLIB/common.sh"
 prog=$BUILD/tests/stackpaths
 [ -x "$prog" ] || fail "$prog not built (make test-progs)"
-sanitized && skip "sanitized recorder: the malloc probes are not preloaded beside a sanitizer"
+[ -f "$BUILD/tests/libbtfake.so" ] || fail "libbtfake.so not built (make test-progs)"
 seed=$(date +%s)
-for w in ours libunwind; do
+# the malloc probes are not preloaded beside a sanitizer: hooks only there
+runs="ours.hook libunwind.hook"
+sanitized || runs="ours libunwind $runs"
+for w in $runs; do
 	d=$WORK/$w
 	mkdir -p "$d"
-	BUFTRACE_UNWIND=$w "$BUFTRACE" record --quiet -o "$d" --probes malloc -- \
-		"$prog" "$WORK/bt.$w" "$seed" 4 6000 > "$WORK/out.$w" 2>&1 ||
-		fail "stackpaths ($w): $(cat "$WORK/out.$w")"
+	case $w in
+	*.hook)
+		BUFTRACE_UNWIND=${w%.hook} "$BUFTRACE" record --quiet -o "$d" -- \
+			"$prog" "$WORK/bt.$w" "$seed" 4 6000 "$BUILD/tests/libbtfake.so" > "$WORK/out.$w" 2>&1 ;;
+	*)
+		BUFTRACE_UNWIND=$w "$BUFTRACE" record --quiet -o "$d" --probes malloc -- \
+			"$prog" "$WORK/bt.$w" "$seed" 4 6000 > "$WORK/out.$w" 2>&1 ;;
+	esac || fail "stackpaths ($w): $(cat "$WORK/out.$w")"
 	set -- "$d"/buftrace.*.zst
 	[ $# = 1 ] || fail "stackpaths ($w): expected one trace, found $#"
 	"$BUFTRACE" dump --json "$1" > "$WORK/dump.$w" || fail "stackpaths ($w): dump failed"
@@ -53,13 +63,20 @@ for l in open(dump):
         if r["stack_id"] in stacks:
             fail("stack id %d defined twice" % r["stack_id"])
         stacks[r["stack_id"]] = [int(x, 16) for x in r["ips"]]
-    elif r["record"] == "EVENT" and r["hook"] == "malloc" and r["args"].get("size") in want:
+    elif r["record"] != "EVENT":
+        continue
+    elif walker.endswith(".hook") and r["hook"] == "Buffer::deallocate" and int(r["args"]["buffer"], 16) in want:
+        s = int(r["args"]["buffer"], 16)
+        if s in got:
+            fail("two Buffer::deallocate events of buffer %#x" % s)
+        got[s] = r["stack"]
+    elif not walker.endswith(".hook") and r["hook"] == "malloc" and r["args"].get("size") in want:
         s = r["args"]["size"]
         if s in got:
             fail("two malloc events of size %d" % s)
         got[s] = r["stack"]
 if len(got) != len(want):
-    fail("%d malloc events of the program's %d calls" % (len(got), len(want)))
+    fail("%d events of the program's %d calls" % (len(got), len(want)))
 wrong, tops = [], set()
 for s, frames in sorted(want.items()):
     if got[s] not in stacks:
@@ -71,7 +88,7 @@ for s, frames in sorted(want.items()):
     if ips[1:] != frames[1:]:
         wrong.append(s - base)
 if len(tops) != 1:
-    fail("%d different top frames for one malloc call site" % len(tops))
+    fail("%d different top frames for one call site" % len(tops))
 if wrong:
     k = wrong[0]
     fail("%d of %d events carry other frames than backtrace()'s (%d of the %d paths); call %d:\n  trace     %s\n  backtrace %s" % (

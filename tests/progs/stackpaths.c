@@ -3,26 +3,34 @@
  * tests/t_stack_identity.sh (a stack id must stand for exactly one frame
  * sequence).
  *
- * usage: stackpaths OUT SEED THREADS EVENTS
+ * usage: stackpaths OUT SEED THREADS EVENTS [HOOKLIB]
  *   1. main: 1024 calls through a 10-level recursion with two call sites
  *      per level, path k taking at level d the call site of bit d of k:
  *      1024 distinct stacks differing only in those return addresses.
  *   2. THREADS threads, EVENTS calls each: random depth (1..14) and a
  *      random one of three call sites per level (rand_r from SEED).
  * Call number i allocates BASE + i bytes (then frees it): the event's
- * size says which call it was.  OUT gets "probe ADDR" then one line per
+ * size says which call it was.  With HOOKLIB (a library defining
+ * tt::tt_metal::Buffer::deallocate(), loaded RTLD_GLOBAL), call i is
+ * instead Buffer::deallocate on the pointer HOOK_BASE + i (OUT's sizes
+ * become those pointers; libbtfake throws for 0xbad0, within BASE + i), the name looked up
+ * as the program would find it (the recorder's, under `buftrace record`):
+ * the same paths through the tt-metal hook path.  OUT gets "probe ADDR" then one line per
  * call, "SIZE IP0 IP1 ...", the backtrace() taken right before malloc;
  * its first frame is in probe() at the backtrace call, the trace's at
  * the malloc call.  Exits 2 if the 1024 paths' backtraces are not all
  * distinct (the compiler merged call sites: the test would prove
  * nothing).  No stdio before the end: its buffers are allocations. */
+#include <dlfcn.h>
 #include <execinfo.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define BASE 40000
+#define HOOK_BASE 0x100000
 #define PATHS 1024
 #define LEVELS 10
 #define MAXDEPTH 14
@@ -32,9 +40,15 @@
 static void *bt[MAXCALLS][FRAMES];
 static int nbt[MAXCALLS];
 
+static void (*hooked)(void *);
+
 __attribute__((noinline)) static void probe(unsigned idx)
 {
 	nbt[idx] = backtrace(bt[idx], FRAMES);
+	if (hooked) {
+		hooked((void *)(uintptr_t)(HOOK_BASE + idx));
+		return;
+	}
 	void *p = malloc(BASE + idx);
 	__asm__ volatile("" : : "r"(p) : "memory");
 	free(p);
@@ -99,8 +113,15 @@ int main(int argc, char **argv)
 	struct job jobs[16];
 	int threads, total;
 	void *warm[4];
-	if (argc != 5)
-		return fprintf(stderr, "usage: stackpaths OUT SEED THREADS EVENTS\n"), 1;
+	if (argc != 5 && argc != 6)
+		return fprintf(stderr, "usage: stackpaths OUT SEED THREADS EVENTS [HOOKLIB]\n"), 1;
+	if (argc == 6) {
+		if (!dlopen(argv[5], RTLD_NOW | RTLD_GLOBAL))
+			return fprintf(stderr, "stackpaths: %s\n", dlerror()), 1;
+		hooked = (void (*)(void *))dlsym(RTLD_DEFAULT, "_ZN2tt8tt_metal6Buffer10deallocateEv");
+		if (!hooked)
+			return fprintf(stderr, "stackpaths: %s defines no Buffer::deallocate\n", argv[5]), 1;
+	}
 	seed = (unsigned)strtoul(argv[2], NULL, 10);
 	threads = atoi(argv[3]);
 	events = atoi(argv[4]);
@@ -128,7 +149,7 @@ int main(int argc, char **argv)
 		return perror(argv[1]), 1;
 	fprintf(f, "probe %p\n", (void *)probe);
 	for (int i = 0; i < total; i++) {
-		fprintf(f, "%d", BASE + i);
+		fprintf(f, "%d", (hooked ? HOOK_BASE : BASE) + i);
 		for (int k = 0; k < nbt[i]; k++)
 			fprintf(f, " %p", bt[i][k]);
 		fputc('\n', f);
