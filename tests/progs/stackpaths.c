@@ -47,6 +47,9 @@ __attribute__((noinline)) static void probe(unsigned idx)
 	nbt[idx] = backtrace(bt[idx], FRAMES);
 	if (hooked) {
 		hooked((void *)(uintptr_t)(HOOK_BASE + idx));
+		/* never a tail call: probe's frame stays on the stack, as
+		 * backtrace() saw it */
+		__asm__ volatile("" : : : "memory");
 		return;
 	}
 	void *p = malloc(BASE + idx);
