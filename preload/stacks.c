@@ -23,13 +23,12 @@
 #include "varint.h"
 
 /* The table starts small and grows fourfold when three quarters full, up
- * to TABLE_MAX slots.  Size matters on the path of every event that
+ * to 1 << TABLE_MAX_BITS slots.  Size matters on the path of every event that
  * misses the shortcuts: a few thousand stacks spread over a table made
  * for a million touch a page each, and a lookup that misses the TLB costs
  * more than hashing and comparing the frames (workload A varied). */
 #define TABLE_FIRST_BITS 14
 #define TABLE_MAX_BITS 20
-#define TABLE_LIMIT ((1u << TABLE_MAX_BITS) / 4 * 3)
 #define TABLES (1 + (TABLE_MAX_BITS - TABLE_FIRST_BITS + 1) / 2)
 
 struct slot {
@@ -154,8 +153,30 @@ static size_t table_bytes(uint32_t slots)
 	return sizeof(struct table) + sizeof(struct slot) * slots;
 }
 
+/* stacks tb holds before it is full: three quarters of its slots */
+static uint32_t table_room(const struct table *tb)
+{
+	return (tb->mask + 1) / 4 * 3;
+}
+
+/* The id of the stack ips[0..n) in tb, or 0 with *at its empty slot. */
+static uint32_t lookup(const struct table *tb, uint64_t h, void *const *ips, int n, uint32_t *at)
+{
+	uint32_t i;
+	for (i = (uint32_t)h & tb->mask;; i = (i + 1) & tb->mask) {
+		uint64_t k = atomic_load_explicit(&tb->s[i].h, memory_order_acquire);
+		if (!k)
+			break;
+		if (k == h && slot_holds(&tb->s[i], ips, n))
+			return tb->s[i].id;
+	}
+	*at = i;
+	return 0;
+}
+
 /* Under insert_lock: a table four times tb's size (the first when tb is
- * NULL) holding tb's stacks, published; tb itself if there is no room. */
+ * NULL) holding tb's stacks, published; tb itself when tb is the largest
+ * or no memory is left. */
 static struct table *grow(struct table *tb)
 {
 	uint32_t slots = tb ? (tb->mask + 1) * 4 : 1u << TABLE_FIRST_BITS;
@@ -193,18 +214,11 @@ static uint32_t intern(void *const *ips, int n)
 	uint32_t i = 0, id;
 	struct table *tb = atomic_load_explicit(&table, memory_order_acquire);
 
-	if (tb) {
-		for (i = (uint32_t)h & tb->mask;; i = (i + 1) & tb->mask) {
-			uint64_t k = atomic_load_explicit(&tb->s[i].h, memory_order_acquire);
-			if (!k)
-				break;
-			if (k == h && slot_holds(&tb->s[i], ips, n))
-				return tb->s[i].id;
-		}
-	}
+	if (tb && (id = lookup(tb, h, ips, n, &i)))
+		return id;
 	pthread_mutex_lock(&insert_lock);
 	tb = atomic_load_explicit(&table, memory_order_relaxed);
-	if (!tb || (count >= (tb->mask + 1) / 4 * 3 && count < TABLE_LIMIT))
+	if (!tb || count >= table_room(tb))
 		tb = grow(tb);
 	/* Frames in an object we have not recorded yet: a dlopen we did not
 	 * see finish.  Record the module map before the stack. */
@@ -214,24 +228,13 @@ static uint32_t intern(void *const *ips, int n)
 			bt_resolve_report();
 			break;
 		}
-	id = 0;
-	if (tb) {
-		for (i = (uint32_t)h & tb->mask;; i = (i + 1) & tb->mask) {
-			uint64_t k = atomic_load_explicit(&tb->s[i].h, memory_order_relaxed);
-			if (!k)
-				break;
-			if (k == h && slot_holds(&tb->s[i], ips, n)) {
-				id = tb->s[i].id;
-				break;
-			}
-		}
-	}
+	id = tb ? lookup(tb, h, ips, n, &i) : 0;
 	if (!id) {
 		void **kept = NULL;
 		id = next_id++;
 		write_stack(id, ips, n);
 		/* A full table stops interning: new stacks are written each time. */
-		if (tb && count < (tb->mask + 1) / 4 * 3)
+		if (tb && count < table_room(tb))
 			kept = bt_arena_alloc(&frames_kept, (size_t)n * sizeof *ips);
 		if (kept) {
 			memcpy(kept, ips, (size_t)n * sizeof *ips);

@@ -13,10 +13,10 @@
  * size says which call it was.  With HOOKLIB (a library defining
  * tt::tt_metal::Buffer::deallocate(), loaded RTLD_GLOBAL), call i is
  * instead Buffer::deallocate on the pointer HOOK_BASE + i (OUT's sizes
- * become those pointers; libbtfake throws for 0xbad0, within BASE + i), the name looked up
- * as the program would find it (the recorder's, under `buftrace record`):
- * the same paths through the tt-metal hook path.  OUT gets "probe ADDR" then one line per
- * call, "SIZE IP0 IP1 ...", the backtrace() taken right before malloc;
+ * become those pointers; libbtfake throws for 0xbad0, within BASE + i),
+ * the name looked up as the program would find it (the recorder's, under
+ * `buftrace record`): the same paths through the tt-metal hook path.
+ * OUT gets "probe ADDR" then one line per call, "SIZE IP0 IP1 ...", the backtrace() taken right before malloc;
  * its first frame is in probe() at the backtrace call, the trace's at
  * the malloc call.  Exits 2 if the 1024 paths' backtraces are not all
  * distinct (the compiler merged call sites: the test would prove
