@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include "recorder.h"
 
+typedef uint64_t (*fn6_t)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
 typedef uint64_t (*fn16_t)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
 			   uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
 
@@ -128,11 +129,13 @@ static struct bt_target targets[BT_ALIAS_COUNT] = {
 #undef ALIAS
 };
 static pthread_once_t layouts_once = PTHREAD_ONCE_INIT;
+static atomic_int layouts_built; /* pthread_once's result, read without a call */
 
 static void layouts_init(void)
 {
 	for (int i = 0; i < BT_ALIAS_COUNT; i++)
 		bt_layout_build(bt_hooks[targets[i].hook].decode, targets[i].symbol, &targets[i].layout);
+	atomic_store_explicit(&layouts_built, 1, memory_order_release);
 }
 
 /* At load, and at the latest at the first hooked call (a library's own
@@ -146,7 +149,8 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[BT_ARG_SLOTS])
 {
 	fn16_t real;
 	/* before bt_resolve: it sets up the vtable call of a chipid field */
-	pthread_once(&layouts_once, layouts_init);
+	if (!atomic_load_explicit(&layouts_built, memory_order_acquire))
+		pthread_once(&layouts_once, layouts_init);
 	real = (fn16_t)bt_resolve(tg);
 	struct bt_thread *t;
 	unsigned hflags = bt_hooks[tg->hook].flags;
@@ -180,8 +184,11 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[BT_ARG_SLOTS])
 	p.armed = 1;
 	bt_thread_leave(t);
 
-	r = real(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14],
-		 a[15]);
+	if (tg->layout.callable && !tg->layout.nstack) /* its signature: no stack arguments */
+		r = ((fn6_t)(uintptr_t)real)(a[0], a[1], a[2], a[3], a[4], a[5]);
+	else
+		r = real(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13],
+			 a[14], a[15]);
 
 	p.armed = 0;
 	if (hflags & (BT_HOOK_AT_EXIT | BT_HOOK_SCOPED)) {

@@ -240,13 +240,12 @@ static int fast_chain(PyObject **code, int *line)
 
 static uint32_t capture_slow(void);
 
+static uint32_t capture_held(void);
+
 uint32_t bt_pystack_capture(void)
 {
 	static atomic_uint seen_epoch = UINT32_MAX;
 	unsigned ep = atomic_load_explicit(&bt_dl_epoch, memory_order_relaxed);
-	PyObject *code[PY_MAX_FRAMES_FAST];
-	int line[PY_MAX_FRAMES_FAST], n;
-	uint32_t id;
 
 	if (!bt_cfg.python)
 		return 0;
@@ -259,6 +258,18 @@ uint32_t bt_pystack_capture(void)
 	}
 	if (!atomic_load_explicit(&py_ready, memory_order_acquire) || !py.tstate_get() || !py.gil_check())
 		return 0;
+	return capture_held();
+}
+
+/* Apart from the checks above: its frame holds the chain's copies (24
+ * KiB), which a process without Python, or a thread without the GIL,
+ * should not pay for at every event. */
+__attribute__((noinline)) static uint32_t capture_held(void)
+{
+	PyObject *code[PY_MAX_FRAMES_FAST];
+	int line[PY_MAX_FRAMES_FAST], n;
+	uint32_t id;
+
 	/* we hold the GIL from here on */
 	n = fast_chain(code, line);
 	if (n > 0) {

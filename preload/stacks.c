@@ -56,12 +56,14 @@ static uint32_t next_id = 1, count;
 static struct bt_arena frames_kept = { .limit = 512u << 20 };
 static int said_full;
 static pthread_once_t caching_once = PTHREAD_ONCE_INIT;
+static atomic_int caching_set; /* pthread_once's result, read without a call */
 
 /* Per-thread caches are fastest; BUFTRACE_UNWIND_CACHE=global avoids
  * libunwind's thread-exit destructors (needed under TSan). */
 static void set_caching(void)
 {
 	unw_set_caching_policy(unw_local_addr_space, bt_cfg.unwind_global ? UNW_CACHE_GLOBAL : UNW_CACHE_PER_THREAD);
+	atomic_store_explicit(&caching_set, 1, memory_order_release);
 }
 
 /* In front of the table, each thread remembers its last few stacks: an
@@ -272,15 +274,16 @@ static int walk_step(void **ips, int max)
 	return n;
 }
 
-static int walk_ok(void)
+static int walk_ok(int unmapping)
 {
 	/* A hooked call from a signal handler that interrupted dlclose while
 	 * it unmaps: the unwinder would read objects that are gone. */
-	if (bt_cfg.depth <= 0 || bt_modules_unmapping())
+	if (bt_cfg.depth <= 0 || unmapping)
 		return 0;
 	/* once, whichever thread walks first (threads that start together
 	 * all come here at once: TSan saw two set it) */
-	pthread_once(&caching_once, set_caching);
+	if (!atomic_load_explicit(&caching_set, memory_order_acquire))
+		pthread_once(&caching_once, set_caching);
 	return 1;
 }
 
@@ -386,9 +389,10 @@ uint32_t bt_stack_capture_t(struct bt_thread *t)
 	uint32_t id;
 	/* inside dlclose while it unmaps (no walk then): a handler that
 	 * interrupted it, or a destructor it runs; a scan can wait either way */
+	int unmapping = bt_modules_unmapping();
 	if (t)
-		t->no_loader = bt_modules_unmapping();
-	if (!walk_ok())
+		t->no_loader = unmapping;
+	if (!walk_ok(unmapping))
 		return 0;
 	u = unwinder_of(t);
 	if (u) {
