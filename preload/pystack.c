@@ -193,13 +193,56 @@ static const char *str_attr(PyObject *o, const char *name, PyObject **keep)
  * pointer stands for that one code object: the same (code, line) chain is
  * the same stack, and its id is returned without reading any string or
  * interning (a loop calling the runtime from one line repeats its stack
- * every time).  Under py_lock: interpreters without a shared GIL. */
+ * every time).  Changed under py_lock (interpreters without a shared
+ * GIL), and read without it: last_seq is odd while a change is under way,
+ * and a reader that saw it change ignores what it read (a seqlock; its
+ * fields are read and written as relaxed atomics).  The compare of every
+ * event took two calls of a contended-free mutex: a third of what the
+ * Python stack cost a hooked call. */
 static struct {
 	int n;
 	uint32_t id;
 	PyObject *code[PY_MAX_FRAMES_FAST];
 	int line[PY_MAX_FRAMES_FAST];
 } last;
+static atomic_uint last_seq;
+
+/* Is the chain code/line (n > 0 frames) the last one?  Its id, or 0. */
+static uint32_t last_is(PyObject *const *code, const int *line, int n)
+{
+	unsigned s = atomic_load_explicit(&last_seq, memory_order_acquire);
+	uint32_t id;
+	int same;
+	if (s & 1)
+		return 0;
+	same = __atomic_load_n(&last.n, __ATOMIC_RELAXED) == n;
+	for (int i = 0; same && i < n; i++)
+		same = __atomic_load_n(&last.code[i], __ATOMIC_RELAXED) == code[i] &&
+		       __atomic_load_n(&last.line[i], __ATOMIC_RELAXED) == line[i];
+	id = __atomic_load_n(&last.id, __ATOMIC_RELAXED);
+	atomic_thread_fence(memory_order_acquire);
+	return same && atomic_load_explicit(&last_seq, memory_order_relaxed) == s ? id : 0;
+}
+
+/* Make code/line (our references) the last chain, id its id; the chain it
+ * replaces goes to old (its references, for the caller to drop).  Under
+ * py_lock. */
+static int last_set(PyObject *const *code, const int *line, int n, uint32_t id, PyObject **old)
+{
+	unsigned s = atomic_load_explicit(&last_seq, memory_order_relaxed);
+	int nold = last.n;
+	memcpy(old, last.code, (size_t)nold * sizeof *old);
+	atomic_store_explicit(&last_seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	for (int i = 0; i < n; i++) {
+		__atomic_store_n(&last.code[i], code[i], __ATOMIC_RELAXED);
+		__atomic_store_n(&last.line[i], line[i], __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&last.n, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&last.id, id, __ATOMIC_RELAXED);
+	atomic_store_explicit(&last_seq, s + 2, memory_order_release);
+	return nold;
+}
 
 /* The current chain, new references in code[] (the caller drops them or
  * hands them to `last`); -1 if the C API for it is missing or the chain is
@@ -272,29 +315,17 @@ __attribute__((noinline)) static uint32_t capture_held(void)
 
 	/* we hold the GIL from here on */
 	n = fast_chain(code, line);
-	if (n > 0) {
-		pthread_mutex_lock(&py_lock);
-		int same = last.id && last.n == n && !memcmp(last.code, code, (size_t)n * sizeof *code) &&
-			   !memcmp(last.line, line, (size_t)n * sizeof *line);
-		id = last.id;
-		pthread_mutex_unlock(&py_lock);
-		if (same) {
-			for (int i = 0; i < n; i++)
-				py.decref(code[i]);
-			return id;
-		}
+	if (n > 0 && (id = last_is(code, line, n)) != 0) {
+		for (int i = 0; i < n; i++)
+			py.decref(code[i]);
+		return id;
 	}
 	id = capture_slow();
 	if (n > 0) {
 		PyObject *old[PY_MAX_FRAMES_FAST];
 		int nold;
 		pthread_mutex_lock(&py_lock);
-		nold = last.n;
-		memcpy(old, last.code, (size_t)nold * sizeof *old);
-		memcpy(last.code, code, (size_t)n * sizeof *code); /* our references go to the cache */
-		memcpy(last.line, line, (size_t)n * sizeof *line);
-		last.n = n;
-		last.id = id;
+		nold = last_set(code, line, n, id, old); /* our references go to the cache */
 		pthread_mutex_unlock(&py_lock);
 		for (int i = 0; i < nold; i++)
 			py.decref(old[i]);
@@ -355,7 +386,8 @@ static uint32_t capture_slow(void)
 
 void bt_pystack_reset(void)
 {
-	memset(&last, 0, sizeof last);
+	memset(&last, 0, sizeof last); /* (a change cut by the fork: its references are left) */
+	atomic_store_explicit(&last_seq, 0, memory_order_relaxed);
 	memset(table, 0, sizeof table);
 	bt_arena_reset(&keys_kept);
 	pthread_mutex_init(&intern_lock, NULL);
