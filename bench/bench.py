@@ -153,13 +153,20 @@ brows = []
 
 def workload_b(label, name, prog, env=None, nopy=False, uft=False):
     print(f"bench: {label} ...", file=sys.stderr, flush=True)
-    modes = ["plain", "buftrace"] + (["nopy"] if nopy else []) + (["uftrace"] if uft and UFT else [])
+    # a_plain, a_buftrace: A 1 thread in the same rounds, the row's own
+    # anchor for xA (this VM's speed drifts between minutes apart)
+    modes = ["plain", "buftrace"] + (["nopy"] if nopy else []) + (["uftrace"] if uft and UFT else []) + \
+        ["a_plain", "a_buftrace"]
     walls = {m: [] for m in modes}
     for _ in range(RUNS):
         for mode in modes:  # interleaved: load drifts hit every mode alike
             d = fresh(f"{WORK}/{name}/{mode}")
             if mode == "plain":
                 w, _, _ = run(prog, env)
+            elif mode == "a_plain":
+                w, _, _ = run([WA, str(N), "1"])
+            elif mode == "a_buftrace":
+                w, _, _ = run([BT, "record", "--quiet", "-o", d, "--probes", "malloc", "--", WA, str(N), "1"])
             elif mode in ("buftrace", "nopy"):
                 w, _, _ = run([BT, "record", "--quiet", "-o", d] + (["--no-python"] if mode == "nopy" else []) +
                               ["--"] + prog, env)
@@ -175,6 +182,9 @@ def workload_b(label, name, prog, env=None, nopy=False, uft=False):
     r = {"label": label, "plain": med["plain"], "ev": ev, "bt_ns": (med["buftrace"] - med["plain"]) / ev * 1e9,
          "bytes": os.path.getsize(t) / ev, "rep_t": statistics.median(x[0] for x in rt),
          "rep_rss": max(x[1] for x in rt), "nopy_ns": None, "uft_ns": None}
+    ad = f"{WORK}/{name}/a_buftrace"
+    r["a_ns"] = (med["a_buftrace"] - med["a_plain"]) / trace_events(
+        [f"{ad}/{f}" for f in os.listdir(ad) if f.endswith(".zst")][0]) * 1e9
     if "nopy" in med:
         r["nopy_ns"] = (med["nopy"] - med["plain"]) / ev * 1e9
     if "uftrace" in med:
@@ -251,18 +261,18 @@ print()
 print("buftrace report peak RSS, A 1 thread without leaks: " +
       ", ".join(f"{rss / 1024:.1f} MiB ({t:.2f} s) at {ev} events" for ev, t, rss in rss_runs))
 print()
-a1ns = rows[0]["bt_ns"]
 b1 = brows[0]
-print("workload B: the tt-metal hook path (B1 buffer churn, B2 MeshBuffer tensors); xA = ns/event over the "
-      "malloc-probe ns/event of A 1 thread (target <= 1.5)")
-print(f"{'workload':<13} {'events':>9} {'plain s':>7} | {'ns/event':>8} {'xA':>6} {'x1thr':>6} {'no-py':>6} {'xnopy':>6} | "
-      f"{'bytes/ev':>8} | {'report s':>8} {'MiB':>6}")
+print("workload B: the tt-metal hook path (B1 buffer churn, B2 MeshBuffer tensors); A ns = the malloc probes' "
+      "ns/event on A 1 thread, run in the same rounds as the row; xA = ns/event over it (target <= 1.5)")
+print(f"{'workload':<13} {'events':>9} {'plain s':>7} | {'ns/event':>8} {'A ns':>5} {'xA':>6} {'x1thr':>6} {'no-py':>6} "
+      f"{'xnopy':>6} | {'bytes/ev':>8} | {'report s':>8} {'MiB':>6}")
 for r in brows:
     x1 = ratio(r["bt_ns"], b1["bt_ns"]) if r is not b1 else "   - "
     npy = f"{r['nopy_ns']:6.0f}" if r["nopy_ns"] is not None else "     -"
     xn = ratio(r["bt_ns"], r["nopy_ns"]) if r["nopy_ns"] else "   - "
-    print(f"{r['label']:<13} {r['ev']:>9} {r['plain']:7.3f} | {r['bt_ns']:8.0f} {ratio(r['bt_ns'], a1ns):>6} {x1:>6} "
-          f"{npy} {xn:>6} | {r['bytes']:8.2f} | {r['rep_t']:8.3f} {r['rep_rss'] / 1024:6.1f}")
+    print(f"{r['label']:<13} {r['ev']:>9} {r['plain']:7.3f} | {r['bt_ns']:8.0f} {r['a_ns']:5.0f} "
+          f"{ratio(r['bt_ns'], r['a_ns']):>6} {x1:>6} {npy} {xn:>6} | {r['bytes']:8.2f} | {r['rep_t']:8.3f} "
+          f"{r['rep_rss'] / 1024:6.1f}")
 if b1.get("uft_ns"):
     print(f"per hooked call, B1 C 1 thr: buftrace {b1['bt_call_ns']:.0f} ns, uftrace {b1['uft_ns']:.0f} ns "
           f"({b1['uft_calls']} calls traced): {ratio(b1['bt_call_ns'], b1['uft_ns'])} of uftrace (target <= 0.25)")
@@ -272,9 +282,11 @@ if crows:
     print()
     print("workload C: the OpenCL (C1, PoCL) and Vulkan (C2, lavapipe) profiles, buffers made and released in a loop; "
           "one event per recorded call; xA as above")
-    print(f"{'workload':<13} {'events':>9} {'plain s':>7} | {'ns/call':>8} {'xA':>6} | {'bytes/ev':>8} | {'report s':>8} {'MiB':>6}")
+    print(f"{'workload':<13} {'events':>9} {'plain s':>7} | {'ns/call':>8} {'A ns':>5} {'xA':>6} | {'bytes/ev':>8} | "
+          f"{'report s':>8} {'MiB':>6}")
     for r in crows:
-        print(f"{r['label']:<13} {r['ev']:>9} {r['plain']:7.3f} | {r['bt_ns']:8.0f} {ratio(r['bt_ns'], a1ns):>6} | "
+        print(f"{r['label']:<13} {r['ev']:>9} {r['plain']:7.3f} | {r['bt_ns']:8.0f} {r['a_ns']:5.0f} "
+              f"{ratio(r['bt_ns'], r['a_ns']):>6} | "
               f"{r['bytes']:8.2f} | {r['rep_t']:8.3f} {r['rep_rss'] / 1024:6.1f}")
 print(f"varied-stack worst case (A varied): {ratio(rows[2]['bt_ns'], rows[2]['floor_ns'])} the unw_backtrace floor "
       "(target <= 1.5)")
