@@ -131,6 +131,7 @@ struct bt_thread {
 	void *recent_stacks;      /* stacks.c: the thread's last stacks */
 	struct bt_unwinder *unwinder; /* stacks.c: the walker's state (unwind.h) */
 	int no_loader;            /* stacks.c: its last walk met a signal frame (unwind.h) */
+	unsigned recent_misses, recent_tick; /* stacks.c: the last stacks' misses in a row */
 	struct bt_blockmap blocks __attribute__((aligned(64))); /* blocks.c */
 	struct bt_thread *free_hint; /* blocks.c: where the last foreign free was found */
 	struct bt_thread *next;   /* all threads, for the flusher */

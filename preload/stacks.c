@@ -323,6 +323,13 @@ static inline int same_frames(void *const *a, void *const *b, int n)
 	return 1;
 }
 
+/* Where the recent stacks keep missing (stacks that seldom repeat:
+ * workload A varied), their compare and the copy into them cost a tenth of
+ * such an event: after RECENT_MISSES misses in a row, only one lookup in
+ * RECENT_SAMPLE tries them (and is kept), until one hits again. */
+#define RECENT_MISSES 64
+#define RECENT_SAMPLE 8
+
 /* own frames cut, interned; t: the calling thread's state (or NULL) */
 static uint32_t intern_t(struct bt_thread *t, void **ips, int n)
 {
@@ -330,9 +337,15 @@ static uint32_t intern_t(struct bt_thread *t, void **ips, int n)
 	uint32_t id;
 	if (n <= 0 || n > RECENT_DEPTH || !r)
 		return filter_and_intern(ips, n);
+	if (t->recent_misses >= RECENT_MISSES && (++t->recent_tick & (RECENT_SAMPLE - 1)))
+		return filter_and_intern(ips, n);
 	r += recent_slot(ips, n);
-	if (r->gen == generation && r->n == (uint32_t)n && same_frames(r->ips, ips, n))
+	if (r->gen == generation && r->n == (uint32_t)n && same_frames(r->ips, ips, n)) {
+		t->recent_misses = 0;
 		return r->id;
+	}
+	if (t->recent_misses < RECENT_MISSES)
+		t->recent_misses++;
 	/* a word at a time: for ~20 frames GCC's inline `rep movsq` costs
 	 * more than the copy (a third of this function on all-new stacks) */
 	for (int i = 0; i < n; i++)
