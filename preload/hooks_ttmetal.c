@@ -128,29 +128,26 @@ static struct bt_target targets[BT_ALIAS_COUNT] = {
 #undef HOOK
 #undef ALIAS
 };
-static pthread_once_t layouts_once = PTHREAD_ONCE_INIT;
-static atomic_int layouts_built; /* pthread_once's result, read without a call */
+static struct bt_once layouts_once = BT_ONCE_INIT;
 
 static void layouts_init(void)
 {
 	for (int i = 0; i < BT_ALIAS_COUNT; i++)
 		bt_layout_build(bt_hooks[targets[i].hook].decode, targets[i].symbol, &targets[i].layout);
-	atomic_store_explicit(&layouts_built, 1, memory_order_release);
 }
 
 /* At load, and at the latest at the first hooked call (a library's own
  * constructor may call before ours ran). */
 __attribute__((constructor)) static void hooks_init(void)
 {
-	pthread_once(&layouts_once, layouts_init);
+	bt_once(&layouts_once, layouts_init);
 }
 
 uint64_t bt_call(struct bt_target *tg, const uint64_t a[BT_ARG_SLOTS])
 {
 	fn16_t real;
 	/* before bt_resolve: it sets up the vtable call of a chipid field */
-	if (!atomic_load_explicit(&layouts_built, memory_order_acquire))
-		pthread_once(&layouts_once, layouts_init);
+	bt_once(&layouts_once, layouts_init);
 	real = (fn16_t)bt_resolve(tg);
 	struct bt_thread *t;
 	unsigned hflags = bt_hooks[tg->hook].flags;

@@ -21,6 +21,7 @@
 #define BT_RECORDER_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,46 @@
 #define BT_EXPORT __attribute__((visibility("default")))
 #define BT_TLS _Thread_local __attribute__((tls_model("initial-exec")))
 #define BT_CHUNK_SIZE (64 * 1024)
+
+/* pthread_once whose result, once done, is read without a call (on the
+ * path of every event).  The flag is set after pthread_once returns, so a
+ * thread that reads it set knows the function has finished. */
+struct bt_once {
+	pthread_once_t once;
+	atomic_int done;
+};
+#define BT_ONCE_INIT { PTHREAD_ONCE_INIT, 0 }
+static inline void bt_once(struct bt_once *o, void (*fn)(void))
+{
+	if (!atomic_load_explicit(&o->done, memory_order_acquire)) {
+		pthread_once(&o->once, fn);
+		atomic_store_explicit(&o->done, 1, memory_order_release);
+	}
+}
+
+/* A shortcut that keeps failing (stacks that seldom repeat: workload A
+ * varied), where trying it costs each event something: after
+ * BT_SKIP_MISSES tries in a row that missed, only one in BT_SKIP_SAMPLE
+ * tries it, until one hits again.  bt_skip_try says whether to try;
+ * bt_skip_hit and bt_skip_missed report how a try went. */
+#define BT_SKIP_MISSES 64
+#define BT_SKIP_SAMPLE 8
+struct bt_skip {
+	unsigned misses, tick;
+};
+static inline int bt_skip_try(struct bt_skip *s)
+{
+	return s->misses < BT_SKIP_MISSES || !(++s->tick & (BT_SKIP_SAMPLE - 1));
+}
+static inline void bt_skip_hit(struct bt_skip *s)
+{
+	s->misses = 0;
+}
+static inline void bt_skip_missed(struct bt_skip *s)
+{
+	if (s->misses < BT_SKIP_MISSES)
+		s->misses++;
+}
 
 struct bt_config {
 	char outdir[PATH_MAX];
@@ -131,7 +172,7 @@ struct bt_thread {
 	void *recent_stacks;      /* stacks.c: the thread's last stacks */
 	struct bt_unwinder *unwinder; /* stacks.c: the walker's state (unwind.h) */
 	int no_loader;            /* stacks.c: its last walk met a signal frame (unwind.h) */
-	unsigned recent_misses, recent_tick; /* stacks.c: the last stacks' misses in a row */
+	struct bt_skip recent_skip; /* stacks.c: the last stacks, where they keep missing */
 	struct bt_blockmap blocks __attribute__((aligned(64))); /* blocks.c */
 	struct bt_thread *free_hint; /* blocks.c: where the last foreign free was found */
 	struct bt_thread *next;   /* all threads, for the flusher */

@@ -55,15 +55,13 @@ static uint32_t next_id = 1, count;
  * 64-frame stacks holds */
 static struct bt_arena frames_kept = { .limit = 512u << 20 };
 static int said_full;
-static pthread_once_t caching_once = PTHREAD_ONCE_INIT;
-static atomic_int caching_set; /* pthread_once's result, read without a call */
+static struct bt_once caching_once = BT_ONCE_INIT;
 
 /* Per-thread caches are fastest; BUFTRACE_UNWIND_CACHE=global avoids
  * libunwind's thread-exit destructors (needed under TSan). */
 static void set_caching(void)
 {
 	unw_set_caching_policy(unw_local_addr_space, bt_cfg.unwind_global ? UNW_CACHE_GLOBAL : UNW_CACHE_PER_THREAD);
-	atomic_store_explicit(&caching_set, 1, memory_order_release);
 }
 
 /* In front of the table, each thread remembers its last few stacks: an
@@ -282,8 +280,7 @@ static int walk_ok(int unmapping)
 		return 0;
 	/* once, whichever thread walks first (threads that start together
 	 * all come here at once: TSan saw two set it) */
-	if (!atomic_load_explicit(&caching_set, memory_order_acquire))
-		pthread_once(&caching_once, set_caching);
+	bt_once(&caching_once, set_caching);
 	return 1;
 }
 
@@ -323,13 +320,6 @@ static inline int same_frames(void *const *a, void *const *b, int n)
 	return 1;
 }
 
-/* Where the recent stacks keep missing (stacks that seldom repeat:
- * workload A varied), their compare and the copy into them cost a tenth of
- * such an event: after RECENT_MISSES misses in a row, only one lookup in
- * RECENT_SAMPLE tries them (and is kept), until one hits again. */
-#define RECENT_MISSES 64
-#define RECENT_SAMPLE 8
-
 /* own frames cut, interned; t: the calling thread's state (or NULL) */
 static uint32_t intern_t(struct bt_thread *t, void **ips, int n)
 {
@@ -337,15 +327,16 @@ static uint32_t intern_t(struct bt_thread *t, void **ips, int n)
 	uint32_t id;
 	if (n <= 0 || n > RECENT_DEPTH || !r)
 		return filter_and_intern(ips, n);
-	if (t->recent_misses >= RECENT_MISSES && (++t->recent_tick & (RECENT_SAMPLE - 1)))
+	/* where they keep missing (A varied), their compare and the copy into
+	 * them cost a tenth of such an event: tried as bt_skip_try says */
+	if (!bt_skip_try(&t->recent_skip))
 		return filter_and_intern(ips, n);
 	r += recent_slot(ips, n);
 	if (r->gen == generation && r->n == (uint32_t)n && same_frames(r->ips, ips, n)) {
-		t->recent_misses = 0;
+		bt_skip_hit(&t->recent_skip);
 		return r->id;
 	}
-	if (t->recent_misses < RECENT_MISSES)
-		t->recent_misses++;
+	bt_skip_missed(&t->recent_skip);
 	/* a word at a time: for ~20 frames GCC's inline `rep movsq` costs
 	 * more than the copy (a third of this function on all-new stacks) */
 	for (int i = 0; i < n; i++)

@@ -554,15 +554,10 @@ static uint64_t compute_rule(uint64_t key)
 #ifndef TRIES
 #define TRIES 4
 #endif
-/* Where the shortcuts keep failing (stacks that seldom repeat: workload A
- * varied), their compares cost a mispredicted branch or two each and the
- * copy of every walk: after MISSES walks in a row that none of them
- * matched, only one walk in SAMPLE tries them (and is kept), until one
- * matches again.  A skipped walk is the plain walk: the same frames. */
-#ifndef MISSES
-#define MISSES 64
-#endif
-#define SAMPLE 8
+/* Where the shortcuts keep failing (workload A varied), their compares
+ * cost a mispredicted branch or two each and the copy of every walk: a
+ * walk tries them (and is kept) as bt_skip_try says (recorder.h).  A
+ * skipped walk is the plain walk: the same frames. */
 
 struct rule_slot {
 	uint64_t ra, rule;
@@ -600,7 +595,7 @@ struct bt_unwinder {
 	int last;       /* the walk made or matched last: where a new walk looks for outer frames */
 	int kept;       /* the walk the last call made or matched, for bt_unwind_tag; -1: none */
 	uint64_t clock; /* for the least recently used walk */
-	unsigned misses, tick; /* walks in a row that no shortcut matched */
+	struct bt_skip skip; /* the shortcuts, where they keep failing */
 	uint64_t inner_pc[WALKS], inner_sp[WALKS]; /* inner_sp 0: the walk is not valid */
 	/* this walk's new frames, innermost first */
 	struct frame nf[FRAMES];
@@ -751,11 +746,11 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, uint64_t *tag, const 
 		memset(u->inner_sp, 0, sizeof u->inner_sp);
 		u->epoch = epoch;
 	}
-	int shortcuts = u->misses < MISSES || !(++u->tick & (SAMPLE - 1));
+	int shortcuts = bt_skip_try(&u->skip);
 	s = shortcuts ? find_kept(u, max, pc, sp, bp) : -1;
 	if (s >= 0) {
 		struct walk *w = &u->w[s];
-		u->misses = 0;
+		bt_skip_hit(&u->skip);
 		if (tag && w->tag) {
 			*tag = w->tag;
 		} else {
@@ -783,7 +778,7 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, uint64_t *tag, const 
 					reuse = 0; /* one try a walk: a failed compare costs up to a walk */
 					if (n <= max && (!src->truncated || k == j) && still_read(src, base - 1)) {
 						int same = 0, d;
-						u->misses = 0;
+						bt_skip_hit(&u->skip);
 						if (k == j) {
 							int i = 0;
 							while (i < k && u->nf[i].pc == src->f[pn - 1 - i].pc)
@@ -861,8 +856,8 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, uint64_t *tag, const 
 		if (pc < 0x4000)
 			break;
 	}
-	if (shortcuts && u->misses < MISSES)
-		u->misses++;
+	if (shortcuts)
+		bt_skip_missed(&u->skip);
 	if ((u->flags & BT_UNWIND_SIGNAL) || !k || !shortcuts) {
 		/* not kept: frames past a signal frame are not climbed by words;
 		 * a walk that tried no shortcut keeps none */
