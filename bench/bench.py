@@ -60,6 +60,11 @@ def measure(name, prog, heaptrack=True):
     return modes
 
 
+def trace_in(d):
+    """The trace a one-process `buftrace record -o d` wrote."""
+    return [f"{d}/{f}" for f in os.listdir(d) if f.endswith(".zst")][0]
+
+
 def trace_events(path):
     p = subprocess.run([BT, "report", "--format", "json", path], stdout=subprocess.PIPE, text=True)
     return json.loads(p.stdout)["processes"][0]["events"]
@@ -175,16 +180,13 @@ def workload_b(label, name, prog, env=None, nopy=False, uft=False):
                               cwd=d)
             walls[mode].append(w)
     med = {m: statistics.median(v) for m, v in walls.items()}
-    d = f"{WORK}/{name}/buftrace"
-    t = [f"{d}/{f}" for f in os.listdir(d) if f.endswith(".zst")][0]
+    t = trace_in(f"{WORK}/{name}/buftrace")
     ev = trace_events(t)
     rt = [run([BT, "report", t]) for _ in range(RUNS)]
     r = {"label": label, "plain": med["plain"], "ev": ev, "bt_ns": (med["buftrace"] - med["plain"]) / ev * 1e9,
          "bytes": os.path.getsize(t) / ev, "rep_t": statistics.median(x[0] for x in rt),
          "rep_rss": max(x[1] for x in rt), "nopy_ns": None, "uft_ns": None}
-    ad = f"{WORK}/{name}/a_buftrace"
-    r["a_ns"] = (med["a_buftrace"] - med["a_plain"]) / trace_events(
-        [f"{ad}/{f}" for f in os.listdir(ad) if f.endswith(".zst")][0]) * 1e9
+    r["a_ns"] = (med["a_buftrace"] - med["a_plain"]) / trace_events(trace_in(f"{WORK}/{name}/a_buftrace")) * 1e9
     if "nopy" in med:
         r["nopy_ns"] = (med["nopy"] - med["plain"]) / ev * 1e9
     if "uftrace" in med:
@@ -226,7 +228,7 @@ for label, name, prog in (("C1 OpenCL", "c1", [f"{BUILD}/tests/cl_prog", "churn"
 def rss_of(pairs):
     d = fresh(f"{WORK}/rss{pairs}")
     run([BT, "record", "--quiet", "-o", d, "--probes", "malloc", "--", WA, str(pairs), "1", "0"])
-    t = [f"{d}/{f}" for f in os.listdir(d) if f.endswith(".zst")][0]
+    t = trace_in(d)
     got = [run([BT, "report", t]) for _ in range(2)]
     ev = trace_events(t)
     subprocess.run(["rm", "-rf", d])
