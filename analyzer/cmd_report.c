@@ -361,15 +361,27 @@ static void print_group_text_tt(const struct opts *o, struct group *g, int idx)
 	for (int i = 0; i < g->nframes; i++)
 		print_frame_text(o, &g->frames[i], i <= g->init_depth);
 	printf("    buffers:");
-	for (size_t i = 0; i < g->nbufs && i < 8; i++) {
-		struct buffer *b = g->bufs[i];
-		if (b->has_address)
-			printf(" 0x%" PRIx64 "(%" PRIu64 ")", b->address, b->size);
-		else
-			printf(" %" PRIu64 "B", b->size);
-	}
-	if (g->nbufs > 8)
-		printf(" ... %zu more", g->nbufs - 8);
+	/* a MeshBuffer's backing buffer first, then its chips' buffers,
+	 * each named by where it lives */
+	size_t shown = 0;
+	for (int pass = g->mesh_buffers ? 0 : 1; pass < 2; pass++)
+		for (size_t i = 0; i < g->nbufs && shown < 8; i++) {
+			struct buffer *b = g->bufs[i];
+			int64_t id = model_device_id(m, b->device);
+			if (g->mesh_buffers && b->mb_backing != !pass)
+				continue;
+			printf("%s", shown++ ? ", " : " ");
+			if (g->mesh_buffers && b->mb_backing)
+				printf("mesh %" PRId64 " backing: ", id);
+			else if (g->mesh_buffers || nd > 1)
+				printf("chip %" PRId64 ": ", id);
+			if (b->has_address)
+				printf("0x%" PRIx64 "(%" PRIu64 ")", b->address, b->size);
+			else
+				printf("address unknown(%" PRIu64 ")", b->size);
+		}
+	if (g->nbufs > shown)
+		printf(" ... %zu more", g->nbufs - shown);
 	printf("\n\n");
 }
 

@@ -74,7 +74,7 @@ static int is_open_call(const char *fn)
 static void describe(struct group *g, struct buffer *first)
 {
 	struct model *m = g->m;
-	int hook = first->has_address ? BT_HOOK_BUFFER_CREATE_AT : BT_HOOK_BUFFER_CREATE;
+	int hook = first->created_at ? BT_HOOK_BUFFER_CREATE_AT : BT_HOOK_BUFFER_CREATE;
 	int n;
 
 	/* the hooked call itself: our frames were cut from the stack */
@@ -176,12 +176,12 @@ static void infer_mesh_buffers(struct model *m, int dangling)
 	size_t n = 0, i, k;
 	struct buffer **v;
 	for (struct buffer *b = m->kept; b; b = b->next)
-		n += (dangling ? b->dangling : b->survivor) && b->has_address && !b->mesh_buffer;
+		n += (dangling ? b->dangling : b->survivor) && b->created_at && !b->mesh_buffer;
 	if (n < 2 || !(v = malloc(n * sizeof *v)))
 		return;
 	n = 0;
 	for (struct buffer *b = m->kept; b; b = b->next)
-		if ((dangling ? b->dangling : b->survivor) && b->has_address && !b->mesh_buffer)
+		if ((dangling ? b->dangling : b->survivor) && b->created_at && !b->mesh_buffer)
 			v[n++] = b;
 	qsort(v, n, sizeof *v, by_addr_stack);
 	for (i = 0; i < n; i = k) {
@@ -210,7 +210,7 @@ static void infer_mesh_buffers(struct model *m, int dangling)
 		 * Python line */
 		for (struct buffer *b = m->kept; b; b = b->next) {
 			struct device *d = model_device(m, b->device);
-			if ((dangling ? b->dangling : b->survivor || b->dangling) && !b->has_address && !b->mesh_buffer && d &&
+			if ((dangling ? b->dangling : b->survivor || b->dangling) && !b->created_at && !b->mesh_buffer && d &&
 			    d->is_mesh && b->create_tid == v[i]->create_tid && b->create_pystack == v[i]->create_pystack &&
 			    b->created_seq < first && (!backing || b->created_seq > backing->created_seq))
 				backing = b;
@@ -275,7 +275,7 @@ struct group *groups_build(struct model *m, int dangling, size_t *out_n)
 					x = &g[i];
 		for (size_t i = 0; !x && i < n; i++)
 			if (g[i].stack == b->create_stack && g[i].bufs[0]->create_pystack == b->create_pystack &&
-			    g[i].bufs[0]->has_address == b->has_address && !g[i].bufs[0]->mesh_buffer == !b->mesh_buffer) {
+			    g[i].bufs[0]->created_at == b->created_at && !g[i].bufs[0]->mesh_buffer == !b->mesh_buffer) {
 				x = &g[i];
 				break;
 			}
@@ -324,7 +324,7 @@ struct group *groups_build(struct model *m, int dangling, size_t *out_n)
 		for (size_t k = i + 1; k < n; k++) {
 			struct buffer **nb;
 			if (!g[i].line_key || !g[k].line_key || strcmp(g[i].line_key, g[k].line_key) ||
-			    g[i].bufs[0]->has_address != g[k].bufs[0]->has_address ||
+			    g[i].bufs[0]->created_at != g[k].bufs[0]->created_at ||
 			    !g[i].bufs[0]->mesh_buffer != !g[k].bufs[0]->mesh_buffer)
 				continue;
 			nb = realloc(g[i].bufs, (g[i].nbufs + g[k].nbufs) * sizeof *nb);

@@ -308,6 +308,7 @@ static struct buffer *buffer_for(struct model *m, struct thread *t, const struct
 		b->device = pb->device;
 		b->address = pb->address;
 		b->has_address = pb->has_address;
+		b->created_at = pb->created_at;
 		b->size = pb->size;
 		b->page_size = pb->page_size;
 		b->type = pb->type;
@@ -635,8 +636,14 @@ static void on_event(struct model *m, const struct ev *e)
 			b = &tmp; /* result unknown: bind to the next buffer this thread shows */
 		}
 		b->device = a[1];
-		b->has_address = at;
-		b->address = at ? a[2] : 0;
+		/* an owning buffer's address comes from its allocate_buffer,
+		 * whose exit (nested in this call) came first */
+		if (at || !b->alloc_address) {
+			b->has_address = at;
+			b->address = at ? a[2] : 0;
+			b->alloc_address = 0;
+		}
+		b->created_at = at;
 		b->size = a[2 + at];
 		b->page_size = a[3 + at];
 		b->type = (int)a[4 + at];
@@ -668,6 +675,7 @@ static void on_event(struct model *m, const struct ev *e)
 				b->type = parent->type;
 				b->address = parent->address;
 				b->has_address = parent->has_address;
+				b->created_at = parent->created_at;
 			}
 		}
 		break;
@@ -681,6 +689,13 @@ static void on_event(struct model *m, const struct ev *e)
 			b = buffer_for(m, t, e, a[1]);
 			b->registered = 1;
 			b->allocator = a[0];
+			/* the address it placed the buffer at (traces before
+			 * 2026-12-04 do not have it) */
+			if (e->nargs >= 3) {
+				b->address = a[2];
+				b->has_address = 1;
+				b->alloc_address = 1;
+			}
 			if (b->owns_data < 0)
 				b->owns_data = 1;
 			if (b->device && device_closed(m, b->device))

@@ -802,6 +802,11 @@ static int layout_build(struct parser *ps, const char *spec, const char *sym, st
 				f->src = BT_SRC_RESULT;
 				f->slot = (uint8_t)sret_slot;
 			}
+		} else if (tl == 6 && !strncmp(tok, "return", 6)) {
+			/* rax at return: a mangled name has no return type (but
+			 * for templates), so hooks.def states it, from the real
+			 * declaration; a hook recorded at exit only */
+			f->src = BT_SRC_RET;
 		} else if (tl == 4 && !strncmp(tok, "this", 4)) {
 			if (this_slot >= 0) {
 				f->src = BT_SRC_WORD;

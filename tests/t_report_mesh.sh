@@ -45,6 +45,13 @@ if m["mesh_buffers"] != 1 or m["device_ids"] != list(range(8)) or m["held_by"] !
     die(f"mesh buffer: {m['mesh_buffers']} on {m['device_ids']} held by {m['held_by']}")
 if set(b["size"] for b in m["buffers"] if not b["backing"]) != {4096}:
     die("mesh buffer: per-chip buffers not 4 KiB")
+# two sources for one address: the chips' buffers are created at the
+# address the mesh's allocator returned for the backing buffer (its
+# allocate_buffer's result)
+back = [b for b in m["buffers"] if b["backing"]]
+chips = set(b["address"] for b in m["buffers"] if not b["backing"])
+if len(back) != 1 or back[0]["address"] is None or chips != {back[0]["address"]}:
+    die(f"mesh buffer: backing address {[b['address'] for b in back]} is not its chips' {sorted(chips, key=str)}")
 if host == "python":
     py = [f for f in m["stack"] if f["language"] == "python" and f["file"] and f["file"].endswith("host.py")]
     if not py: die("mesh buffer: no host.py frame in its creation stack")
@@ -55,6 +62,9 @@ for d in r["devices"]:
     if d["kind"] == "device" and d["device_id"] not in range(8): die(f"device id {d['device_id']}")
 PY
 	grep -q '^#[0-9]*  1 mesh buffer, 4 KiB of L1 on each of chips 0-7' "$WORK/r.txt" || fail "$label: no mesh-buffer line: $(grep '^#' "$WORK/r.txt")"
+	# its buffers named by where they are, the backing buffer first
+	grep -Eq '^    buffers: mesh [0-9]+ backing: (0x[0-9a-f]+)\(4096\), chip 0: \1\(4096\), chip 1: \1\(4096\)' "$WORK/r.txt" ||
+		fail "$label: mesh buffer's buffers line: $(grep '^    buffers: mesh' "$WORK/r.txt")"
 	if grep '^  close at' "$WORK/r.txt" | grep -v 'Mesh [0-9]' | grep -Evq 'Device [0-7]:'; then
 		fail "$label: a per-device line without a chip id 0-7: $(grep '^  close at' "$WORK/r.txt" | grep -Ev 'Device [0-7]:|Mesh')"
 	fi
