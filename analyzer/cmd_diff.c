@@ -139,8 +139,16 @@ static void text_line(const char *what, const struct gsum *a, const struct gsum 
 	if (b0->rt != BT_RT_TTMETAL)
 		printf("\n            created by %s in %s\n", g->frames[0].function ? g->frames[0].function : "?", where(g));
 	else
-		printf("\n            created by %s%s%s\n", where(g), g->open_call ? " during " : "",
+		printf("\n            created by %s%s%s", where(g), g->open_call ? " during " : "",
 		       g->open_call ? g->open_call : "");
+	/* the Python caller tells apart paths whose native frames are one */
+	for (int i = 1; i < g->nframes; i++)
+		if (g->frames[i].python && g->frames[i].function) {
+			const char *f = g->frames[i].file, *base = f ? strrchr(f, '/') : NULL;
+			printf(", from Python %s (%s)", g->frames[i].function, base ? base + 1 : f ? f : "?");
+			break;
+		}
+	printf("\n");
 }
 
 static void json_item(int *first, const char *status, const struct gsum *a, const struct gsum *b)

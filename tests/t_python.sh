@@ -67,4 +67,20 @@ d=$WORK/nopy; mkdir -p "$d"
 "$BUFTRACE" record -o "$d" --quiet --no-python -- python3 "$host" "$FIX/gnu" > /dev/null || fail "--no-python run failed"
 "$BUFTRACE" dump "$d"/*.zst | grep -q PYSTACK && fail "--no-python still recorded Python stacks"
 "$BUFTRACE" report --format json "$d" | grep -q '"language":"python"' && fail "--no-python report has Python frames"
+# diff: one native path from two Python callers is two paths, each
+# told by its Python caller
+cat > "$WORK/other.py" <<'PY'
+import ctypes, os, sys
+def bring_up(lib):
+    return lib.ttnn_open_mesh(8)
+lib = ctypes.PyDLL(os.path.join(sys.argv[1], "_ttnn.so"), mode=os.RTLD_LOCAL)
+sys.exit(bring_up(lib) or lib.ttnn_close_mesh())
+PY
+d=$WORK/other; mkdir -p "$d"
+"$BUFTRACE" record -o "$d" --quiet -- python3 "$WORK/other.py" "$FIX/gnu" > /dev/null || fail "other.py failed under record"
+"$BUFTRACE" diff "$WORK/same" "$d" > "$WORK/diff.txt"; [ $? = 3 ] || fail "diff to another caller: exit not 3"
+grep -A1 '^  gone' "$WORK/diff.txt" | grep -q 'during .*open_mesh_device, from Python open_mesh (host.py)$' ||
+	fail "diff: the gone path does not name its Python caller: $(cat "$WORK/diff.txt")"
+grep -A1 '^  appeared' "$WORK/diff.txt" | grep -q 'during .*open_mesh_device, from Python bring_up (other.py)$' ||
+	fail "diff: the new path does not name its Python caller: $(cat "$WORK/diff.txt")"
 echo "python stacks OK:$pythons"
