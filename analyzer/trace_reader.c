@@ -23,6 +23,7 @@ struct trace_reader {
 	size_t start, len, cap;
 	uint64_t base_off;   /* stream offset of buf[0] */
 	int eof, failed, frame_open;
+	unsigned version;    /* of the trace being read (files concatenated: each its own) */
 	int out_full;        /* the last call filled the output: zstd may hold more */
 	char err[512];
 };
@@ -124,8 +125,10 @@ static int check_version(struct trace_reader *r, size_t at, char *err, size_t er
 {
 	const uint8_t *v = r->buf + at + BT_MAGIC_LEN;
 	uint32_t ver = (uint32_t)v[0] | (uint32_t)v[1] << 8 | (uint32_t)v[2] << 16 | (uint32_t)v[3] << 24;
-	if (ver >= BT_VERSION_MIN && ver <= BT_VERSION)
+	if (ver >= BT_VERSION_MIN && ver <= BT_VERSION) {
+		r->version = ver;
 		return 0;
+	}
 	snprintf(err, errlen, "%s: offset %llu: trace format version %u, this buftrace reads versions %u to %u%s",
 		 r->path, (unsigned long long)(r->base_off + at + BT_MAGIC_LEN), ver, BT_VERSION_MIN, BT_VERSION,
 		 ver > BT_VERSION ? " (upgrade buftrace)" : "");
@@ -197,6 +200,7 @@ int tr_next(struct trace_reader *r, struct tr_record *rec)
 	if (avail == 0)
 		return r->failed ? -1 : 0;
 	rec->offset = r->base_off + r->start;
+	rec->version = r->version;
 	/* "BUFTRACE" where a record starts: the next trace of a concatenated
 	 * file (kind 'B' is reserved for this, trace_format.h) */
 	if (r->buf[r->start] == BT_MAGIC[0] && fill(r, BT_MAGIC_LEN + 4) >= BT_MAGIC_LEN + 4 &&
@@ -206,6 +210,7 @@ int tr_next(struct trace_reader *r, struct tr_record *rec)
 			return -1;
 		}
 		r->start += BT_MAGIC_LEN + 4;
+		rec->version = r->version;
 		rec->kind = 0;
 		rec->p = rec->end = r->buf + r->start;
 		rec->partial = 0;
@@ -288,6 +293,10 @@ int tr_events_begin(struct tr_events *it, const struct tr_record *rec)
 	it->have_blocks = 0;
 	it->next_block = 0;
 	it->malloc_stack = 0;
+	it->delta = rec->version >= 3;
+	/* no row is this record's yet (1 KiB, not the 16 KiB of rows) */
+	memset(it->drow, 0, sizeof it->drow);
+	it->dgen = 1;
 	if (tr_uvar(&it->p, it->end, &tid) || tr_uvar(&it->p, it->end, &it->seq) ||
 	    tr_uvar(&it->p, it->end, &it->ts))
 		return -1;
@@ -426,6 +435,20 @@ again:
 	ev->nargs = (int)nargs;
 	for (uint64_t i = 0; i < nargs; i++)
 		EV_UVAR(p, end, ev->args[i]);
+	if (it->delta && nargs) {
+		/* version 3: deltas from the hook's previous arguments in this
+		 * record (trace_format.h) */
+		uint64_t *prev;
+		if (hook >= BT_DELTA_HOOKS || nargs > BT_DELTA_ARGS)
+			return -1;
+		prev = it->dprev[hook];
+		if (it->drow[hook] != it->dgen) {
+			memset(prev, 0, sizeof it->dprev[hook]);
+			it->drow[hook] = it->dgen;
+		}
+		for (uint64_t i = 0; i < nargs; i++)
+			prev[i] = ev->args[i] = prev[i] + (uint64_t)bt_unzigzag(ev->args[i]);
+	}
 	it->seq += dseq;
 	it->ts += dts;
 	ev->tid = it->tid;

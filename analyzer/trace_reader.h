@@ -19,6 +19,7 @@ struct tr_record {
 	const uint8_t *p, *end; /* payload */
 	uint64_t offset;        /* of the record in the decompressed stream */
 	int partial;            /* payload cut short by damage */
+	unsigned version;       /* the format version of the trace it is in */
 };
 
 struct tr_event {
@@ -40,6 +41,12 @@ struct tr_events {
 	int have_blocks;
 	uint64_t next_block;
 	uint32_t malloc_stack;
+	/* version 3's argument deltas: each hook's last arguments in this
+	 * record, a row valid when its drow is dgen (set by tr_events_begin) */
+	int delta;
+	uint32_t dgen;
+	uint32_t drow[BT_DELTA_HOOKS];
+	uint64_t dprev[BT_DELTA_HOOKS][BT_DELTA_ARGS];
 };
 
 /* Compact probe events are delivered with hook = BT_TR_PROBE_HOOK + the

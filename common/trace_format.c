@@ -127,7 +127,7 @@ const struct bt_field_desc bt_event_fields[] = {
 	{ "stack_id", BT_F_UVAR, "STACK id, 0 if none" },
 	{ "pystack_id", BT_F_UVAR, "PYSTACK id; present only with flag 8" },
 	{ "nargs", BT_F_UVAR, "number of arguments that follow" },
-	{ "args", BT_F_UVAR, "nargs values named by the hook's fields; pointers as integers (version 1 traces wrote malloc and free probe events this way: ptr,size and ptr)" },
+	{ "args", BT_F_UVAR, "nargs values named by the hook's fields, pointers as integers; from version 3 each is written as svar(value - the previous value of the same argument of the same hook in this EVENTS record, 0 at its start), versions 1 and 2 wrote the value itself (version 1 wrote malloc and free probe events this way: ptr,size and ptr)" },
 	END
 };
 

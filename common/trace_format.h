@@ -21,7 +21,15 @@
 
 #define BT_MAGIC "BUFTRACE"
 #define BT_MAGIC_LEN 8
-#define BT_VERSION 2          /* 2: compact probe events (below) */
+#define BT_VERSION 3          /* 2: compact probe events (below); 3: delta-coded arguments */
+/* Version 3: a hook event's arguments in an EVENTS record are zigzag
+ * deltas from the previous value of the same hook's same argument in that
+ * record (0 at its start): a pointer that repeats (a device, an allocator,
+ * a buffer address malloc hands out again) takes one byte instead of six
+ * or seven.  Hence at most BT_DELTA_HOOKS hook ids and BT_DELTA_ARGS
+ * arguments an event. */
+#define BT_DELTA_HOOKS 256
+#define BT_DELTA_ARGS 8
 #define BT_VERSION_MIN 1      /* oldest a reader still reads */
 /* Largest payload a reader accepts: anything bigger is damage, not data. */
 #define BT_MAX_RECORD (64u << 20)

@@ -169,6 +169,12 @@ struct bt_thread {
 	uint64_t block_next, block_end; /* malloc probes: this thread's block numbers */
 	int block_jump;           /* a new range: BLOCKS before the next probe event */
 	unsigned probe_clock;     /* probe events since the last clock reading */
+	/* thread.c: each hook's last arguments in the current chunk, the base
+	 * of the next event's deltas (trace_format.h, version 3); a row is
+	 * the chunk's when its dgen is chunk_gen, else all 0 */
+	uint32_t chunk_gen;
+	uint32_t dgen[BT_HOOK_COUNT];
+	uint64_t dprev[BT_HOOK_COUNT][BT_DELTA_ARGS];
 	void *recent_stacks;      /* stacks.c: the thread's last stacks */
 	struct bt_unwinder *unwinder; /* stacks.c: the walker's state (unwind.h) */
 	int no_loader;            /* stacks.c: its last walk met a signal frame (unwind.h) */

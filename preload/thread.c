@@ -375,6 +375,11 @@ static struct bt_chunk *chunk_for_event(struct bt_thread *t, uint64_t seq, uint6
 			return NULL;
 	}
 	if (c->len == 0) {
+		/* the deltas of the new chunk start from 0 */
+		if (++t->chunk_gen == 0) {
+			memset(t->dgen, 0, sizeof t->dgen);
+			t->chunk_gen = 1;
+		}
 		c->tid = t->tid;
 		c->first_seq = c->last_seq = seq;
 		c->first_ts = c->last_ts = ts;
@@ -383,6 +388,9 @@ static struct bt_chunk *chunk_for_event(struct bt_thread *t, uint64_t seq, uint6
 	}
 	return c;
 }
+
+_Static_assert(BT_HOOK_COUNT <= BT_DELTA_HOOKS && BT_LAYOUT_FIELDS <= BT_DELTA_ARGS,
+	       "hook ids and arguments beyond what version 3's deltas cover");
 
 void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, uint32_t stack,
 		   uint32_t pystack, const uint64_t *args, int nargs)
@@ -411,8 +419,17 @@ void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, ui
 	if (pystack)
 		p = bt_put_uvar(p, pystack);
 	p = bt_put_uvar(p, (uint64_t)nargs);
-	for (int i = 0; i < nargs; i++)
-		p = bt_put_uvar(p, args[i]);
+	if (nargs) {
+		uint64_t *prev = t->dprev[hook];
+		if (t->dgen[hook] != t->chunk_gen) {
+			memset(prev, 0, sizeof t->dprev[hook]);
+			t->dgen[hook] = t->chunk_gen;
+		}
+		for (int i = 0; i < nargs; i++) {
+			p = bt_put_uvar(p, bt_zigzag((int64_t)(args[i] - prev[i])));
+			prev[i] = args[i];
+		}
+	}
 	c->len = (size_t)(p - c->data);
 	c->last_seq = seq;
 	c->last_ts = ts;

@@ -21,7 +21,7 @@ cat > "$WORK/docreader.py" <<'PY'
 import json, struct, sys
 data = open(sys.argv[1], "rb").read()
 def die(m): print("FAIL: " + m); sys.exit(1)
-if data[:8] != b"BUFTRACE" or struct.unpack("<I", data[8:12])[0] != 2: die("magic/version")
+if data[:8] != b"BUFTRACE" or struct.unpack("<I", data[8:12])[0] != 3: die("magic/version")
 def uvar(b, i):
     v = s = 0
     while True:
@@ -29,14 +29,15 @@ def uvar(b, i):
         if not c & 0x80: return v, i
 def unzz(z): return (z >> 1) ^ -(z & 1)
 i, kinds, events, stacks, end = 12, {}, 0, 0, None
+hook_args = {}   # seq -> the hook event's arguments, deltas undone as the doc says
 live, freed_early, unknown = {}, set(), 0
 while i < len(data):
     kind = data[i]; n, j = uvar(data, i + 1); p = data[j:j + n]; i = j + n
     kinds[kind] = kinds.get(kind, 0) + 1
     if kind == 7:    # EVENTS: tid, first_seq, first_ts, events
         k = 0
-        for _ in range(3): _, k = uvar(p, k)
-        nxt, mstack = None, 0
+        _, k = uvar(p, k); seq, k = uvar(p, k); _, k = uvar(p, k)
+        nxt, mstack, prev = None, 0, {}
         while k < len(p):
             hook, k = uvar(p, k)
             if 0x68 <= hook <= 0x7f:                       # FREE_NEAR, MALLOC_SMALL: 2 bytes
@@ -72,10 +73,17 @@ while i < len(data):
                 events += 1
                 continue
             flags, k = uvar(p, k)
-            for _ in range(3): _, k = uvar(p, k)       # dseq dts stack
+            dseq, k = uvar(p, k); seq += dseq
+            for _ in range(2): _, k = uvar(p, k)       # dts stack
             if flags & 8: _, k = uvar(p, k)            # pystack
             nargs, k = uvar(p, k)
-            for _ in range(nargs): _, k = uvar(p, k)
+            last = prev.setdefault(hook, [0] * 8)      # version 3: deltas per hook and argument
+            args = []
+            for a in range(nargs):
+                v, k = uvar(p, k)
+                last[a] = (last[a] + unzz(v)) % (1 << 64)
+                args.append(last[a])
+            hook_args[seq] = args
             events += 1
     elif kind == 12: # END: events, last_seq
         end, _ = uvar(p, 0)
@@ -84,6 +92,18 @@ recs = [json.loads(l) for l in open(sys.argv[2])]
 dumped = sum(1 for r in recs if r["record"] == "EVENT")
 if events != dumped or end != events: die(f"independent reader: {events} events, dump: {dumped}, END: {end}")
 if kinds.get(6, 0) != sum(1 for r in recs if r["record"] == "STACK"): die("STACK count differs")
+# every hook event's numeric arguments as dump shows them
+checked = 0
+for r in recs:
+    if r["record"] != "EVENT" or r["seq"] not in hook_args or r["hook"] in ("malloc", "free"): continue
+    want = hook_args[r["seq"]]
+    got = list(r.get("args", {}).values())
+    if len(got) != len(want): die(f"seq {r['seq']}: {len(want)} arguments, dump shows {len(got)}")
+    for w, g in zip(want, got):
+        if isinstance(g, str) and g.startswith("0x"): g = int(g, 16)
+        if isinstance(g, int) and g % (1 << 64) != w: die(f"seq {r['seq']} {r['hook']}: argument {w:#x}, dump shows {g:#x}")
+        checked += isinstance(g, int)
+if hook_args and not checked: die("no hook event argument compared")
 if len(sys.argv) > 3:
     rep = json.load(open(sys.argv[3]))
     count = sum(g["count"] for g in rep["leaks"]); nbytes = sum(g["bytes"] for g in rep["leaks"])
@@ -91,7 +111,7 @@ if len(sys.argv) > 3:
         die(f"never freed: independent reader {len(live)} blocks, {sum(live.values())} bytes; report {count}, {nbytes}")
     if not live: die("the probe trace has no block never freed")
     print(f"{len(live)} blocks never freed, {unknown} frees of unknown addresses: doc reader agrees with the report")
-print(f"{events} events, {kinds.get(6,0)} stacks: doc reader agrees")
+print(f"{events} events, {kinds.get(6,0)} stacks, {checked} arguments: doc reader agrees")
 PY
 python3 "$WORK/docreader.py" "$WORK/raw" "$WORK/dump.json" || exit 1
 # a malloc probe trace, threads freeing each other's blocks
