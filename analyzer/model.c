@@ -853,6 +853,16 @@ static int on_record(struct model *m, const struct tr_record *rec, const struct 
 	case BT_REC_HEADER: {
 		const uint8_t *cl;
 		size_t cn;
+		/* From version 3 a trace numbers its events from 0 (a fork
+		 * child's too): the order starts there.  Before, the first seq
+		 * was guessed from the first 65536 events held, and a thread's
+		 * first chunk written later than that (an idle thread's, when
+		 * the flusher had fallen behind) was taken for events out of
+		 * order: "3000000 events missing" of a complete trace. */
+		if (rec->version >= 3 && !p->seq_started && !p->held) {
+			p->seq_started = 1;
+			p->next_seq = 0;
+		}
 		if (tr_uvar(&q, rec->end, &m->pid) || tr_uvar(&q, rec->end, &m->ppid) ||
 		    tr_uvar(&q, rec->end, &m->start_realtime_ns) || tr_uvar(&q, rec->end, &m->start_ns) ||
 		    tr_str(&q, rec->end, &s, &n) || tr_str(&q, rec->end, &s, &n))
