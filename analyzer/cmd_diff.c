@@ -144,8 +144,8 @@ static void text_line(const char *what, const struct gsum *a, const struct gsum 
 	/* the Python caller tells apart paths whose native frames are one */
 	for (int i = 1; i < g->nframes; i++)
 		if (g->frames[i].python && g->frames[i].function) {
-			const char *f = g->frames[i].file, *base = f ? strrchr(f, '/') : NULL;
-			printf(", from Python %s (%s)", g->frames[i].function, base ? base + 1 : f ? f : "?");
+			printf(", from Python %s (%s)", g->frames[i].function,
+			       g->frames[i].file ? short_file(g->frames[i].file) : "?");
 			break;
 		}
 	printf("\n");

@@ -638,10 +638,9 @@ static void on_event(struct model *m, const struct ev *e)
 		b->device = a[1];
 		/* an owning buffer's address comes from its allocate_buffer,
 		 * whose exit (nested in this call) came first */
-		if (at || !b->alloc_address) {
+		if (at || !(b->registered && b->has_address)) {
 			b->has_address = at;
 			b->address = at ? a[2] : 0;
-			b->alloc_address = 0;
 		}
 		b->created_at = at;
 		b->size = a[2 + at];
@@ -694,7 +693,6 @@ static void on_event(struct model *m, const struct ev *e)
 			if (e->nargs >= 3) {
 				b->address = a[2];
 				b->has_address = 1;
-				b->alloc_address = 1;
 			}
 			if (b->owns_data < 0)
 				b->owns_data = 1;

@@ -64,10 +64,10 @@ struct buffer {
 	int type;             /* BufferType, -1 unknown */
 	int owns_data;        /* 1, 0, -1 unknown */
 	int has_address, registered, deallocated, released_bulk, create_seen;
-	/* created_at: made at an address it was given (Buffer::create at an
-	 * address, or a view of such a buffer); alloc_address: the address is
-	 * the one its allocate_buffer returned */
-	int created_at, alloc_address;
+	/* made at an address it was given (Buffer::create at an address, or a
+	 * view of such a buffer); else has_address says its allocate_buffer
+	 * returned one */
+	int created_at;
 	int impl_frees, alloc_frees; /* deallocate_impl / allocator deallocate_buffer calls */
 	uint64_t created_ns, created_seq, destroyed_ns;
 	uint32_t create_stack, destroy_stack, create_tid;

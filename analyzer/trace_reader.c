@@ -294,9 +294,8 @@ int tr_events_begin(struct tr_events *it, const struct tr_record *rec)
 	it->next_block = 0;
 	it->malloc_stack = 0;
 	it->delta = rec->version >= 3;
-	/* no row is this record's yet (1 KiB, not the 16 KiB of rows) */
+	/* no row is this record's yet (256 bytes, not the 16 KiB of rows) */
 	memset(it->drow, 0, sizeof it->drow);
-	it->dgen = 1;
 	if (tr_uvar(&it->p, it->end, &tid) || tr_uvar(&it->p, it->end, &it->seq) ||
 	    tr_uvar(&it->p, it->end, &it->ts))
 		return -1;
@@ -442,9 +441,9 @@ again:
 		if (hook >= BT_DELTA_HOOKS || nargs > BT_DELTA_ARGS)
 			return -1;
 		prev = it->dprev[hook];
-		if (it->drow[hook] != it->dgen) {
+		if (!it->drow[hook]) {
 			memset(prev, 0, sizeof it->dprev[hook]);
-			it->drow[hook] = it->dgen;
+			it->drow[hook] = 1;
 		}
 		for (uint64_t i = 0; i < nargs; i++)
 			prev[i] = ev->args[i] = prev[i] + (uint64_t)bt_unzigzag(ev->args[i]);

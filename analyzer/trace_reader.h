@@ -42,10 +42,9 @@ struct tr_events {
 	uint64_t next_block;
 	uint32_t malloc_stack;
 	/* version 3's argument deltas: each hook's last arguments in this
-	 * record, a row valid when its drow is dgen (set by tr_events_begin) */
+	 * record, a row valid once its drow is set (cleared by tr_events_begin) */
 	int delta;
-	uint32_t dgen;
-	uint32_t drow[BT_DELTA_HOOKS];
+	uint8_t drow[BT_DELTA_HOOKS];
 	uint64_t dprev[BT_DELTA_HOOKS][BT_DELTA_ARGS];
 };
 

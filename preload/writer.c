@@ -298,8 +298,7 @@ struct bt_chunk *bt_chunk_dequeue_all(void)
  * evicting costs the flusher alone (docs/performance.md, fifth pass).
  * CLFLUSHOPT only, where the CPU has it (CPUID 7: EBX bit 23): a hint,
  * nothing depends on it being done. */
-static BT_TLS int on_flusher;
-static int have_clflushopt = -1;
+static BT_TLS int evict_chunks; /* the flusher's, where CLFLUSHOPT is */
 
 __attribute__((target("clflushopt"))) static void evict(const struct bt_chunk *c)
 {
@@ -308,20 +307,14 @@ __attribute__((target("clflushopt"))) static void evict(const struct bt_chunk *c
 	__builtin_ia32_clflushopt((void *)(uintptr_t)(c->data + c->len - (c->len > 0)));
 }
 
-static void evict_if_flusher(const struct bt_chunk *c)
-{
-	if (!on_flusher || !have_clflushopt)
-		return;
-	evict(c);
-}
-
 static void drain_queue_locked_w(void)
 {
 	struct bt_chunk *c = bt_chunk_dequeue_all();
 	while (c) {
 		struct bt_chunk *next = c->next;
 		put_chunk_locked(c);
-		evict_if_flusher(c);
+		if (evict_chunks)
+			evict(c);
 		bt_chunk_put(c);
 		c = next;
 	}
@@ -377,10 +370,9 @@ static void *flusher_main(void *arg)
 	uint64_t due = bt_now_ns() + interval_ns();
 	(void)arg;
 	bt_thread_never_record(); /* its allocations are ours, not the program's */
-	on_flusher = 1;
-	if (have_clflushopt < 0) {
+	{
 		unsigned a, b, cc, d;
-		have_clflushopt = __get_cpuid_count(7, 0, &a, &b, &cc, &d) && (b & (1u << 23));
+		evict_chunks = __get_cpuid_count(7, 0, &a, &b, &cc, &d) && (b & (1u << 23));
 	}
 	bt_clock_calibrate();
 	pthread_mutex_lock(&qlock);

@@ -79,8 +79,8 @@ PY
 d=$WORK/other; mkdir -p "$d"
 "$BUFTRACE" record -o "$d" --quiet -- python3 "$WORK/other.py" "$FIX/gnu" > /dev/null || fail "other.py failed under record"
 "$BUFTRACE" diff "$WORK/same" "$d" > "$WORK/diff.txt"; [ $? = 3 ] || fail "diff to another caller: exit not 3"
-grep -A1 '^  gone' "$WORK/diff.txt" | grep -q 'during .*open_mesh_device, from Python open_mesh (host.py)$' ||
+grep -A1 '^  gone' "$WORK/diff.txt" | grep -q 'during .*open_mesh_device, from Python open_mesh (fixtures/host.py)$' ||
 	fail "diff: the gone path does not name its Python caller: $(cat "$WORK/diff.txt")"
-grep -A1 '^  appeared' "$WORK/diff.txt" | grep -q 'during .*open_mesh_device, from Python bring_up (other.py)$' ||
+grep -A1 '^  appeared' "$WORK/diff.txt" | grep -q "during .*open_mesh_device, from Python bring_up ($(basename "$WORK")/other.py)\$" ||
 	fail "diff: the new path does not name its Python caller: $(cat "$WORK/diff.txt")"
 echo "python stacks OK:$pythons"
