@@ -84,6 +84,8 @@ struct pending {
 	const uint64_t *a;
 	uint32_t stack, pystack;
 	int armed;
+	int py_scope;         /* this call opened its thread's Python scope */
+	struct bt_thread *t;  /* whose */
 };
 
 static void emit(struct bt_thread *t, struct bt_target *tg, const uint64_t *a, uint32_t stack,
@@ -101,6 +103,8 @@ static void emit(struct bt_thread *t, struct bt_target *tg, const uint64_t *a, u
 static void on_unwind(struct pending *p)
 {
 	struct bt_thread *t;
+	if (p->py_scope)
+		bt_pystack_scope_close(p->t, p);
 	if (!p->armed)
 		return;
 	t = bt_thread_enter();
@@ -162,7 +166,7 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[BT_ARG_SLOTS])
 		return real(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13],
 			    a[14], a[15]);
 
-	struct pending p __attribute__((cleanup(on_unwind))) = { tg, a, 0, 0, 0 };
+	struct pending p __attribute__((cleanup(on_unwind))) = { tg, a, 0, 0, 0, 0, t };
 	/* the walk first: it tells whether this call runs in a signal
 	 * handler, where the loader must not be called (bt_thread_no_loader) */
 	p.stack = bt_stack_capture_t(t);
@@ -173,7 +177,7 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[BT_ARG_SLOTS])
 		bt_modules_scan();
 		bt_resolve_report();
 	}
-	p.pystack = bt_pystack_capture();
+	p.pystack = bt_pystack_capture_t(t, &p, &p.py_scope);
 	if (!(hflags & BT_HOOK_AT_EXIT))
 		emit(t, tg, a, p.stack, p.pystack, 0, 0);
 	/* armed for every hook: one recorded at entry only gets an exit
@@ -188,6 +192,10 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[BT_ARG_SLOTS])
 			 a[14], a[15]);
 
 	p.armed = 0;
+	if (p.py_scope) {
+		bt_pystack_scope_close(t, &p);
+		p.py_scope = 0;
+	}
 	if (hflags & (BT_HOOK_AT_EXIT | BT_HOOK_SCOPED)) {
 		t = bt_thread_enter();
 		if (t) {

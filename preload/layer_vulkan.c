@@ -119,7 +119,7 @@ static void record(enum bt_hook_id hook, unsigned flags, const uint64_t *args, i
 		bt_modules_scan();
 		bt_resolve_report();
 	}
-	bt_emit_event(t, hook, flags, stack, bt_pystack_capture(), args, nargs);
+	bt_emit_event(t, hook, flags, stack, bt_pystack_capture_t(t, &stack, NULL), args, nargs);
 	bt_thread_leave(t);
 }
 

@@ -284,7 +284,9 @@ static uint32_t capture_slow(void);
 
 static uint32_t capture_held(void);
 
-uint32_t bt_pystack_capture(void)
+/* Is there an interpreter in this process, and does the calling thread
+ * hold its GIL? */
+static int gil_held(void)
 {
 	static atomic_uint seen_epoch = UINT32_MAX;
 	unsigned ep = atomic_load_explicit(&bt_dl_epoch, memory_order_relaxed);
@@ -298,9 +300,73 @@ uint32_t bt_pystack_capture(void)
 		atomic_store(&seen_epoch, ep);
 		pthread_mutex_unlock(&py_lock);
 	}
-	if (!atomic_load_explicit(&py_ready, memory_order_acquire) || !py.tstate_get() || !py.gil_check())
+	return atomic_load_explicit(&py_ready, memory_order_acquire) && py.tstate_get() && py.gil_check();
+}
+
+uint32_t bt_pystack_capture(void)
+{
+	return gil_held() ? capture_held() : 0;
+}
+
+/* --- scopes ----------------------------------------------------------------
+ *
+ * A runtime call made from Python makes more runtime calls inside it
+ * (MeshBuffer::create: a backing buffer and one per chip, each allocated
+ * and tracked), and all of them have the Python stack of the first: the
+ * frame that made it is suspended in it, so that frame, its instruction
+ * and every caller below it stay as they were until it returns.  Python
+ * code can run inside (a callback), but then the interpreter's current
+ * frame is another one; when it is the outer call's frame again, the
+ * stack is the outer call's again.  So a nested call whose current frame
+ * is the scope's frame takes the scope's id: three calls into the C API
+ * instead of four or five a frame.
+ *
+ * Exact because the scope lives exactly as long as the call: it is
+ * closed when the call returns and when an exception leaves it, and
+ * while it is open its frame object is alive (its interpreter frame holds
+ * it), so no other frame can be at that address.  A fork child's ids
+ * start again (gen).  A longjmp past the call (undefined in C++) leaves
+ * the scope behind: a later call not deeper than it (sp) drops it. */
+static atomic_uint scope_gen = 1;
+
+uint32_t bt_pystack_capture_t(struct bt_thread *t, const void *sp, int *opened)
+{
+	struct bt_pyscope *s = &t->py_scope;
+	uintptr_t at = (uintptr_t)sp;
+	unsigned gen = atomic_load_explicit(&scope_gen, memory_order_relaxed);
+	uint32_t id;
+	void *frame;
+
+	if (opened)
+		*opened = 0;
+	if (!gil_held())
 		return 0;
-	return capture_held();
+	frame = py.get_frame(); /* borrowed */
+	if (s->frame) {
+		if (s->gen == gen && at < s->sp) {
+			if (frame == s->frame)
+				return s->id;
+		} else {
+			s->frame = NULL; /* left behind */
+		}
+	}
+	id = capture_held();
+	/* the thread is in the recorder (bt_thread_enter): a signal handler's
+	 * hooked call cannot open a scope between these stores */
+	if (opened && !s->frame && id && frame && frame != py.none) {
+		s->id = id;
+		s->gen = gen;
+		s->sp = at;
+		s->frame = frame;
+		*opened = 1;
+	}
+	return id;
+}
+
+void bt_pystack_scope_close(struct bt_thread *t, const void *sp)
+{
+	if (t->py_scope.sp == (uintptr_t)sp)
+		t->py_scope.frame = NULL;
 }
 
 /* Apart from the checks above: its frame holds the chain's copies (24
@@ -386,6 +452,7 @@ static uint32_t capture_slow(void)
 void bt_pystack_reset(void)
 {
 	memset(&last, 0, sizeof last); /* (a change cut by the fork: its references are left) */
+	atomic_fetch_add_explicit(&scope_gen, 1, memory_order_relaxed); /* the ids start again */
 	atomic_store_explicit(&last_seq, 0, memory_order_relaxed);
 	memset(table, 0, sizeof table);
 	bt_arena_reset(&keys_kept);

@@ -188,6 +188,9 @@ struct bt_thread {
 	 * return (innermost last), by the trampoline's frame address */
 	struct { uint64_t frame; uint32_t stack, pystack; } tramp[16];
 	int ntramp;
+	/* pystack.c: the Python scope of the outermost hooked call in
+	 * progress on this thread (bt_pystack_capture_t) */
+	struct bt_pyscope { void *frame; uintptr_t sp; uint32_t id, gen; } py_scope;
 };
 void bt_threads_init(void);              /* at start, before the state is ON */
 struct bt_thread *bt_thread_enter(void); /* NULL: do not record here */
@@ -311,6 +314,16 @@ void bt_resolve_reset(void);
 
 /* pystack.c: the calling thread's Python stack, interned; 0 if none */
 uint32_t bt_pystack_capture(void);
+/* The same for a hooked call of thread t (its state held, bt_thread_enter)
+ * whose frame is at sp (any address in it: nested calls are deeper).
+ * Where `opened` is given and no scope is open on t, a call that finds a
+ * Python stack opens one: until the call closes it
+ * (bt_pystack_scope_close, on return and when an exception leaves), a
+ * call nested in it whose interpreter frame is still the one it was made
+ * from has its Python stack without a walk.  *opened says whether it
+ * did. */
+uint32_t bt_pystack_capture_t(struct bt_thread *t, const void *sp, int *opened);
+void bt_pystack_scope_close(struct bt_thread *t, const void *sp);
 void bt_pystack_reset(void);
 
 /* resolve.c: what our dlsym returns for `name` the loader found at

@@ -369,7 +369,7 @@ __attribute__((visibility("hidden"), used)) struct tramp_next bt_tramp_enter(uin
 	struct bt_thread *t = bt_cfg.hook_off[p->hook] ? NULL : bt_thread_enter_call();
 	if (t) {
 		uint64_t a[BT_ARG_SLOTS], args[BT_LAYOUT_FIELDS];
-		uint32_t stack = bt_stack_capture_t(t), pystack = bt_pystack_capture();
+		uint32_t stack = bt_stack_capture_t(t), pystack = bt_pystack_capture_t(t, regs, NULL);
 		int nargs, wait = (hflags & (BT_HOOK_AT_EXIT | BT_HOOK_SCOPED)) && p->layout.callable;
 		tramp_args(&p->layout, regs, a);
 		if (wait) {

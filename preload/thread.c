@@ -249,6 +249,7 @@ static struct bt_thread *register_thread(void)
 	t->tid = (uint32_t)gettid();
 	t->in_hook = 0;
 	t->registered = 1;
+	t->py_scope.frame = NULL; /* a call its last thread left by longjmp */
 	give_alt_stack(t);
 	pthread_once(&key_once, make_key);
 	pthread_setspecific(exit_key, t);
