@@ -303,11 +303,6 @@ static int gil_held(void)
 	return atomic_load_explicit(&py_ready, memory_order_acquire) && py.tstate_get() && py.gil_check();
 }
 
-uint32_t bt_pystack_capture(void)
-{
-	return gil_held() ? capture_held() : 0;
-}
-
 /* --- scopes ----------------------------------------------------------------
  *
  * A runtime call made from Python makes more runtime calls inside it

@@ -312,10 +312,9 @@ void bt_resolve_report(void);        /* HOOK_RESOLVED records, name matching */
 void *bt_find_symbol(const char *name);
 void bt_resolve_reset(void);
 
-/* pystack.c: the calling thread's Python stack, interned; 0 if none */
-uint32_t bt_pystack_capture(void);
-/* The same for a hooked call of thread t (its state held, bt_thread_enter)
- * whose frame is at sp (any address in it: nested calls are deeper).
+/* pystack.c: the Python stack of a hooked call of thread t (its state
+ * held, bt_thread_enter), interned; 0 if none.  sp: an address in the
+ * call's frame (a call nested in it is deeper).
  * Where `opened` is given and no scope is open on t, a call that finds a
  * Python stack opens one: until the call closes it
  * (bt_pystack_scope_close, on return and when an exception leaves), a
