@@ -243,12 +243,12 @@ static int last_set(PyObject *const *code, const int *line, int n, uint32_t id, 
 	return nold;
 }
 
-/* The current chain, new references in code[] (the caller drops them or
- * hands them to `last`); -1 if the C API for it is missing or the chain is
- * too deep for the cache. */
-static int fast_chain(PyObject **code, int *line)
+/* The chain from the current frame (borrowed), new references in code[]
+ * (the caller drops them or hands them to `last`); -1 if the C API for it
+ * is missing or the chain is too deep for the cache. */
+static int fast_chain(PyObject *frame, PyObject **code, int *line)
 {
-	PyObject *frame = py.get_frame(), *hold = NULL; /* borrowed; then owned */
+	PyObject *hold = NULL; /* owned: the frames after the first */
 	int n = 0;
 	if (!py.frame_code || !py.frame_back || !py.incref)
 		return -1;
@@ -282,7 +282,7 @@ static int fast_chain(PyObject **code, int *line)
 
 static uint32_t capture_slow(void);
 
-static uint32_t capture_held(void);
+static uint32_t capture_held(PyObject *frame);
 
 /* Is there an interpreter in this process, and does the calling thread
  * hold its GIL? */
@@ -345,7 +345,7 @@ uint32_t bt_pystack_capture_t(struct bt_thread *t, const void *sp, int *opened)
 			s->frame = NULL; /* left behind */
 		}
 	}
-	id = capture_held();
+	id = capture_held(frame);
 	/* the thread is in the recorder (bt_thread_enter): a signal handler's
 	 * hooked call cannot open a scope between these stores */
 	if (opened && !s->frame && id && frame && frame != py.none) {
@@ -367,14 +367,14 @@ void bt_pystack_scope_close(struct bt_thread *t, const void *sp)
 /* Apart from the checks above: its frame holds the chain's copies (24
  * KiB), which a process without Python, or a thread without the GIL,
  * should not pay for at every event. */
-__attribute__((noinline)) static uint32_t capture_held(void)
+__attribute__((noinline)) static uint32_t capture_held(PyObject *frame)
 {
 	PyObject *code[PY_MAX_FRAMES_FAST];
 	int line[PY_MAX_FRAMES_FAST], n;
 	uint32_t id;
 
 	/* we hold the GIL from here on */
-	n = fast_chain(code, line);
+	n = fast_chain(frame, code, line);
 	if (n > 0 && (id = last_is(code, line, n)) != 0) {
 		for (int i = 0; i < n; i++)
 			py.decref(code[i]);
