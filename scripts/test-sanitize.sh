@@ -1,7 +1,7 @@
 #!/bin/sh
 # `make test-sanitize`: the suite again with the recorder, the analyzer,
 # the fixtures and the test programs built under ASan+UBSan (build-asan/),
-# and a threaded run of the recorder under TSan (build-tsan/; TSAN=0 skips).
+# and threaded runs of the recorder under TSan (build-tsan/; TSAN=0 skips).
 #
 # How the sanitized preload library is loaded: `buftrace record` puts
 # libbuftrace.so first in LD_PRELOAD, but ASan wants its runtime first.
@@ -62,6 +62,25 @@ if [ "${TSAN:-1}" = 1 ]; then
 			echo "FAIL tsan $prog threads"; tail -30 "$out.log"; rc=1
 		fi
 	done
+	# Python stacks from 4 threads of python3 (tests/progs/py_threads.py):
+	# the last chain's seqlock, the interning and the scopes, each thread's
+	# events with its own Python stack
+	mkdir -p "$out" && rm -f "$out"/*
+	if LD_PRELOAD="$tsan:$top/build-tsan/lib/buftrace/libbuftrace.so" BUFTRACE_OUTPUT="$out" \
+	   BUFTRACE_UNWIND_CACHE=global TSAN_OPTIONS=halt_on_error=1:report_signal_unsafe=0 \
+	   python3 tests/progs/py_threads.py build-tsan/fixtures/gnu > "$out.log" 2>&1 &&
+	   build-tsan/bin/buftrace dump --json "$out"/buftrace.*.zst | python3 -c '
+import json, sys
+tids = {}
+for l in sys.stdin:
+    x = json.loads(l)
+    if x["record"] == "EVENT" and x.get("pystack"):
+        tids[x["tid"]] = tids.get(x["tid"], 0) + 1
+sys.exit(0 if sum(1 for n in tids.values() if n >= 1000) == 4 else 1)'; then
+		echo "PASS tsan python threads"
+	else
+		echo "FAIL tsan python threads"; tail -30 "$out.log"; rc=1
+	fi
 	# some 15000 distinct stacks from 4 threads into a hooked name
 	# (tests/progs/stackpaths): the stack table grows while the threads
 	# look stacks up without a lock
