@@ -97,9 +97,11 @@ static void emit(struct bt_thread *t, struct bt_target *tg, const uint64_t *a, u
 	bt_emit_event(t, tg->hook, flags | (tg->layout.known ? 0 : BT_EV_UNKNOWN), stack, pystack, args, n);
 }
 
-/* Runs while a C++ exception unwinds through bt_call (built with
- * -fexceptions): the call is recorded as failed and the exception goes on
- * to the caller untouched. */
+/* bt_call's cleanup: runs when it returns and while a C++ exception
+ * unwinds through it (built with -fexceptions).  Either way the Python
+ * scope the call opened ends; on an exception (still armed) the call is
+ * also recorded as failed, and the exception goes on to the caller
+ * untouched. */
 static void on_unwind(struct pending *p)
 {
 	struct bt_thread *t;
@@ -192,10 +194,6 @@ uint64_t bt_call(struct bt_target *tg, const uint64_t a[BT_ARG_SLOTS])
 			 a[14], a[15]);
 
 	p.armed = 0;
-	if (p.py_scope) {
-		bt_pystack_scope_close(t, &p);
-		p.py_scope = 0;
-	}
 	if (hflags & (BT_HOOK_AT_EXIT | BT_HOOK_SCOPED)) {
 		t = bt_thread_enter();
 		if (t) {

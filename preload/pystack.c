@@ -328,7 +328,7 @@ uint32_t bt_pystack_capture_t(struct bt_thread *t, const void *sp, int *opened)
 {
 	struct bt_pyscope *s = &t->py_scope;
 	uintptr_t at = (uintptr_t)sp;
-	unsigned gen = atomic_load_explicit(&scope_gen, memory_order_relaxed);
+	unsigned gen;
 	uint32_t id;
 	void *frame;
 
@@ -336,6 +336,7 @@ uint32_t bt_pystack_capture_t(struct bt_thread *t, const void *sp, int *opened)
 		*opened = 0;
 	if (!gil_held())
 		return 0;
+	gen = atomic_load_explicit(&scope_gen, memory_order_relaxed);
 	frame = py.get_frame(); /* borrowed */
 	if (s->frame) {
 		if (s->gen == gen && at < s->sp) {
