@@ -239,6 +239,7 @@ extern struct bt_thread *_Atomic bt_all_threads;
  * calling thread's state, inside the re-entrancy guard (bt_thread_enter):
  * the walker keeps per-thread state in it. */
 uint32_t bt_stack_capture_t(struct bt_thread *t);
+void bt_stacks_say(void); /* BUFTRACE_DEBUG: how the walks went */
 #define BT_WALK_MAX (BT_MAX_DEPTH + 16)
 void bt_stacks_reset(void);
 

@@ -313,6 +313,8 @@ void bt_finish(int clean)
 			write_stats_and_end();
 		bt_writer_flush(1);
 		atomic_store(&bt_state, BT_DEAD);
+		if (bt_cfg.debug)
+			bt_stacks_say();
 	}
 	pthread_mutex_unlock(&start_lock);
 	bt_thread_busy(-1);

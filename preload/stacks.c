@@ -18,6 +18,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include "arena.h"
+#include "hash.h"
 #include "recorder.h"
 #include "unwind.h"
 #include "varint.h"
@@ -101,26 +102,13 @@ static inline unsigned recent_slot(void *const *ips, int n)
 	return (unsigned)(k >> (64 - RECENT_BITS)) & (RECENT - 1);
 }
 
-/* Where to look for a stack, not what it is (intern compares the frames).
- * Each frame's term depends only on the frame and its position, so the
- * multiplies run in parallel instead of as one long dependency chain (this
- * is on every event's path).  The terms are summed, so none may be
- * linear in the address: stacks that differ by a few bytes at several
- * positions (the call sites of a recursion) would cancel out to one hash
- * and probe one run of slots.  One multiply and an xor of its high bits
- * into the low ones is enough (1024 such paths: 1024 hashes, ~1010 slots);
- * three rounds of it cost 12% more per event on all-new stacks. */
+/* Where to look for a stack (hash.h); never 0, the empty slot's mark */
 static uint64_t hash_ips(void *const *ips, int n)
 {
-	uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ull;
-	for (int i = 0; i < n; i++) {
-		uint64_t v = ((uint64_t)(uintptr_t)ips[i] + (uint64_t)i * 0x632be59bd9b4e019ull) * 0xd6e8feb86659fd93ull;
-		h += v ^ (v >> 29);
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return h | 1;
+	uint64_t sum = 0;
+	for (int i = 0; i < n; i++)
+		sum += bt_hash_term((uint64_t)(uintptr_t)ips[i], i);
+	return bt_hash_final(n, sum) | 1;
 }
 
 static inline int slot_holds(const struct slot *s, void *const *ips, int n)
@@ -420,6 +408,18 @@ uint32_t bt_stack_capture_t(struct bt_thread *t)
 	}
 	n = walk_libunwind(ips, max);
 	return intern_t(t, ips, n);
+}
+
+/* BUFTRACE_DEBUG, at the end: how the walks went (the threads' walkers;
+ * a thread that exited left its state, and walker, to the next) */
+void bt_stacks_say(void)
+{
+	uint64_t walks = 0, indexed = 0;
+	for (struct bt_thread *t = atomic_load(&bt_all_threads); t; t = t->next)
+		if (t->unwinder)
+			bt_unwind_counts(t->unwinder, &walks, &indexed);
+	bt_log("buftrace: %llu stacks walked by the recorder's walker, %llu of them found in its walk index, %u distinct",
+	       (unsigned long long)walks, (unsigned long long)indexed, count);
 }
 
 void bt_stacks_reset(void)

@@ -7,9 +7,12 @@
  * the words it read are unchanged.  Anything unusual makes the walk give
  * up (-1) rather than guess: libunwind then does the whole walk. */
 #include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include "hash.h"
 #include "recorder.h"
 #include "unwind.h"
 #include "varint.h"
@@ -589,6 +592,32 @@ struct walk {
 	struct frame f[FRAMES];
 };
 
+/* The index of tagged walks (below, "the walk index"). */
+#define IX_GROUPS 8
+#define IX_WORDS 48               /* at most this many words read: walks of up to 46 frames */
+#define IX_SLOTS 4096             /* a group's table, probed IX_WAYS slots at a time */
+#define IX_WAYS 4
+#define IX_SPAN (1u << 20)        /* a layout's words lie this close above its SP */
+/* A slot is its key (probed: dense, so that a probe seldom misses the
+ * cache) and its walk's words, the group's m of them at slot * m in the
+ * group's words (read once the key matched; packed, and found from the
+ * slot's number, so both loads go at once).  A slot is the group's only
+ * if its key has the group's gen: the slots of an earlier group in the
+ * same place, at another m, are never compared. */
+struct ix_key {
+	uint64_t h, gen, tag;
+};
+struct ix_group {
+	uint64_t gen;             /* this incarnation (unique in the unwinder's life) */
+	uint64_t bp, self;        /* RBP where live at the start; the thread (pthread_self) that made it */
+	uint64_t used;
+	int live, max, n, m;
+	uint64_t at[IX_WORDS];    /* the words its walks read, in the order read */
+	struct ix_key *keys;      /* IX_SLOTS of each, in the unwinder's one mapping */
+	uint64_t *words;
+};
+#define IX_REGION (sizeof(struct ix_key) * IX_SLOTS + sizeof(uint64_t) * IX_WORDS * IX_SLOTS)
+
 struct bt_unwinder {
 	unsigned epoch;
 	unsigned flags; /* BT_UNWIND_* of the last walk */
@@ -596,6 +625,16 @@ struct bt_unwinder {
 	int kept;       /* the walk the last call made or matched, for bt_unwind_tag; -1: none */
 	uint64_t clock; /* for the least recently used walk */
 	struct bt_skip skip; /* the shortcuts, where they keep failing */
+	unsigned ix_misses, ix_tick; /* the walk index, where it keeps failing (ix_try) */
+	int ix_want;         /* this walk, once kept and tagged, goes into the index */
+	struct ix_key *ix_hit; /* the index slot this walk was found in, for bt_unwind_tag */
+	uint64_t ix_gen;     /* the last group incarnation given */
+	/* for BUFTRACE_DEBUG: walks made, found in the index (the thread's
+	 * own; read at the end by another, hence atomic but not locked) */
+	atomic_uint_least64_t n_walks, n_indexed;
+	uint64_t ix_pc[IX_GROUPS], ix_sp[IX_GROUPS]; /* where each group's walks start; ix_sp 0: none */
+	struct ix_group ix[IX_GROUPS];
+	void *ix_map;           /* the groups' tables, mapped on first use (MAP_NORESERVE) */
 	uint64_t inner_pc[WALKS], inner_sp[WALKS]; /* inner_sp 0: the walk is not valid */
 	/* this walk's new frames, innermost first */
 	struct frame nf[FRAMES];
@@ -720,6 +759,203 @@ __attribute__((no_sanitize("address"))) static int find_kept(struct bt_unwinder 
 	return -1;
 }
 
+/* --- the walk index ------------------------------------------------------
+ * Where the kept walks miss, the thread's calls come from more places
+ * than WALKS holds (workload A varied: 2048 paths to one malloc, in
+ * random order).  Most such places still repeat, and a walk is a pure
+ * function of its start (PC, SP, live RBP, the depth limit) and of the
+ * words it reads.  So walks that start at one frame and read their words
+ * at the same addresses (a layout: the same frame sizes) form a group,
+ * and each tagged walk of the group is kept in the group's hash table as
+ * the values it read.  A new walk from that frame reads the words at the
+ * layout's addresses, all at once instead of one frame after another,
+ * and a slot holding exactly those values (the hash only says where to
+ * look) is its walk: a fresh walk would read the same first word, so the
+ * same second address, and so on.  Its tag is the walk's: no frame
+ * stepped, nothing interned.
+ *
+ * Unlike the kept walks' compare, these reads are not made in the order
+ * a fresh walk would make them, stopping at the first difference: a
+ * word is read even where the stack now differs below it.  So they must
+ * be readable whatever the stack holds: a layout is used only by the
+ * thread that made it (glibc gives a new thread a new descriptor, or a
+ * cached stack with its descriptor), from the same SP, and only when all
+ * its addresses lie above that SP within IX_SPAN: the part of the
+ * thread's stack that its callers' frames occupied when the layout was
+ * walked, which the stack keeps mapped while that thread runs.  A walk
+ * that switched stacks (a signal frame) is never kept, so never indexed.
+ * (Every one of those addresses was read, from that SP on that thread,
+ * by the walk that made the layout.  What this does not cover is a
+ * program that unmaps a stack of its own making, maps a smaller one
+ * whose top is at the same place, and reaches the same SP in it.)
+ *
+ * The index is looked in after the kept walks missed, and each walk kept
+ * after it missed too goes in, with its tag.  Where it keeps missing (no
+ * place repeats) it is tried one walk in IX_SAMPLE (ix_try).  A group
+ * holds up to IX_SLOTS walks (a new one may take an old one's slot);
+ * IX_GROUPS groups, the least recently used replaced; walks of more than
+ * IX_WORDS words are not indexed (they are walked). */
+static int ix_layout(const struct walk *w, uint64_t *at, uint64_t *val)
+{
+	int m = 0;
+	uint64_t sp = w->f[w->n - 1].sp;
+	for (int h = w->n - 1; h > 0; h--) {
+		const struct frame *up = &w->f[h - 1];
+		uint64_t rule = w->f[h].rule;
+		if (m + 2 > IX_WORDS)
+			return -1;
+		at[m] = up->sp - 8;
+		val[m++] = up->pc;
+		if (rule & R_CHECK_RBP) {
+			at[m] = up->sp + (uint64_t)(int64_t)r_rbp_off(rule);
+			val[m++] = up->bp;
+		}
+	}
+	if (m + 2 > IX_WORDS)
+		return -1;
+	if (w->end.ra_at != NOTHING) {
+		at[m] = w->end.ra_at;
+		val[m++] = w->end.ra;
+	}
+	if (w->end.bp_at != NOTHING) {
+		at[m] = w->end.bp_at;
+		val[m++] = w->end.bp;
+	}
+	for (int i = 0; i < m; i++)
+		if (at[i] < sp || at[i] - sp > IX_SPAN - 8)
+			return -1;
+	return m;
+}
+
+static inline uint64_t ix_hash(const uint64_t *val, int m)
+{
+	uint64_t sum = 0;
+	for (int i = 0; i < m; i++)
+		sum += bt_hash_term(val[i], i);
+	return bt_hash_final(m, sum);
+}
+
+static inline size_t ix_slot(uint64_t h, int way)
+{
+	return (size_t)((h + (uint64_t)way) & (IX_SLOTS - 1));
+}
+
+static int ix_same(const uint64_t *a, const uint64_t *b, int m)
+{
+	uint64_t d = 0;
+	for (int i = 0; i < m; i++)
+		d |= a[i] ^ b[i];
+	return !d;
+}
+
+/* The walk from this frame, if the index holds it: its frame count, with
+ * *tag its tag; else -1. */
+__attribute__((no_sanitize("address"))) static int ix_find(struct bt_unwinder *u, uint64_t pc, uint64_t sp,
+							   uint64_t bp, int max, uint64_t *tag)
+{
+	uint64_t self = (uint64_t)pthread_self();
+	for (int g = 0; g < IX_GROUPS; g++) {
+		struct ix_group *x = &u->ix[g];
+		uint64_t val[IX_WORDS], h;
+		if (u->ix_sp[g] != sp || u->ix_pc[g] != pc || x->max != max || x->self != self ||
+		    (x->live && x->bp != bp))
+			continue;
+		for (int i = 0; i < x->m; i++)
+			val[i] = word(x->at[i]);
+		h = ix_hash(val, x->m);
+		for (int way = 0; way < IX_WAYS; way++) {
+			size_t i = ix_slot(h, way);
+			struct ix_key *k = &x->keys[i];
+			if (k->h == h && k->gen == x->gen && ix_same(x->words + i * (size_t)x->m, val, x->m)) {
+				*tag = k->tag;
+				x->used = ++u->clock;
+				u->ix_hit = k;
+				return x->n;
+			}
+		}
+	}
+	return -1;
+}
+
+/* Where the index keeps missing (the walks that miss the kept ones do not
+ * repeat, or repeat with other words: a pointer kept in RBP), a lookup and
+ * the insertion of each new walk cost more than they find: after
+ * IX_MISSES misses in a row it is tried one walk in IX_SAMPLE, until a try
+ * finds one. */
+#define IX_MISSES 64
+#define IX_SAMPLE 64
+static inline int ix_try(struct bt_unwinder *u)
+{
+	return u->ix_misses < IX_MISSES || !(++u->ix_tick & (IX_SAMPLE - 1));
+}
+
+/* Walk w, just tagged: into its group's table (the group made if new). */
+static void ix_insert(struct bt_unwinder *u, const struct walk *w, uint64_t tag)
+{
+	uint64_t at[IX_WORDS], val[IX_WORDS], h;
+	size_t s = IX_SLOTS;
+	const struct frame *o = &w->f[w->n - 1];
+	uint64_t self = (uint64_t)pthread_self();
+	int live = (o->rule & R_LIVE) != 0, m = ix_layout(w, at, val), g, pick = 0;
+	struct ix_group *x;
+	if (m <= 0)
+		return;
+	if (!u->ix_map) {
+		void *mm = mmap(NULL, IX_REGION * IX_GROUPS, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (mm == MAP_FAILED)
+			return;
+		u->ix_map = mm;
+		for (g = 0; g < IX_GROUPS; g++) {
+			char *r = (char *)mm + IX_REGION * (size_t)g;
+			u->ix[g].keys = (struct ix_key *)r;
+			u->ix[g].words = (uint64_t *)(r + sizeof(struct ix_key) * IX_SLOTS);
+		}
+	}
+	for (g = 0; g < IX_GROUPS; g++) {
+		x = &u->ix[g];
+		if (u->ix_sp[g] == o->sp && u->ix_pc[g] == o->pc && x->max == w->max && x->self == self &&
+		    x->live == live && (!live || x->bp == o->bp) && x->n == w->n && x->m == m &&
+		    !memcmp(x->at, at, sizeof *at * (size_t)m))
+			break;
+		if (!u->ix_sp[g] || (u->ix_sp[pick] && x->used < u->ix[pick].used))
+			pick = g;
+	}
+	if (g == IX_GROUPS) {
+		/* a new group, in place of the least recently used: the slots
+		 * it leaves have an older gen, so none is taken for the new */
+		x = &u->ix[pick];
+		x->gen = ++u->ix_gen;
+		x->bp = live ? o->bp : 0;
+		x->self = self;
+		x->live = live;
+		x->max = w->max;
+		x->n = w->n;
+		x->m = m;
+		memcpy(x->at, at, sizeof *at * (size_t)m);
+		u->ix_pc[pick] = o->pc;
+		u->ix_sp[pick] = o->sp;
+	}
+	x->used = ++u->clock;
+	h = ix_hash(val, m);
+	for (int way = 0; way < IX_WAYS; way++) {
+		size_t i = ix_slot(h, way);
+		struct ix_key *k = &x->keys[i];
+		if (k->gen == x->gen && k->h == h && ix_same(x->words + i * (size_t)m, val, m)) {
+			k->tag = tag;
+			return;
+		}
+		if (s == IX_SLOTS && k->gen != x->gen)
+			s = i;
+	}
+	if (s == IX_SLOTS)
+		s = ix_slot(h, (int)(h >> 40) & (IX_WAYS - 1));
+	x->keys[s].h = h;
+	x->keys[s].gen = x->gen;
+	x->keys[s].tag = tag;
+	memcpy(x->words + s * (size_t)m, val, sizeof *val * (size_t)m);
+}
+
 __attribute__((no_sanitize("address"), used, visibility("hidden"))) int
 bt_unwind_from(struct bt_unwinder *u, void **ips, int max, uint64_t *tag, const uint64_t *regs)
 {
@@ -734,8 +970,12 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, uint64_t *tag, const 
 	struct end_reads end = { NOTHING, 0, NOTHING, 0 };
 	struct walk *src, *dst;
 
+	atomic_store_explicit(&u->n_walks, atomic_load_explicit(&u->n_walks, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	u->flags = 0;
 	u->kept = -1;
+	u->ix_hit = NULL;
+	u->ix_want = 0;
 	if (tag)
 		*tag = 0;
 	if (max > FRAMES - 1)
@@ -744,6 +984,7 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, uint64_t *tag, const 
 		/* objects came or went: their rules and old frames may be stale */
 		memset(u->rules, 0, sizeof u->rules);
 		memset(u->inner_sp, 0, sizeof u->inner_sp);
+		memset(u->ix_sp, 0, sizeof u->ix_sp);
 		u->epoch = epoch;
 	}
 	int shortcuts = bt_skip_try(&u->skip);
@@ -757,6 +998,24 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, uint64_t *tag, const 
 			put_ips(w, ips, w->n);
 		}
 		return w->n;
+	}
+	/* Else the walk index, where the kept walks keep missing */
+	if (ix_try(u)) {
+		int n;
+		u->ix_want = 1;
+		if (tag && (n = ix_find(u, pc, sp, bp, max, tag)) >= 0) {
+			/* the kept walks missed, if tried: where the index keeps
+			 * finding what they miss, they are tried less */
+			if (shortcuts)
+				bt_skip_missed(&u->skip);
+			u->ix_misses = 0;
+			u->flags = BT_UNWIND_INDEXED;
+			atomic_store_explicit(&u->n_indexed,
+					      atomic_load_explicit(&u->n_indexed, memory_order_relaxed) + 1,
+					      memory_order_relaxed);
+			return n;
+		}
+		u->ix_misses += u->ix_misses < IX_MISSES;
 	}
 	/* Else the outer frames of the last walk, where this one reaches
 	 * one of them with the same words (one try). */
@@ -778,13 +1037,13 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, uint64_t *tag, const 
 					reuse = 0; /* one try a walk: a failed compare costs up to a walk */
 					if (n <= max && (!src->truncated || k == j) && still_read(src, base - 1)) {
 						int same = 0, d;
-						bt_skip_hit(&u->skip);
 						if (k == j) {
 							int i = 0;
 							while (i < k && u->nf[i].pc == src->f[pn - 1 - i].pc)
 								i++;
 							same = i == k;
 						}
+						bt_skip_hit(&u->skip);
 						/* the new walk goes elsewhere, the last one stays */
 						d = victim(u, u->last);
 						dst = &u->w[d];
@@ -858,7 +1117,7 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, uint64_t *tag, const 
 	}
 	if (shortcuts)
 		bt_skip_missed(&u->skip);
-	if ((u->flags & BT_UNWIND_SIGNAL) || !k || !shortcuts) {
+	if ((u->flags & BT_UNWIND_SIGNAL) || !k || !(shortcuts || u->ix_want)) {
 		/* not kept: frames past a signal frame are not climbed by words;
 		 * a walk that tried no shortcut keeps none */
 		for (int i = 0; i < k; i++)
@@ -892,13 +1151,24 @@ give_up:
 
 void bt_unwind_tag(struct bt_unwinder *u, uint64_t tag)
 {
-	if (u->kept >= 0)
+	if (u->ix_hit) {
+		u->ix_hit->tag = tag;
+	} else if (u->kept >= 0) {
 		u->w[u->kept].tag = tag;
+		if (u->ix_want)
+			ix_insert(u, &u->w[u->kept], tag);
+	}
 }
 
 unsigned bt_unwind_flags(const struct bt_unwinder *u)
 {
 	return u->flags;
+}
+
+void bt_unwind_counts(struct bt_unwinder *u, uint64_t *walks, uint64_t *indexed)
+{
+	*walks += atomic_load_explicit(&u->n_walks, memory_order_relaxed);
+	*indexed += atomic_load_explicit(&u->n_indexed, memory_order_relaxed);
 }
 
 /* Entry: the caller's PC (our return address), SP (just above it) and RBP

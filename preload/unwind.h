@@ -56,6 +56,9 @@ int bt_unwind(struct bt_unwinder *u, void **ips, int max, uint64_t *tag);
 void bt_unwind_tag(struct bt_unwinder *u, uint64_t tag);
 #define BT_UNWIND_SIGNAL 1u /* the last walk went through a signal frame */
 #define BT_UNWIND_CUT 2u    /* ... and stopped beyond it where libunwind would go on */
+#define BT_UNWIND_INDEXED 4u /* the last walk was found in the walk index (tests count them) */
 unsigned bt_unwind_flags(const struct bt_unwinder *u);
+/* adds the walks u made and those it found in the walk index (any thread) */
+void bt_unwind_counts(struct bt_unwinder *u, uint64_t *walks, uint64_t *indexed);
 
 #endif

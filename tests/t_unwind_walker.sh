@@ -6,7 +6,8 @@
 #     call trees, threads, signal handlers (raised, and a timer's landing
 #     anywhere, also on an alternate signal stack; single-stepping a
 #     lazily bound PLT call, from each of its stub's and PLT0's
-#     instructions) and a makecontext stack:
+#     instructions), a makecontext stack and 512 paths to one place in
+#     random order (most of them must be found in the walk index):
 #     no difference, no walk of plain code or through a signal frame given
 #     up, every handler's walk flagged as such, and walks that repeat
 #     the previous stack are recognised as such (the reuse path runs).
@@ -15,7 +16,8 @@
 #     event the same stack: the runtime fixture (4 threads of churn, the
 #     field scenario, name-matched hooks entered through trampolines, the
 #     clang/libc++ build), the Python host, and the malloc probes (leaker,
-#     handoff between threads).
+#     handoff between threads, and manypaths: 1024 paths to one malloc,
+#     where most walks must be found in the walk index).
 #  3. A library unloaded and another mapped at its address with the same
 #     code and another frame size: the stack through it is still right.
 #  4. A fork child's first stack, the same as its parent's last.
@@ -86,6 +88,19 @@ fi
 if ! sanitized; then
 	compare leaker --probes malloc -- "$BUILD/tests/leaker"
 	compare handoff --probes malloc -- "$BUILD/tests/handoff" 2 2 20000
+	# 1024 paths to one malloc in random order, two threads: most walks
+	# are found in the walk index (BUFTRACE_DEBUG says how many), and
+	# every event's stack is still libunwind's
+	compare manypaths --probes malloc -- "$BUILD/tests/manypaths" 2 20000
+	mkdir -p "$WORK/manypaths.debug"
+	BUFTRACE_DEBUG=1 "$BUFTRACE" record --quiet -o "$WORK/manypaths.debug" --probes malloc -- \
+		"$BUILD/tests/manypaths" 2 20000 > /dev/null 2> "$WORK/manypaths.debug.err" ||
+		fail "manypaths: $(cat "$WORK/manypaths.debug.err")"
+	set -- $(sed -n 's/.* \([0-9]*\) stacks walked by .*, \([0-9]*\) of them found in its walk index.*/\1 \2/p' \
+		"$WORK/manypaths.debug.err")
+	[ $# = 2 ] || fail "manypaths: BUFTRACE_DEBUG said nothing of the walks: $(cat "$WORK/manypaths.debug.err")"
+	[ "$2" -gt $(($1 / 2)) ] || fail "manypaths: only $2 of $1 walks found in the walk index"
+	echo "manypaths: $2 of $1 walks found in the walk index"
 
 	# 3. A library dlclose'd and another loaded at its address, the same
 	# code with another frame size: its frame must be stepped with the new

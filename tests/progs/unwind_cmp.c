@@ -34,20 +34,24 @@ atomic_uint bt_dl_epoch; /* the recorder's; nothing is loaded here */
 static _Thread_local struct bt_unwinder *uw;
 static _Thread_local unsigned long seed;
 /* The walks this test tagged (bt_unwind_tag), by tag: a walk the walker
- * says is a tagged one is checked against the frames kept here.  Every
- * walk, new or found again, gets a new tag, so a kept walk's tag is at
- * most as old as its last use. */
-#define RING 4096
+ * says is a tagged one is checked against what is kept here of the walk
+ * given that tag.  Every walk, new or found again, gets a new tag; the
+ * walker may still return an older tag of the same walk (a copy of it in
+ * the walk index that was not the one found and re-tagged: the
+ * recorder's tags are stack ids, the same for the same frames), so the
+ * ring holds a million walks, each as two independent hashes of its
+ * frames: a test's check, not an identity. */
+#define RING (1 << 20)
 struct ring {
 	unsigned long seq;
 	struct {
 		unsigned long seq;
 		int n;
-		void *ips[MAXW];
+		uint64_t h1, h2;
 	} e[RING];
 };
 static _Thread_local struct ring *ring;
-static atomic_long walks, gave_up, reused_same, bad, sig_walks, sig_unflagged;
+static atomic_long walks, gave_up, reused_same, bad, sig_walks, sig_unflagged, indexed;
 static volatile sig_atomic_t in_handler;
 static volatile int sink;
 
@@ -90,6 +94,21 @@ static void report_given_up(void **a, int na, int max)
 	}
 }
 
+/* Frames 1..n-1 (frame 0 is check's own, at another call site), two ways */
+static void frames_hash(void **ips, int n, uint64_t *h1, uint64_t *h2)
+{
+	uint64_t x = 0xcbf29ce484222325ull ^ (uint64_t)n, y = 0x84222325cbf29ce4ull + (uint64_t)n;
+	for (int i = 1; i < n; i++) {
+		uint64_t v = (uint64_t)(uintptr_t)ips[i];
+		x = (x ^ v) * 0x100000001b3ull;
+		x ^= x >> 31;
+		y = (y + v) * 0xd6e8feb86659fd93ull;
+		y ^= y >> 29;
+	}
+	*h1 = x;
+	*h2 = y;
+}
+
 /* Both walks from this one frame; their frame 0 differs (two call sites). */
 __attribute__((noinline)) static void check(int max)
 {
@@ -106,6 +125,8 @@ __attribute__((noinline)) static void check(int max)
 	na = unw_backtrace(a, max);
 	nb = bt_unwind(uw, b, max, &tag);
 	atomic_fetch_add(&walks, 1);
+	if (bt_unwind_flags(uw) & BT_UNWIND_INDEXED)
+		atomic_fetch_add(&indexed, 1);
 	if (in_handler) {
 		atomic_fetch_add(&sig_walks, 1);
 		/* (a walk cut at the depth limit before the frame is not flagged) */
@@ -122,23 +143,27 @@ __attribute__((noinline)) static void check(int max)
 			report_given_up(a, na, max);
 		return;
 	}
+	uint64_t h1, h2;
+	frames_hash(a, na, &h1, &h2);
 	if (tag) {
 		atomic_fetch_add(&reused_same, 1);
-		if (ring->e[tag % RING].seq != tag || ring->e[tag % RING].n != nb) {
-			report("a tag this test never gave (or an old one)", a, na, b, 0);
+		if (ring->e[tag % RING].seq != tag) {
+			report("a tag this test never gave (or one a million walks old)", a, na, b, 0);
 			return;
 		}
-		memcpy(b, ring->e[tag % RING].ips, sizeof(void *) * (size_t)nb);
-	}
-	if (na != nb || (na > 1 && memcmp(a + 1, b + 1, sizeof(void *) * (size_t)(na - 1)))) {
-		report(tag ? "differs (a kept walk's tag)" : "differs", a, na, b, nb);
+		if (ring->e[tag % RING].n != na || ring->e[tag % RING].h1 != h1 || ring->e[tag % RING].h2 != h2) {
+			report("differs (the walk of a kept or indexed walk's tag; its frames not shown)", a, na, b, 0);
+			return;
+		}
+	} else if (na != nb || (na > 1 && memcmp(a + 1, b + 1, sizeof(void *) * (size_t)(na - 1)))) {
+		report("differs", a, na, b, nb);
 		return;
 	}
-	/* frame 0 is in this function for both: theirs from a's */
 	unsigned long s = ++ring->seq;
 	ring->e[s % RING].seq = s;
-	ring->e[s % RING].n = nb;
-	memcpy(ring->e[s % RING].ips, b, sizeof(void *) * (size_t)nb);
+	ring->e[s % RING].n = na;
+	ring->e[s % RING].h1 = h1;
+	ring->e[s % RING].h2 = h2;
 	bt_unwind_tag(uw, s);
 }
 
@@ -321,6 +346,58 @@ static void side(void)
 	rounds(500);
 }
 
+/* The walk index's case (workload A varied's): one place reached by 512
+ * paths in random order, too many for the kept walks, each repeated.
+ * Level k calls the next from one of two call sites (bit 9 - k of v); the
+ * outermost, with a frame pointer, puts one of two alloca sizes below it
+ * (bit 0 too): two starting SPs, two groups.  A quarter of the walks are
+ * cut short by a smaller depth limit: groups of their own, ending in the
+ * middle of the stack. */
+__attribute__((noinline)) static void vleaf(unsigned v, int max)
+{
+	check(max);
+	sink += (int)v;
+}
+#define VLEVEL(k, next) \
+	__attribute__((noinline)) static void vl##k(unsigned v, int max) \
+	{ \
+		if (v & 1) { \
+			sink = 1; \
+			next(v >> 1, max); \
+			sink += 3; /* no tail call: a frame each level */ \
+		} else { \
+			next(v >> 1, max); \
+			sink = 2; \
+		} \
+	}
+VLEVEL(1, vleaf)
+VLEVEL(2, vl1)
+VLEVEL(3, vl2)
+VLEVEL(4, vl3)
+VLEVEL(5, vl4)
+VLEVEL(6, vl5)
+VLEVEL(7, vl6)
+VLEVEL(8, vl7)
+VLEVEL(9, vl8)
+__attribute__((noinline)) static void vtop(unsigned v, int max)
+{
+	volatile char *p = alloca(v & 1 ? 64 : 16);
+	p[0] = 1;
+	vl9(v, max);
+	sink += p[0];
+}
+
+static void varied_rounds(long n)
+{
+	for (long i = 0; i < n; i++) {
+		unsigned v = rnd();
+		if ((v >> 8) & 3)
+			vtop(v & 511, MAXW);
+		else
+			vtop(v & 3, 9);
+	}
+}
+
 static long phase_walks, phase_gave_up;
 static void phase(const char *name)
 {
@@ -346,6 +423,11 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 3; i++)
 		pthread_join(th[i], NULL);
 	phase("threads");
+	long indexed_before = (long)indexed;
+	varied_rounds(n);
+	long varied_indexed = (long)indexed - indexed_before;
+	printf("varied: indexed %ld\n", varied_indexed);
+	phase("varied");
 	plain_gave_up = (long)gave_up;
 	/* a signal handler's walks go through the kernel's signal frame */
 	signal(SIGUSR1, on_signal);
@@ -367,8 +449,8 @@ int main(int argc, char **argv)
 	swapcontext(&main_ctx, &side_ctx);
 	rounds(100);
 	phase("makecontext");
-	printf("walks %ld gave_up %ld same %ld differences %ld in_handlers %ld\n", (long)walks, (long)gave_up,
-	       (long)reused_same, (long)bad, (long)sig_walks);
+	printf("walks %ld gave_up %ld same %ld indexed %ld differences %ld in_handlers %ld\n", (long)walks,
+	       (long)gave_up, (long)reused_same, (long)indexed, (long)bad, (long)sig_walks);
 	if (sig_gave_up)
 		fprintf(stderr, "unwind_cmp: %ld walks through signal frames given up or cut\n", sig_gave_up);
 	if (sig_unflagged)
@@ -379,5 +461,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "unwind_cmp: %ld walks of plain code given up\n", plain_gave_up);
 	if (!plt_walks)
 		fprintf(stderr, "unwind_cmp: no walk from a handler that interrupted a PLT stub\n");
-	return bad || plain_gave_up || sig_gave_up || sig_unflagged || sig_walks < 50 || !plt_walks ? 1 : 0;
+	/* most of the varied phase's walks repeat one of its 516 stacks */
+	if (varied_indexed < n / 2)
+		fprintf(stderr, "unwind_cmp: only %ld of %ld varied walks found in the walk index\n", varied_indexed, n);
+	return bad || plain_gave_up || sig_gave_up || sig_unflagged || sig_walks < 50 || !plt_walks ||
+			       varied_indexed < n / 2
+		       ? 1
+		       : 0;
 }
