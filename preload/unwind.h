@@ -37,9 +37,17 @@
  * one's: a compare per word instead of a rule per frame.  A walk that
  * starts where a kept one started (at most four are compared) is that
  * walk, tag included: no frame is stepped and nothing interned.  Else
- * the last walk's outer frames are looked for as the walk climbs.
- * The words are compared in the order a fresh walk would read them, so
- * nothing is read that the fresh walk would not read.
+ * a walk index (unwind.c) that holds many more tagged walks, each as the
+ * words it read, grouped by where they start and where they read: a walk
+ * whose words at a group's addresses are exactly one of its walks' is
+ * that walk, tag included.  (bt_unwind_tag after such a walk re-tags the
+ * copy found; a walk's other copy keeps the tag it had, so a tag must
+ * stand for the frames, as the recorder's stack ids do, not for one
+ * call.)  Else the last walk's outer frames are looked for as the walk
+ * climbs.  The kept walks' words are compared in the order a fresh walk
+ * would read them, so nothing is read that the fresh walk would not
+ * read; the index reads its words all at once, only where that is safe
+ * (unwind.c).
  *
  * The caches hold for one set of loaded objects: a dlopen or dlclose
  * (bt_dl_epoch) clears them.  A walk through a signal frame is not kept
