@@ -92,6 +92,9 @@ if ! sanitized; then
 	# are found in the walk index (BUFTRACE_DEBUG says how many), and
 	# every event's stack is still libunwind's
 	compare manypaths --probes malloc -- "$BUILD/tests/manypaths" 2 20000
+	# threads in waves: the later ones take the earlier ones' stacks and
+	# recorder state (the index's groups are the thread's that made them)
+	compare manypaths-waves --probes malloc -- "$BUILD/tests/manypaths" 2 4000 4
 	mkdir -p "$WORK/manypaths.debug"
 	BUFTRACE_DEBUG=1 "$BUFTRACE" record --quiet -o "$WORK/manypaths.debug" --probes malloc -- \
 		"$BUILD/tests/manypaths" 2 20000 > /dev/null 2> "$WORK/manypaths.debug.err" ||

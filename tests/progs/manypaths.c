@@ -1,7 +1,10 @@
 /* manypaths: allocations from many call paths to one malloc, repeated in
  * random order (the walk index's case: tests/t_unwind_walker.sh).
  *
- * usage: manypaths THREADS ALLOCS
+ * usage: manypaths THREADS ALLOCS [WAVES]
+ * WAVES times (default 1), THREADS threads are started and joined; a later
+ * wave's threads get the earlier ones' stacks (glibc keeps them), and the
+ * recorder gives them the earlier ones' state, walk index included.
  * Each thread makes ALLOCS allocations through a chain of ten levels,
  * each calling the next from one of two call sites (1024 paths), with a
  * frame-pointer level on top that puts one of two alloca sizes below it;
@@ -82,18 +85,21 @@ static void *run(void *arg)
 
 int main(int argc, char **argv)
 {
-	int threads = argc > 1 ? atoi(argv[1]) : 2;
+	int threads = argc > 1 ? atoi(argv[1]) : 2, waves = argc > 3 ? atoi(argv[3]) : 1;
 	long total = 0;
 	pthread_t t[64];
 	per_thread = argc > 2 ? atol(argv[2]) : 20000;
-	if (threads < 1 || threads > 64 || per_thread < 1)
+	if (threads < 1 || threads > 64 || per_thread < 1 || waves < 1)
 		return 2;
-	for (int i = 0; i < threads; i++)
-		if (pthread_create(&t[i], NULL, run, (void *)(intptr_t)i))
-			return 1;
-	for (int i = 0; i < threads; i++) {
-		pthread_join(t[i], NULL);
-		total += counts[i];
+	for (int w = 0; w < waves; w++) {
+		for (int i = 0; i < threads; i++)
+			if (pthread_create(&t[i], NULL, run, (void *)(intptr_t)i))
+				return 1;
+		for (int i = 0; i < threads; i++) {
+			pthread_join(t[i], NULL);
+			total += counts[i];
+			counts[i] = 0;
+		}
 	}
 	printf("manypaths mallocs %ld\n", total);
 	return 0;
