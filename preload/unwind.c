@@ -613,7 +613,7 @@ struct ix_group {
 	uint64_t used;
 	int live, max, n, m;
 	uint64_t at[IX_WORDS];    /* the words its walks read, in the order read */
-	struct ix_key *keys;      /* IX_SLOTS of each, in the unwinder's one mapping */
+	struct ix_key *keys;      /* IX_SLOTS of each, mapped (MAP_NORESERVE) when first used */
 	uint64_t *words;
 };
 #define IX_REGION (sizeof(struct ix_key) * IX_SLOTS + sizeof(uint64_t) * IX_WORDS * IX_SLOTS)
@@ -634,7 +634,6 @@ struct bt_unwinder {
 	atomic_uint_least64_t n_walks, n_indexed;
 	uint64_t ix_pc[IX_GROUPS], ix_sp[IX_GROUPS]; /* where each group's walks start; ix_sp 0: none */
 	struct ix_group ix[IX_GROUPS];
-	void *ix_map;           /* the groups' tables, mapped on first use (MAP_NORESERVE) */
 	uint64_t inner_pc[WALKS], inner_sp[WALKS]; /* inner_sp 0: the walk is not valid */
 	/* this walk's new frames, innermost first */
 	struct frame nf[FRAMES];
@@ -900,18 +899,6 @@ static void ix_insert(struct bt_unwinder *u, const struct walk *w, uint64_t tag)
 	struct ix_group *x;
 	if (m <= 0)
 		return;
-	if (!u->ix_map) {
-		void *mm = mmap(NULL, IX_REGION * IX_GROUPS, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (mm == MAP_FAILED)
-			return;
-		u->ix_map = mm;
-		for (g = 0; g < IX_GROUPS; g++) {
-			char *r = (char *)mm + IX_REGION * (size_t)g;
-			u->ix[g].keys = (struct ix_key *)r;
-			u->ix[g].words = (uint64_t *)(r + sizeof(struct ix_key) * IX_SLOTS);
-		}
-	}
 	for (g = 0; g < IX_GROUPS; g++) {
 		x = &u->ix[g];
 		if (u->ix_sp[g] == o->sp && u->ix_pc[g] == o->pc && x->max == w->max && x->self == self &&
@@ -923,8 +910,19 @@ static void ix_insert(struct bt_unwinder *u, const struct walk *w, uint64_t tag)
 	}
 	if (g == IX_GROUPS) {
 		/* a new group, in place of the least recently used: the slots
-		 * it leaves have an older gen, so none is taken for the new */
+		 * it leaves have an older gen, so none is taken for the new.
+		 * Its table is mapped when first used, and stays for the
+		 * groups after it (a thread whose walks start at one or two
+		 * places reserves one or two, not IX_GROUPS). */
 		x = &u->ix[pick];
+		if (!x->keys) {
+			void *mm = mmap(NULL, IX_REGION, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			if (mm == MAP_FAILED)
+				return;
+			x->keys = mm;
+			x->words = (uint64_t *)((char *)mm + sizeof(struct ix_key) * IX_SLOTS);
+		}
 		x->gen = ++u->ix_gen;
 		x->bp = live ? o->bp : 0;
 		x->self = self;
