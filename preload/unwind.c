@@ -847,6 +847,14 @@ static int ix_same(const uint64_t *a, const uint64_t *b, int m)
 	return !d;
 }
 
+/* Do group g's walks start at this frame, on this thread, with this
+ * depth limit?  (RBP, where live, is checked by the caller.) */
+static inline int ix_starts_at(const struct bt_unwinder *u, int g, uint64_t pc, uint64_t sp, int max,
+			       uint64_t self)
+{
+	return u->ix_sp[g] == sp && u->ix_pc[g] == pc && u->ix[g].max == max && u->ix[g].self == self;
+}
+
 /* The walk from this frame, if the index holds it: its frame count, with
  * *tag its tag; else -1. */
 __attribute__((no_sanitize("address"))) static int ix_find(struct bt_unwinder *u, uint64_t pc, uint64_t sp,
@@ -856,8 +864,7 @@ __attribute__((no_sanitize("address"))) static int ix_find(struct bt_unwinder *u
 	for (int g = 0; g < IX_GROUPS; g++) {
 		struct ix_group *x = &u->ix[g];
 		uint64_t val[IX_WORDS], h;
-		if (u->ix_sp[g] != sp || u->ix_pc[g] != pc || x->max != max || x->self != self ||
-		    (x->live && x->bp != bp))
+		if (!ix_starts_at(u, g, pc, sp, max, self) || (x->live && x->bp != bp))
 			continue;
 		for (int i = 0; i < x->m; i++)
 			val[i] = word(x->at[i]);
@@ -901,9 +908,8 @@ static void ix_insert(struct bt_unwinder *u, const struct walk *w, uint64_t tag)
 		return;
 	for (g = 0; g < IX_GROUPS; g++) {
 		x = &u->ix[g];
-		if (u->ix_sp[g] == o->sp && u->ix_pc[g] == o->pc && x->max == w->max && x->self == self &&
-		    x->live == live && (!live || x->bp == o->bp) && x->n == w->n && x->m == m &&
-		    !memcmp(x->at, at, sizeof *at * (size_t)m))
+		if (ix_starts_at(u, g, o->pc, o->sp, w->max, self) && x->live == live && (!live || x->bp == o->bp) &&
+		    x->n == w->n && x->m == m && !memcmp(x->at, at, sizeof *at * (size_t)m))
 			break;
 		if (!u->ix_sp[g] || (u->ix_sp[pick] && x->used < u->ix[pick].used))
 			pick = g;
@@ -997,7 +1003,8 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, uint64_t *tag, const 
 		}
 		return w->n;
 	}
-	/* Else the walk index, where the kept walks keep missing */
+	/* Else the walk index (tried one walk in IX_SAMPLE where it keeps
+	 * missing too) */
 	if (ix_try(u)) {
 		int n;
 		u->ix_want = 1;
@@ -1035,13 +1042,13 @@ bt_unwind_from(struct bt_unwinder *u, void **ips, int max, uint64_t *tag, const 
 					reuse = 0; /* one try a walk: a failed compare costs up to a walk */
 					if (n <= max && (!src->truncated || k == j) && still_read(src, base - 1)) {
 						int same = 0, d;
+						bt_skip_hit(&u->skip);
 						if (k == j) {
 							int i = 0;
 							while (i < k && u->nf[i].pc == src->f[pn - 1 - i].pc)
 								i++;
 							same = i == k;
 						}
-						bt_skip_hit(&u->skip);
 						/* the new walk goes elsewhere, the last one stays */
 						d = victim(u, u->last);
 						dst = &u->w[d];
