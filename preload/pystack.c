@@ -45,6 +45,7 @@ struct py_api {
 	PyObject *(*frame_back)(PyObject *); /* PyFrame_GetBack, 3.9+: new reference or NULL */
 	void (*incref)(PyObject *);
 	int (*frame_lasti)(PyObject *); /* PyFrame_GetLasti, 3.11+ */
+	int qualname;                   /* code objects have co_qualname (3.11+) */
 };
 static struct py_api py;
 static atomic_int py_ready;
@@ -68,11 +69,12 @@ static void lookup(void)
 	f.err_restore = bt_find_symbol("PyErr_Restore");
 	f.gc_disable = bt_find_symbol("PyGC_Disable");
 	f.gc_enable = bt_find_symbol("PyGC_Enable");
-	f.none = bt_find_symbol("_Py_NoneStruct");
+	f.none = bt_find_object("_Py_NoneStruct"); /* data: bt_find_symbol finds functions only */
 	f.frame_code = bt_find_symbol("PyFrame_GetCode");
 	f.frame_back = bt_find_symbol("PyFrame_GetBack");
 	f.incref = bt_find_symbol("Py_IncRef");
 	f.frame_lasti = bt_find_symbol("PyFrame_GetLasti");
+	f.qualname = bt_find_object("Py_Version") != NULL; /* 3.11+ */
 	f.present = f.tstate_get && f.gil_check && f.get_frame && f.line_number && f.getattr &&
 		     f.as_utf8 && f.decref && f.err_fetch && f.err_restore;
 	if (f.present && !atomic_load_explicit(&py_ready, memory_order_relaxed)) {
@@ -416,9 +418,12 @@ static uint32_t capture_slow(void)
 		refs[nrefs++] = code;
 		frames[n].file = str_attr(code, "co_filename", &refs[nrefs]);
 		nrefs++;
-		frames[n].func = str_attr(code, "co_qualname", &refs[nrefs]); /* 3.11+ */
+		/* co_qualname from 3.11 (as Py_Version): before, asking for it
+		 * would make Python build an AttributeError at every frame, which
+		 * costs time and more stack than a small thread may have left */
+		frames[n].func = str_attr(code, py.qualname ? "co_qualname" : "co_name", &refs[nrefs]);
 		nrefs++;
-		if (!frames[n].func) {
+		if (!frames[n].func && py.qualname) {
 			py.err_restore(NULL, NULL, NULL);
 			frames[n].func = str_attr(code, "co_name", &refs[nrefs - 1]);
 		}
@@ -428,7 +433,8 @@ static uint32_t capture_slow(void)
 		if (!frames[n].func)
 			frames[n].func = "?";
 		n++;
-		back = py.getattr(frame, "f_back"); /* new reference */
+		/* new reference; PyFrame_GetBack's is NULL at the end, f_back's None */
+		back = py.frame_back ? py.frame_back(frame) : py.getattr(frame, "f_back");
 		if (!back)
 			break;
 		refs[nrefs++] = back;

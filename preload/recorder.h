@@ -311,6 +311,8 @@ void *bt_resolve(struct bt_target *t);
 void bt_vcall_setup(struct bt_vcall *vc, const char *sym, uint64_t real);
 void bt_resolve_report(void);        /* HOOK_RESOLVED records, name matching */
 void *bt_find_symbol(const char *name);
+/* The same for a data object (STT_OBJECT), such as libpython's None. */
+void *bt_find_object(const char *name);
 void bt_resolve_reset(void);
 
 /* pystack.c: the Python stack of a hooked call of thread t (its state

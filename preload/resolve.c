@@ -19,18 +19,27 @@
 struct find_ctx {
 	const char *name;
 	const void *found;
+	int object;
 };
 
 static void find_cb(struct bt_module *m, void *arg)
 {
 	struct find_ctx *c = arg;
+	size_t size;
 	if (!c->found && !m->self)
-		c->found = bt_dyn_lookup(m, c->name);
+		c->found = c->object ? bt_dyn_lookup_object(m, c->name, &size) : bt_dyn_lookup(m, c->name);
 }
 
 void *bt_find_symbol(const char *name)
 {
-	struct find_ctx c = { name, NULL };
+	struct find_ctx c = { name, NULL, 0 };
+	bt_modules_foreach(find_cb, &c);
+	return (void *)c.found;
+}
+
+void *bt_find_object(const char *name)
+{
+	struct find_ctx c = { name, NULL, 1 };
 	bt_modules_foreach(find_cb, &c);
 	return (void *)c.found;
 }

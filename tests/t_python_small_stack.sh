@@ -1,0 +1,41 @@
+#!/bin/sh
+# Python threads on 32 KiB stacks (threading.stack_size's minimum) make
+# runtime calls under record: the program's output and exit code are its
+# own, and the report names the Python line in each thread.  The recorder
+# once looked libpython's None up as a function, missed it, and walked past
+# the outermost frame asking None for f_code: the AttributeError Python
+# built for that took more stack than such a thread has left (SIGSEGV).
+. "$TESTLIB/common.sh"
+need_fixture gnu
+prog=$TOP/tests/progs/py_small_stack.py
+line=$(grep -n 'lib.ttnn_tensor_create(' "$prog" | head -n 1 | cut -d: -f1)
+pythons=""
+for p in python3 /usr/bin/python3; do
+	command -v "$p" >/dev/null 2>&1 || continue
+	real=$("$p" -c 'import sys; print(sys.executable)' 2>/dev/null) || continue
+	case " $pythons " in *" $real "*) continue ;; esac
+	pythons="$pythons $real"
+done
+[ -n "$pythons" ] || skip "no python3"
+for py in $pythons; do
+	"$py" "$prog" "$FIX/gnu" > "$WORK/plain" 2>&1 || fail "$py: the program fails without buftrace"
+	d=$WORK/t; rm -rf "$d"
+	"$BUFTRACE" record -o "$d" --quiet -- "$py" "$prog" "$FIX/gnu" > "$WORK/rec" 2>&1
+	rc=$?
+	[ $rc = 0 ] || { cat "$WORK/rec"; fail "$py: exit $rc under record (0 without)"; }
+	cmp -s "$WORK/plain" "$WORK/rec" || { diff "$WORK/plain" "$WORK/rec"; fail "$py: output changed under record"; }
+	"$BUFTRACE" report --format json "$d" > "$WORK/r.json" || fail "$py: report failed"
+	python3 - "$WORK/r.json" "$line" "$py" <<'PY' || exit 1
+import json, sys
+r = json.load(open(sys.argv[1])); line, label = int(sys.argv[2]), sys.argv[3]
+def die(m): print(f"FAIL: {label}: {m}"); sys.exit(1)
+held = [g for g in r["survivor_groups"] if any(f["language"] == "python" and f["function"] == "deep" for f in g["stack"])]
+if len(held) != 1 or held[0]["mesh_buffers"] != 3 or held[0]["count"] != 6:
+    die(f"tensors made in the threads: {[(g['mesh_buffers'], g['count'], g['key'][:60]) for g in held]}")
+py = [f for f in held[0]["stack"] if f["language"] == "python"]
+names = [f["function"] for f in py]
+if names[:6] != ["deep"] * 6 or py[0]["line"] != line or not py[0]["file"].endswith("py_small_stack.py"):
+    die(f"Python frames {[(f['function'], f['line']) for f in py]}: want deep x6 from line {line}")
+if "Thread.run" not in names[6:]: die(f"the thread's frames below deep are missing: {names}")
+PY
+done
