@@ -55,16 +55,20 @@ void bt_give_up(const char *what, int err)
 		       trace_path[0] ? trace_path : bt_cfg.outdir, strerror(err));
 }
 
-static void read_cmdline(struct bt_rec *r)
+/* Read before the trace file is made: a program at its RLIMIT_NOFILE has
+ * a descriptor for one of the two at most (the trace's). */
+static char cmdline[4096];
+static size_t cmdline_len;
+
+static void read_cmdline(void)
 {
-	char buf[4096];
 	ssize_t n = 0;
 	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		n = read(fd, buf, sizeof buf);
+		n = read(fd, cmdline, sizeof cmdline);
 		close(fd);
 	}
-	bt_rec_bytes(r, buf, n > 0 ? (size_t)n : 0);
+	cmdline_len = n > 0 ? (size_t)n : 0;
 }
 
 static void write_header(void)
@@ -87,7 +91,7 @@ static void write_header(void)
 	bt_rec_uvar(&r, bt_now_ns());
 	bt_rec_bytes(&r, "CLOCK_MONOTONIC", 15);
 	bt_rec_bytes(&r, exe, strlen(exe));
-	read_cmdline(&r);
+	bt_rec_bytes(&r, cmdline, cmdline_len);
 	bt_rec_bytes(&r, host, strlen(host));
 	bt_rec_bytes(&r, BUFTRACE_VERSION, strlen(BUFTRACE_VERSION));
 	bt_rec_uvar(&r, (uint64_t)bt_cfg.depth);
@@ -102,6 +106,24 @@ static void write_header(void)
 		bt_rec_bytes(&r, bt_hooks[h].fields, strlen(bt_hooks[h].fields));
 		bt_write_record(BT_REC_HOOK_INFO, &r);
 	}
+}
+
+/* Tell record where the trace is: one line appended to its manifest.  0,
+ * or the errno of the open that failed. */
+static int manifest_add(void)
+{
+	/* no O_CREAT: record made it; O_NONBLOCK: a FIFO planted there
+	 * after record is gone must not hang us */
+	int mf = open(bt_cfg.manifest, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	char line[PATH_MAX + 2];
+	int n;
+	if (mf < 0)
+		return errno;
+	n = snprintf(line, sizeof line, "%s\n", trace_path);
+	if (write(mf, line, (size_t)n) < 0)
+		n = 0;
+	close(mf);
+	return 0;
 }
 
 /* O_EXCL|O_NOFOLLOW: never overwrite a file, never follow a planted link. */
@@ -137,16 +159,22 @@ static int create_trace_file(void)
 		bt_give_up("cannot create a trace file in", err);
 		return -1;
 	}
-	if (bt_cfg.manifest[0]) {
-		/* no O_CREAT: record made it; O_NONBLOCK: a FIFO planted
-		 * there after record is gone must not hang us */
-		int mf = open(bt_cfg.manifest, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-		if (mf >= 0) {
-			char line[PATH_MAX + 2];
-			int n = snprintf(line, sizeof line, "%s\n", trace_path);
-			if (write(mf, line, (size_t)n) < 0)
-				n = 0;
-			close(mf);
+	if (bt_cfg.manifest[0] && manifest_add() == EMFILE) {
+		/* The trace took the program's last descriptor: record would
+		 * say no trace was written.  Let it go for the manifest's line
+		 * and take the same file back. */
+		struct stat a, b;
+		if (fstat(fd, &a) == 0) {
+			close(fd);
+			manifest_add();
+			fd = open(trace_path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0 && (fstat(fd, &b) != 0 || b.st_dev != a.st_dev || b.st_ino != a.st_ino)) {
+				close(fd); /* ours: just opened; the path names another file now */
+				fd = -1;
+				errno = ENOENT;
+			}
+			if (fd < 0)
+				bt_give_up("cannot reopen", errno);
 		}
 	}
 	return fd;
@@ -228,7 +256,9 @@ int bt_start(void)
 		return -1;
 	pthread_mutex_lock(&start_lock);
 	if (atomic_load(&bt_state) == BT_IDLE) {
-		int fd = create_trace_file();
+		int fd;
+		read_cmdline();
+		fd = create_trace_file();
 		if (fd >= 0 && (fd = bt_tracefd_adopt(fd, trace_path)) < 0)
 			bt_give_up("cannot use", errno);
 		if (fd >= 0 && bt_writer_open(fd) == 0) {

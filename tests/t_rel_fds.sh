@@ -9,6 +9,10 @@
 # away), one line on stderr, the program runs on, and the file renamed
 # away still reads up to the loss.  A fork child after close_range must
 # find the parent's file open (the recorder closes nothing it does not own).
+# A program with one descriptor left at its first hooked call: the trace
+# takes it, and yet record lists the trace (its manifest line once needed a
+# second descriptor: "no trace written") and the header has the command
+# line (read before the trace file is made).
 . "$TESTLIB/common.sh"
 prog=$BUILD/tests/fdgames
 [ -x "$prog" ] || fail "tests/progs not built"
@@ -82,3 +86,19 @@ for t in "$WORK"/out/*.zst; do
 done
 [ $n = 2 ] || fail "fork: want 2 traces, found $n"
 echo "fork: the child has its parent's file, both traces complete"
+
+# one descriptor free at the first hooked call, under record
+rm -rf "$WORK"/out/* "$WORK/own"
+BUFTRACE_FLUSH_MS=10 timeout 60 "$BUFTRACE" record -o "$WORK/out" -- "$prog" atlimit "$WORK/own" \
+	> "$WORK/stdout" 2> "$WORK/stderr" || fail "atlimit: exit $?: $(cat "$WORK/stdout" "$WORK/stderr")"
+[ "$(cat "$WORK/stdout")" = "fdgames: atlimit ok" ] || fail "atlimit: output changed: $(cat "$WORK/stdout")"
+own_is atlimit 'mine\n'
+set -- "$WORK"/out/*.zst
+[ $# = 1 ] || fail "atlimit: want one trace, found $*"
+[ "$(cat "$WORK/stderr")" = "buftrace: trace $1" ] || fail "atlimit: record said: $(cat "$WORK/stderr")"
+[ "$(cat "$WORK/out/buftrace.last")" = "$1" ] || fail "atlimit: buftrace.last: $(cat "$WORK/out/buftrace.last")"
+got=$(events "$1") || { echo "$got"; exit 1; }
+[ "$got" = "$want" ] || fail "atlimit: trace events: $(echo $got)"
+"$BUFTRACE" dump "$1" | grep -q "^HEADER .* cmdline='$prog atlimit $WORK/own' " ||
+	fail "atlimit: header: $("$BUFTRACE" dump "$1" | grep '^HEADER')"
+echo "atlimit: record lists the trace, complete, with its command line"

@@ -11,6 +11,9 @@
 //                              to moved.*, then close_range (the trace is lost)
 //   fdgames fork FILE          close_range, then fork: the child writes
 //                              "child\n" to the file the parent opened
+//   fdgames atlimit FILE       RLIMIT_NOFILE lowered so that one descriptor
+//                              is free at the first 10 calls (the recorder's
+//                              trace takes it), raised again after them
 // Prints "fdgames: MODE ok" when every write to its own file worked.
 #include <dirent.h>
 #include <fcntl.h>
@@ -41,6 +44,16 @@ int main(int argc, char** argv) {
     if (argc < 3) return 2;
     const char* mode = argv[1];
     int bad = 0;
+    struct rlimit saved;
+    getrlimit(RLIMIT_NOFILE, &saved);
+    if (!strcmp(mode, "atlimit")) {
+        int lowest = open("/dev/null", O_RDONLY);  // the lowest free number
+        if (lowest < 0) return 3;
+        close(lowest);
+        struct rlimit rl = saved;
+        rl.rlim_cur = (rlim_t)lowest + 1;
+        if (setrlimit(RLIMIT_NOFILE, &rl)) return 3;
+    }
     calls(0xfd000, 10);
     if (!strcmp(mode, "close_range")) {
         close_range(3, ~0U, 0);
@@ -65,6 +78,8 @@ int main(int argc, char** argv) {
         close_range(3, ~0U, 0);
     } else if (!strcmp(mode, "fork")) {
         close_range(3, ~0U, 0);
+    } else if (!strcmp(mode, "atlimit")) {
+        setrlimit(RLIMIT_NOFILE, &saved);
     } else {
         return 2;
     }
