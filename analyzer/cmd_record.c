@@ -15,6 +15,7 @@
  * sees 128+N either way.  A signal ignored when record started stays
  * ignored, by record and by CMD. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -225,7 +226,7 @@ int cmd_record(int argc, char **argv)
 {
 	const char *outdir = ".", *libdir, *libname = "libbuftrace.so", *probes = NULL;
 	char lib[PATH_MAX], libpath[PATH_MAX], absout[PATH_MAX], manifest[] = "/tmp/buftrace-manifest-XXXXXX";
-	int i, quiet = 0, status, mfd;
+	int i, quiet = 0, status, mfd, execpipe[2];
 	pid_t pid;
 	sigset_t fwd, entry_mask;
 	siginfo_t si;
@@ -329,16 +330,30 @@ int cmd_record(int argc, char **argv)
 	close(mfd);
 	setenv("BUFTRACE_OUTPUT", absout, 1);
 	setenv("BUFTRACE_MANIFEST", manifest, 1);
+	/* the child's word that exec failed (the pipe closes at a good exec):
+	 * then that is the one line, not also "no trace written" */
+	if (pipe2(execpipe, O_CLOEXEC) != 0) {
+		fprintf(stderr, "buftrace record: pipe: %s\n", strerror(errno));
+		unlink(manifest);
+		return EXIT_BAD_INPUT;
+	}
 	catch_signals();
 	pid = fork();
 	if (pid == 0) {
+		int err;
+		close(execpipe[0]);
 		restore_signals(&entry_mask);
 		execvp(argv[i], argv + i);
-		fprintf(stderr, "buftrace record: cannot run %s: %s\n", argv[i], strerror(errno));
+		err = errno;
+		fprintf(stderr, "buftrace record: cannot run %s: %s\n", argv[i], strerror(err));
+		if (write(execpipe[1], &err, sizeof err) < 0)
+			_exit(127);
 		_exit(127);
 	}
+	close(execpipe[1]);
 	if (pid < 0) {
 		fprintf(stderr, "buftrace record: fork: %s\n", strerror(errno));
+		close(execpipe[0]);
 		unlink(manifest);
 		return EXIT_BAD_INPUT;
 	}
@@ -352,7 +367,17 @@ int cmd_record(int argc, char **argv)
 	child = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	list_traces(manifest, absout, quiet);
+	{
+		int err;
+		ssize_t n;
+		while ((n = read(execpipe[0], &err, sizeof err)) < 0 && errno == EINTR)
+			;
+		close(execpipe[0]);
+		if (n == (ssize_t)sizeof err)
+			unlink(manifest); /* CMD never ran: nothing to list */
+		else
+			list_traces(manifest, absout, quiet);
+	}
 	if (WIFSIGNALED(status)) {
 		/* die the same way, so a caller sees what the shell would */
 		struct rlimit no_core = { 0, 0 };

@@ -192,3 +192,17 @@ said junk "BUFTRACE_DEPTH=lots is not a number; using 64"
 env LD_PRELOAD="$LIB" BUFTRACE_OUTPUT="$WORK" BUFTRACE_DEPTH=1000 BUFTRACE_FLUSH_MS=5 sh -c 'ls / > /dev/null' 2> "$WORK/quiet.err"
 [ ! -s "$WORK/quiet.err" ] || fail "a process that records nothing spoke: $(cat "$WORK/quiet.err")"
 echo "settings OK"
+
+# 5. a command that cannot be run: one line naming it, exit 127 as a shell's,
+# nothing listed (not also "no trace written"), no manifest left behind
+before=$(ls /tmp | grep -c '^buftrace-manifest-')
+echo 'not a program' > "$WORK/not-executable"; chmod 644 "$WORK/not-executable"
+for cmd in "$WORK/no-such-program" "$WORK/not-executable"; do
+	"$BUFTRACE" record -o "$WORK/norun" -- "$cmd" arg > "$WORK/norun.out" 2> "$WORK/norun.err"
+	rc=$?
+	[ $rc = 127 ] || fail "cannot run $cmd: exit $rc"
+	[ "$(grep -c . "$WORK/norun.err")" = 1 ] && grep -q "^buftrace record: cannot run $cmd: " "$WORK/norun.err" ||
+		fail "cannot run $cmd: stderr: $(cat "$WORK/norun.err")"
+done
+[ "$(ls /tmp | grep -c '^buftrace-manifest-')" = "$before" ] || fail "cannot run: a manifest was left in /tmp"
+echo "cannot run: one line"
