@@ -347,8 +347,8 @@ int cmd_record(int argc, char **argv)
 		err = errno;
 		fprintf(stderr, "buftrace record: cannot run %s: %s\n", argv[i], strerror(err));
 		if (write(execpipe[1], &err, sizeof err) < 0)
-			_exit(127);
-		_exit(127);
+			err = errno;
+		_exit(err == ENOENT ? 127 : 126); /* as a shell: not found, or found and not runnable */
 	}
 	close(execpipe[1]);
 	if (pid < 0) {

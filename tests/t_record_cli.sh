@@ -193,14 +193,16 @@ env LD_PRELOAD="$LIB" BUFTRACE_OUTPUT="$WORK" BUFTRACE_DEPTH=1000 BUFTRACE_FLUSH
 [ ! -s "$WORK/quiet.err" ] || fail "a process that records nothing spoke: $(cat "$WORK/quiet.err")"
 echo "settings OK"
 
-# 5. a command that cannot be run: one line naming it, exit 127 as a shell's,
+# 5. a command that cannot be run: one line naming it, exit 127 (not found)
+# or 126 (not runnable) as a shell's,
 # nothing listed (not also "no trace written"), no manifest left behind
 before=$(ls /tmp | grep -c '^buftrace-manifest-')
 echo 'not a program' > "$WORK/not-executable"; chmod 644 "$WORK/not-executable"
-for cmd in "$WORK/no-such-program" "$WORK/not-executable"; do
+for cmd in "$WORK/no-such-program:127" "$WORK/not-executable:126"; do
+	want=${cmd##*:}; cmd=${cmd%:*}
 	"$BUFTRACE" record -o "$WORK/norun" -- "$cmd" arg > "$WORK/norun.out" 2> "$WORK/norun.err"
 	rc=$?
-	[ $rc = 127 ] || fail "cannot run $cmd: exit $rc"
+	[ $rc = $want ] || fail "cannot run $cmd: exit $rc, want $want"
 	[ "$(grep -c . "$WORK/norun.err")" = 1 ] && grep -q "^buftrace record: cannot run $cmd: " "$WORK/norun.err" ||
 		fail "cannot run $cmd: stderr: $(cat "$WORK/norun.err")"
 done
