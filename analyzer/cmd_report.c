@@ -406,7 +406,7 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 		printf(" (trace %d of a concatenated file, at stream offset %" PRIu64 ")", m->index, m->offset);
 	printf("\n");
 	printf("  pid %" PRIu64 ", %s, %" PRIu64 " events over %.3f s%s\n", m->pid, m->cmdline ? m->cmdline : "?",
-	       m->nevents, secs(m, m->end_ns), m->complete ? "" : " (trace incomplete: process killed?)");
+	       m->nevents, secs(m, m->end_ns), m->complete ? "" : " (trace incomplete: the process was killed, or its recorder stopped early)");
 	if (m->lost)
 		printf("  %" PRIu64 " events missing from the trace\n", m->lost);
 	if (m->unrecorded_signal)
