@@ -16,6 +16,7 @@
  * (3.10+), and leave any pending exception exactly as we found it. */
 #include <pthread.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "arena.h"
 #include "recorder.h"
 #include "varint.h"
@@ -119,9 +120,8 @@ static uint64_t hash_bytes(const uint8_t *c, size_t n)
 
 /* Under the GIL, but an interpreter with a GIL of its own (3.12+) or
  * none (free-threaded builds) may be here at the same time: a lock. */
-static uint32_t intern(const struct pyframe *f, int n)
+static uint32_t intern(const struct pyframe *f, int n, uint8_t *buf /* [PY_RECORD] */)
 {
-	uint8_t buf[PY_RECORD];
 	uint8_t *key = buf + BT_UVAR_MAX; /* room for the id in front */
 	struct bt_rec r;
 	size_t len;
@@ -129,7 +129,7 @@ static uint32_t intern(const struct pyframe *f, int n)
 	uint32_t i, id;
 	int exact;
 
-	bt_rec_begin(&r, key, sizeof buf - BT_UVAR_MAX);
+	bt_rec_begin(&r, key, PY_RECORD - BT_UVAR_MAX);
 	bt_rec_uvar(&r, (uint64_t)n);
 	for (int k = 0; k < n; k++) {
 		bt_rec_bytes(&r, f[k].file, strlen(f[k].file));
@@ -155,7 +155,7 @@ static uint32_t intern(const struct pyframe *f, int n)
 	if (kept)
 		memcpy(kept, key, len);
 	/* the record: the id, then the key */
-	bt_rec_begin(&r, buf, sizeof buf);
+	bt_rec_begin(&r, buf, PY_RECORD);
 	bt_rec_uvar(&r, id);
 	memmove(r.p, key, len);
 	r.p += len;
@@ -282,9 +282,9 @@ static int fast_chain(PyObject *frame, PyObject **code, int *line)
 	return n;
 }
 
-static uint32_t capture_slow(void);
+static uint32_t capture_slow(struct bt_thread *t);
 
-static uint32_t capture_held(PyObject *frame);
+static uint32_t capture_held(struct bt_thread *t, PyObject *frame);
 
 /* Is there an interpreter in this process, and does the calling thread
  * hold its GIL? */
@@ -348,7 +348,7 @@ uint32_t bt_pystack_capture_t(struct bt_thread *t, const void *sp, int *opened)
 			s->frame = NULL; /* left behind */
 		}
 	}
-	id = capture_held(frame);
+	id = capture_held(t, frame);
 	/* the thread is in the recorder (bt_thread_enter): a signal handler's
 	 * hooked call cannot open a scope between these stores */
 	if (opened && !s->frame && id && frame && frame != py.none) {
@@ -370,7 +370,7 @@ void bt_pystack_scope_close(struct bt_thread *t, const void *sp)
 /* Apart from the checks above: its frame holds the chain's copies (24
  * KiB), which a process without Python, or a thread without the GIL,
  * should not pay for at every event. */
-__attribute__((noinline)) static uint32_t capture_held(PyObject *frame)
+__attribute__((noinline)) static uint32_t capture_held(struct bt_thread *t, PyObject *frame)
 {
 	PyObject *code[PY_MAX_FRAMES_FAST];
 	int line[PY_MAX_FRAMES_FAST], n;
@@ -383,7 +383,7 @@ __attribute__((noinline)) static uint32_t capture_held(PyObject *frame)
 			py.decref(code[i]);
 		return id;
 	}
-	id = capture_slow();
+	id = capture_slow(t);
 	if (n > 0) {
 		PyObject *old[PY_MAX_FRAMES_FAST];
 		int nold;
@@ -399,14 +399,38 @@ __attribute__((noinline)) static uint32_t capture_held(PyObject *frame)
 	return id;
 }
 
-static uint32_t capture_slow(void)
-{
+/* The slow walk's buffers: the thread's own (it walks one stack at a
+ * time; a call made from inside the walk, by a __del__ say, is not
+ * recorded), away from the program's stack. */
+struct py_scratch {
 	struct pyframe frames[PY_MAX_FRAMES];
 	PyObject *refs[PY_MAX_FRAMES * 4];
+	uint8_t record[PY_RECORD];
+};
+
+static struct py_scratch *scratch_of(struct bt_thread *t)
+{
+	if (!t->py_scratch) {
+		void *m = mmap(NULL, sizeof(struct py_scratch), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		t->py_scratch = m == MAP_FAILED ? NULL : m;
+	}
+	return t->py_scratch;
+}
+
+__attribute__((noinline)) static uint32_t capture_slow(struct bt_thread *t)
+{
+	struct py_scratch *sc = scratch_of(t);
+	struct pyframe *frames;
+	PyObject **refs;
 	PyObject *et, *ev, *tb, *frame;
 	int n = 0, nrefs = 0, gc_was = 0;
 	uint32_t id = 0;
 
+	if (!sc)
+		return 0; /* no memory: this event has no Python stack */
+	frames = sc->frames;
+	refs = sc->refs;
 	py.err_fetch(&et, &ev, &tb);
 	if (py.gc_disable)
 		gc_was = py.gc_disable();
@@ -441,7 +465,7 @@ static uint32_t capture_slow(void)
 		frame = back;
 	}
 	if (n)
-		id = intern(frames, n);
+		id = intern(frames, n, sc->record);
 	for (int i = 0; i < nrefs; i++)
 		if (refs[i])
 			py.decref(refs[i]);

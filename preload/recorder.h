@@ -191,6 +191,9 @@ struct bt_thread {
 	/* pystack.c: the Python scope of the outermost hooked call in
 	 * progress on this thread (bt_pystack_capture_t) */
 	struct bt_pyscope { void *frame; uintptr_t sp; uint32_t id, gen; } py_scope;
+	/* pystack.c: the slow walk's buffers (23 KiB), made at its first use:
+	 * not on the program's stack, which may be Python's 32 KiB minimum */
+	void *py_scratch;
 };
 void bt_threads_init(void);              /* at start, before the state is ON */
 struct bt_thread *bt_thread_enter(void); /* NULL: do not record here */

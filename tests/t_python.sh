@@ -11,8 +11,10 @@ host=$TOP/tests/fixtures/host.py
 open_line=$(grep -n 'lib.ttnn_open_mesh(' "$host" | head -n 1 | cut -d: -f1)
 work_line=$(grep -n 'lib.ttnn_run_workload(' "$host" | head -n 1 | cut -d: -f1)
 pythons=""
-for p in python3 /usr/bin/python3; do
-	command -v "$p" >/dev/null 2>&1 || continue
+# and every other CPython 3.8+ this machine has (pyenv keeps several)
+for p in python3 /usr/bin/python3 "$HOME"/.pyenv/versions/3.*/bin/python3; do
+	[ -x "$p" ] || command -v "$p" >/dev/null 2>&1 || continue
+	"$p" -c 'import sys; sys.exit(sys.version_info < (3, 8))' 2>/dev/null || continue
 	real=$("$p" -c 'import sys; print(sys.executable)' 2>/dev/null) || continue
 	case " $pythons " in *" $real "*) continue ;; esac
 	pythons="$pythons $real"
