@@ -222,11 +222,35 @@ static void list_traces(const char *manifest, const char *absout, int quiet)
 		fprintf(stderr, "buftrace record: cannot write %s: %s\n", lastp, strerror(err));
 }
 
+/* The manifest, made empty: in $TMPDIR or /tmp (a local file system,
+ * where O_APPEND from many processes is atomic), else in DIR itself (a
+ * read-only /tmp, say).  0, or -1 with errno. */
+static int make_manifest(char *path, size_t size, const char *absout)
+{
+	const char *tmp = getenv("TMPDIR");
+	const char *dirs[3] = { tmp && *tmp ? tmp : NULL, "/tmp", absout };
+	int err = ENOENT;
+	for (int k = 0; k < 3; k++) {
+		int fd;
+		if (!dirs[k] ||
+		    (size_t)snprintf(path, size, "%s/%sbuftrace-manifest-XXXXXX", dirs[k], k == 2 ? "." : "") >= size)
+			continue;
+		fd = mkstemp(path);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		err = errno;
+	}
+	errno = err;
+	return -1;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	const char *outdir = ".", *libdir, *libname = "libbuftrace.so", *probes = NULL;
-	char lib[PATH_MAX], libpath[PATH_MAX], absout[PATH_MAX], manifest[] = "/tmp/buftrace-manifest-XXXXXX";
-	int i, quiet = 0, status, mfd, execpipe[2];
+	char lib[PATH_MAX], libpath[PATH_MAX], absout[PATH_MAX], manifest[PATH_MAX];
+	int i, quiet = 0, status, execpipe[2];
 	pid_t pid;
 	sigset_t fwd, entry_mask;
 	siginfo_t si;
@@ -322,12 +346,11 @@ int cmd_record(int argc, char **argv)
 	 * pass on wait, blocked, until there is a child to pass them to. */
 	forwarded_mask(&fwd);
 	sigprocmask(SIG_BLOCK, &fwd, &entry_mask);
-	mfd = mkstemp(manifest);
-	if (mfd < 0) {
-		fprintf(stderr, "buftrace record: cannot create %s: %s\n", manifest, strerror(errno));
+	if (make_manifest(manifest, sizeof manifest, absout) != 0) {
+		fprintf(stderr, "buftrace record: cannot create a file in $TMPDIR, /tmp or %s: %s\n", absout,
+			strerror(errno));
 		return EXIT_BAD_INPUT;
 	}
-	close(mfd);
 	setenv("BUFTRACE_OUTPUT", absout, 1);
 	setenv("BUFTRACE_MANIFEST", manifest, 1);
 	/* the child's word that exec failed (the pipe closes at a good exec):

@@ -196,7 +196,7 @@ echo "settings OK"
 # 5. a command that cannot be run: one line naming it, exit 127 (not found)
 # or 126 (not runnable) as a shell's,
 # nothing listed (not also "no trace written"), no manifest left behind
-before=$(ls /tmp | grep -c '^buftrace-manifest-')
+before=$(ls "${TMPDIR:-/tmp}" | grep -c '^buftrace-manifest-')
 echo 'not a program' > "$WORK/not-executable"; chmod 644 "$WORK/not-executable"
 for cmd in "$WORK/no-such-program:127" "$WORK/not-executable:126"; do
 	want=${cmd##*:}; cmd=${cmd%:*}
@@ -206,5 +206,28 @@ for cmd in "$WORK/no-such-program:127" "$WORK/not-executable:126"; do
 	[ "$(grep -c . "$WORK/norun.err")" = 1 ] && grep -q "^buftrace record: cannot run $cmd: " "$WORK/norun.err" ||
 		fail "cannot run $cmd: stderr: $(cat "$WORK/norun.err")"
 done
-[ "$(ls /tmp | grep -c '^buftrace-manifest-')" = "$before" ] || fail "cannot run: a manifest was left in /tmp"
+[ "$(ls "${TMPDIR:-/tmp}" | grep -c '^buftrace-manifest-')" = "$before" ] || fail "cannot run: a manifest was left behind"
 echo "cannot run: one line"
+
+# 6. record's manifest: in $TMPDIR when set, and in DIR itself when /tmp
+# cannot take it (read-only, in a mount namespace of its own; needs root)
+mkdir -p "$WORK/tmpdir"
+TMPDIR=$WORK/tmpdir "$BUFTRACE" record --quiet -o "$WORK/m1" -- sh -c 'echo "$BUFTRACE_MANIFEST"' > "$WORK/m1.out" ||
+	fail "TMPDIR: record failed"
+case $(cat "$WORK/m1.out") in "$WORK/tmpdir/buftrace-manifest-"*) ;; *) fail "TMPDIR: manifest at $(cat "$WORK/m1.out")" ;; esac
+[ -z "$(ls "$WORK/tmpdir")" ] || fail "TMPDIR: left behind: $(ls "$WORK/tmpdir")"
+ro=$BUILD/t_record_cli.ro.$$
+rm -rf "$ro"
+if unshare -m sh -c 'mount -o bind,ro /tmp /tmp' 2>/dev/null; then
+	env -u TMPDIR unshare -m sh -c 'mount -o bind,ro /tmp /tmp && exec "$@"' sh \
+		"$BUFTRACE" record -o "$ro" -- "$FIX/gnu/host_dlopen" > /dev/null 2> "$WORK/ro.err" ||
+		{ rm -rf "$ro"; fail "read-only /tmp: record failed: $(cat "$WORK/ro.err")"; }
+	set -- "$ro"/buftrace.host_dlopen.*.zst
+	[ $# = 1 ] && [ "$(cat "$WORK/ro.err")" = "buftrace: trace $1" ] &&
+		[ "$(ls -A "$ro" | grep -c manifest)" = 0 ] ||
+		{ msg="read-only /tmp: stderr $(cat "$WORK/ro.err"); in $ro: $(ls -A "$ro")"; rm -rf "$ro"; fail "$msg"; }
+	rm -rf "$ro"
+	echo "manifest: in TMPDIR, and in the output directory when /tmp is read-only"
+else
+	echo "manifest: in TMPDIR (no mount namespace here for a read-only /tmp)"
+fi
