@@ -109,9 +109,11 @@ static struct bt_module *find_loaded(uint64_t bias, const char *path)
 	return NULL;
 }
 
+/* write_load and scan_cb run under mod_lock: their path-sized buffers
+ * are the lock's, not the stack of whatever thread made the call. */
 static void write_load(const struct bt_module *m)
 {
-	uint8_t buf[PATH_MAX + 200];
+	static uint8_t buf[PATH_MAX + 200];
 	struct bt_rec r;
 	bt_rec_begin(&r, buf, sizeof buf);
 	bt_rec_uvar(&r, m->id);
@@ -127,7 +129,7 @@ static void write_load(const struct bt_module *m)
 static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct scan_ctx *ctx = arg;
-	char path[PATH_MAX];
+	static char path[PATH_MAX];
 	struct bt_module *m;
 	uint64_t lo = UINT64_MAX, hi = 0;
 	(void)size;

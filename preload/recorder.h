@@ -158,6 +158,8 @@ struct bt_blockmap {
 	struct bt_block_slot *front; /* the young blocks, direct-mapped */
 };
 
+/* frames a walk may return: the depth asked, plus our own (stacks.c) */
+#define BT_WALK_MAX (BT_MAX_DEPTH + 16)
 struct bt_thread {
 	atomic_int active;        /* the owner is writing an event (thread.c) */
 	atomic_int steal;         /* the flusher wants the chunk (thread.c) */
@@ -176,6 +178,7 @@ struct bt_thread {
 	uint32_t dgen[BT_HOOK_COUNT];
 	uint64_t dprev[BT_HOOK_COUNT][BT_DELTA_ARGS];
 	void *recent_stacks;      /* stacks.c: the thread's last stacks */
+	void *walk_ips[BT_WALK_MAX]; /* stacks.c: the walk in progress, off the program's stack */
 	struct bt_unwinder *unwinder; /* stacks.c: the walker's state (unwind.h) */
 	int no_loader;            /* stacks.c: its last walk met a signal frame (unwind.h) */
 	struct bt_skip recent_skip; /* stacks.c: the last stacks, where they keep missing */
@@ -243,7 +246,6 @@ extern struct bt_thread *_Atomic bt_all_threads;
  * the walker keeps per-thread state in it. */
 uint32_t bt_stack_capture_t(struct bt_thread *t);
 void bt_stacks_say(void); /* BUFTRACE_DEBUG: how the walks went */
-#define BT_WALK_MAX (BT_MAX_DEPTH + 16)
 void bt_stacks_reset(void);
 
 /* blocks.c: address -> block number of the live blocks (malloc probes) */

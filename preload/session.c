@@ -76,7 +76,8 @@ static void write_header(void)
 	static uint8_t buf[16384];
 	struct bt_rec r;
 	struct timespec rt;
-	char exe[PATH_MAX], host[256];
+	static char exe[PATH_MAX]; /* under start_lock, as the rest of bt_start's buffers */
+	char host[256];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 
 	exe[n > 0 ? n : 0] = 0;
@@ -115,7 +116,7 @@ static int manifest_add(void)
 	/* no O_CREAT: record made it; O_NONBLOCK: a FIFO planted there
 	 * after record is gone must not hang us */
 	int mf = open(bt_cfg.manifest, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	char line[PATH_MAX + 2];
+	static char line[PATH_MAX + 2]; /* under start_lock */
 	int n;
 	if (mf < 0)
 		return errno;
@@ -129,9 +130,11 @@ static int manifest_add(void)
 /* O_EXCL|O_NOFOLLOW: never overwrite a file, never follow a planted link. */
 static int create_trace_file(void)
 {
-	char base[PATH_MAX - 16], foreign[PATH_MAX] = "";
+	/* under start_lock: the first hooked call may be a small thread's */
+	static char base[PATH_MAX - 16], foreign[PATH_MAX];
 	int fd = -1;
 
+	foreign[0] = 0;
 	if (snprintf(base, sizeof base, "%.*s/buftrace.%.64s.%d", (int)(sizeof base - 100),
 		     bt_cfg.outdir, bt_program_name(), (int)getpid()) < 0)
 		return -1;

@@ -116,9 +116,10 @@ static inline int slot_holds(const struct slot *s, void *const *ips, int n)
 	return s->n == (uint32_t)n && !memcmp(s->ips, ips, (size_t)n * sizeof *ips);
 }
 
+/* Under insert_lock: its buffer is the lock's, not the caller's stack. */
 static void write_stack(uint32_t id, void *const *ips, int n)
 {
-	uint8_t buf[(BT_MAX_DEPTH + 3) * BT_UVAR_MAX];
+	static uint8_t buf[(BT_MAX_DEPTH + 3) * BT_UVAR_MAX];
 	uint8_t *p = buf;
 	uint64_t prev = 0;
 	struct bt_rec r;
@@ -244,7 +245,7 @@ static uint32_t intern(void *const *ips, int n)
 /* The plain unw_step walk: slower than unw_backtrace, but without its
  * per-thread trace cache, whose thread-exit destructor runs after a
  * ThreadSanitizer runtime has already finished the thread. */
-static int walk_step(void **ips, int max)
+static __attribute__((noinline)) int walk_step(void **ips, int max)
 {
 	unw_context_t ctx;
 	unw_cursor_t cur;
@@ -342,7 +343,7 @@ static uint32_t intern_t(struct bt_thread *t, void **ips, int n)
  * with the old one's rules (t_unwind_walker, dlreload).  So after the
  * first dlclose, the plain unw_step walk, whose caches unw_flush_cache
  * does empty. */
-static int walk_libunwind(void **ips, int max)
+static __attribute__((noinline)) int walk_libunwind(void **ips, int max)
 {
 	static atomic_uint flushed;
 	unsigned unloads = atomic_load_explicit(&bt_dl_unloads, memory_order_relaxed);
@@ -373,9 +374,18 @@ static struct bt_unwinder *unwinder_of(struct bt_thread *t)
  * interrupted.  With libunwind alone (BUFTRACE_UNWIND=libunwind), or
  * where our walker gives up before any signal frame, a handler is not
  * recognised. */
-uint32_t bt_stack_capture_t(struct bt_thread *t)
+/* Without a thread's state (never, from the hooks): a walk on the stack. */
+static __attribute__((noinline)) uint32_t capture_stateless(int max)
 {
 	void *ips[BT_WALK_MAX];
+	return intern_t(NULL, ips, walk_libunwind(ips, max));
+}
+
+/* The frames go to the thread's own buffer, not the program's stack,
+ * which may be a small thread's (README, "What it cannot see"). */
+uint32_t bt_stack_capture_t(struct bt_thread *t)
+{
+	void **ips;
 	struct bt_unwinder *u;
 	int n, max = bt_cfg.depth + 16;
 	uint32_t id;
@@ -386,6 +396,9 @@ uint32_t bt_stack_capture_t(struct bt_thread *t)
 		t->no_loader = unmapping;
 	if (!walk_ok(unmapping))
 		return 0;
+	if (!t)
+		return capture_stateless(max);
+	ips = t->walk_ips;
 	u = unwinder_of(t);
 	if (u) {
 		/* a kept walk's tag is its id, of this generation of the table

@@ -69,7 +69,7 @@ int bt_tracefd_adopt(int fd, const char *path)
 	cur_ino = st.st_ino;
 	cur_path[0] = 0;
 	if (path[0] != '/') {
-		char cwd[PATH_MAX];
+		static char cwd[PATH_MAX]; /* bt_start's, under its lock */
 		if (getcwd(cwd, sizeof cwd) &&
 		    (size_t)snprintf(cur_path, sizeof cur_path, "%s/%s", cwd, path) >= sizeof cur_path)
 			cur_path[0] = 0; /* too long: no reopening */
