@@ -39,6 +39,28 @@ static void *pages(size_t n)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* Module records, never freed, carved from 256 KiB mappings (under
+ * mod_lock): a mapping each cost every process, recording or not, a
+ * system call and a page fault per loaded object at start. */
+static char *slab;
+static size_t slab_left;
+
+static void *module_mem(size_t n)
+{
+	void *p;
+	n = (n + 63) & ~(size_t)63;
+	if (n > slab_left) {
+		slab = pages(256 * 1024);
+		slab_left = slab ? 256 * 1024 : 0;
+		if (n > slab_left)
+			return NULL;
+	}
+	p = slab;
+	slab += n;
+	slab_left -= n;
+	return p;
+}
+
 /* Whether the page holding p is mapped, without touching it. */
 static int mapped(const void *p)
 {
@@ -170,7 +192,7 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
 		atomic_store_explicit(&mods, nm, memory_order_release);
 		capmods = nc;
 	}
-	m = pages(sizeof *m);
+	m = module_mem(sizeof *m);
 	if (!m)
 		return 1;
 	m->id = next_module_id++;

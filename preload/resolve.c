@@ -519,11 +519,31 @@ static void match_cb(const struct bt_module *m, const char *name, uint64_t addr,
 		write_resolved(hook, m, BT_RESOLVE_PATCHED, name);
 }
 
+/* The C and C++ runtime, the loader and our own dependencies define no
+ * runtime entry point, and every process has them: their names (libc
+ * alone exports some 3000) are not read, which halves what this scan
+ * costs a process that never calls a runtime (a shell, a compiler under
+ * make: docs/performance.md, the eighth pass). */
+static int never_a_runtime(const char *path)
+{
+	static const char *const libs[] = { "libc.so.6",      "libm.so.6",       "libstdc++.so.6",
+					    "libgcc_s.so.1",  "libpthread.so.0", "libdl.so.2",
+					    "librt.so.1",     "libresolv.so.2",  "libutil.so.1",
+					    "libzstd.so.1",   "libunwind.so.8",  "liblzma.so.5",
+					    "libz.so.1",      "linux-vdso.so.1", "ld-linux-x86-64.so.2" };
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++)
+		if (!strcmp(base, libs[i]))
+			return 1;
+	return 0;
+}
+
 static void scan_cb(struct bt_module *m, void *arg)
 {
 	struct scan_arg sa;
 	(void)arg;
-	if (m->self)
+	if (m->self || never_a_runtime(m->path))
 		return;
 	sa.report = !m->scanned && bt_writer_is_open();
 	if (m->patch_scanned && !sa.report)
