@@ -47,13 +47,20 @@ $(BUILD)/obj/%.o: %.c $(wildcard common/*.h common/*.def common/profiles/*.def a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
+# libzstd and libunwind: loaded when a process starts recording
+# (preload/dynlib.h), linked into the probes' library
 $(LIB): $(patsubst %.c,$(BUILD)/obj/%.pic.o,$(PRELOAD_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL) -Wl,-z,now -Wl,--no-undefined \
-	    -lunwind -lzstd -ldl -lpthread
+	    -ldl -lpthread
+
+$(BUILD)/obj/preload/dynlib.linked.pic.o: preload/dynlib.c preload/dynlib.h preload/recorder.h | $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(PRELOAD_ALIGN) -fPIC -fvisibility=hidden -fexceptions -DBT_DYNLIB_LINKED -c $< -o $@
 
 # probes_malloc.o last: its constructor must run after the recorder's.
-$(MLIB): $(patsubst %.c,$(BUILD)/obj/%.pic.o,$(PRELOAD_SRCS) $(COMMON_SRCS) preload/probes_malloc.c)
+$(MLIB): $(patsubst %.c,$(BUILD)/obj/%.pic.o,$(filter-out preload/dynlib.c,$(PRELOAD_SRCS)) $(COMMON_SRCS)) \
+	 $(BUILD)/obj/preload/dynlib.linked.pic.o $(BUILD)/obj/preload/probes_malloc.pic.o
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL) -Wl,-z,now -Wl,--no-undefined \
 	    -lunwind -lzstd -ldl -lpthread

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <dlfcn.h>
+#include "dynlib.h"
 #include "recorder.h"
 
 _Atomic int bt_state = BT_IDLE;
@@ -259,9 +260,16 @@ int bt_start(void)
 		return -1;
 	pthread_mutex_lock(&start_lock);
 	if (atomic_load(&bt_state) == BT_IDLE) {
-		int fd;
+		int fd = -1;
+		const char *why;
 		read_cmdline();
-		fd = create_trace_file();
+		if (bt_dynlibs_load(&why) != 0) {
+			atomic_store(&bt_state, BT_DEAD);
+			if (atomic_exchange(&said_give_up, 1) == 0)
+				bt_log("buftrace: %s; tracing stopped, the program goes on", why);
+		} else {
+			fd = create_trace_file();
+		}
 		if (fd >= 0 && (fd = bt_tracefd_adopt(fd, trace_path)) < 0)
 			bt_give_up("cannot use", errno);
 		if (fd >= 0 && bt_writer_open(fd) == 0) {

@@ -15,8 +15,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
+#include "dynlib.h"
 #include "arena.h"
 #include "hash.h"
 #include "recorder.h"
@@ -62,7 +61,9 @@ static struct bt_once caching_once = BT_ONCE_INIT;
  * libunwind's thread-exit destructors (needed under TSan). */
 static void set_caching(void)
 {
-	unw_set_caching_policy(unw_local_addr_space, bt_cfg.unwind_global ? UNW_CACHE_GLOBAL : UNW_CACHE_PER_THREAD);
+	if (bt_unw_ok)
+		bt_unw.set_caching_policy(*bt_unw.local_addr_space,
+					  bt_cfg.unwind_global ? UNW_CACHE_GLOBAL : UNW_CACHE_PER_THREAD);
 }
 
 /* In front of the table, each thread remembers its last few stacks: an
@@ -250,11 +251,11 @@ static __attribute__((noinline)) int walk_step(void **ips, int max)
 	unw_context_t ctx;
 	unw_cursor_t cur;
 	int n = 0;
-	if (unw_getcontext(&ctx) || unw_init_local(&cur, &ctx))
+	if (bt_unw.getcontext(&ctx) || bt_unw.init_local(&cur, &ctx))
 		return 0;
-	while (n < max && unw_step(&cur) > 0) {
+	while (n < max && bt_unw.step(&cur) > 0) {
 		unw_word_t ip;
-		if (unw_get_reg(&cur, UNW_REG_IP, &ip))
+		if (bt_unw.get_reg(&cur, UNW_REG_IP, &ip))
 			break;
 		ips[n++] = (void *)(uintptr_t)ip;
 	}
@@ -347,11 +348,13 @@ static __attribute__((noinline)) int walk_libunwind(void **ips, int max)
 {
 	static atomic_uint flushed;
 	unsigned unloads = atomic_load_explicit(&bt_dl_unloads, memory_order_relaxed);
+	if (!bt_unw_ok)
+		return 0; /* (said once at start) */
 	if (!unloads && !bt_cfg.unwind_global)
-		return unw_backtrace(ips, max);
+		return bt_unw.backtrace(ips, max);
 	if (atomic_load_explicit(&flushed, memory_order_relaxed) != unloads) {
 		atomic_store_explicit(&flushed, unloads, memory_order_relaxed);
-		unw_flush_cache(unw_local_addr_space, 0, 0);
+		bt_unw.flush_cache(*bt_unw.local_addr_space, 0, 0);
 	}
 	return walk_step(ips, max);
 }

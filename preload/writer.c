@@ -16,7 +16,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-#include <zstd.h>
+#include "dynlib.h"
 #include "recorder.h"
 #include "varint.h"
 
@@ -87,8 +87,8 @@ static void compress_locked(const void *src, size_t n, ZSTD_EndDirective mode)
 		return;
 	for (;;) {
 		ZSTD_outBuffer out = { outbuf, sizeof outbuf, 0 };
-		size_t left = ZSTD_compressStream2(cctx, &out, &in, mode);
-		if (ZSTD_isError(left)) {
+		size_t left = bt_zstd.compressStream2(cctx, &out, &in, mode);
+		if (bt_zstd.isError(left)) {
 			bt_give_up("compression failed for", EIO);
 			return;
 		}
@@ -114,11 +114,11 @@ static void wlock_drop(void)
 int bt_writer_open(int fd)
 {
 	uint8_t magic[BT_MAGIC_LEN + 4];
-	cctx = ZSTD_createCCtx();
+	cctx = bt_zstd.createCCtx();
 	if (!cctx)
 		return -1;
-	ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, bt_cfg.zstd_level);
-	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+	bt_zstd.CCtx_setParameter(cctx, ZSTD_c_compressionLevel, bt_cfg.zstd_level);
+	bt_zstd.CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
 	wfd = fd;
 	memcpy(magic, BT_MAGIC, BT_MAGIC_LEN);
 	magic[8] = BT_VERSION & 0xff;
@@ -473,7 +473,7 @@ void bt_writer_reset_after_fork(void)
 	pthread_cond_init(&qcond, NULL);
 	atomic_store(&wlock_owner, 0);
 	if (cctx)
-		ZSTD_freeCCtx(cctx);
+		bt_zstd.freeCCtx(cctx);
 	cctx = NULL;
 	wfd = -1;
 	/* The parent's queued chunks are the parent's: recycle them. */

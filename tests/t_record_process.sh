@@ -1,6 +1,7 @@
 #!/bin/sh
 # Process boundaries: a fork child traces into its own file, an exec'd
-# image into another; a process that never reaches a hook writes nothing;
+# image into another; a process that never reaches a hook writes nothing
+# (nor maps libzstd or libunwind, which only recording needs);
 # exit statuses and fatal signals pass through `buftrace record`.
 . "$TESTLIB/common.sh"
 need_fixture gnu
@@ -11,6 +12,19 @@ out=$WORK/out; mkdir -p "$out"
 [ $? = 7 ] || fail "exit status 7 not passed through"
 [ -z "$(ls "$out")" ] || fail "a process without hooked calls wrote $(ls "$out")"
 grep -q 'no trace written' "$WORK/err" || fail "record did not say that no trace was written"
+# ... and maps none of the libraries that only recording needs (the
+# preload loads libzstd and libunwind when a process starts recording),
+# which a process that records does
+maps() { grep -oE 'lib(zstd|unwind|lzma)\.so[.0-9]*' "$1" | sort -u | tr '\n' ' '; }
+"$BUFTRACE" record -o "$out" -- sh -c 'cat /proc/$$/maps > "$1"' sh "$WORK/maps.none" 2>/dev/null
+[ -z "$(maps "$WORK/maps.none")" ] || fail "a process that never records mapped $(maps "$WORK/maps.none")"
+# (python3 is not instrumented: it cannot load a sanitized fixture)
+sanitized || "$BUFTRACE" record -o "$WORK/maps" -- \
+	python3 -c 'import ctypes, os, sys; lib = ctypes.PyDLL(sys.argv[1]); lib.ttnn_open_mesh(1); lib.ttnn_close_mesh(); open(sys.argv[2], "w").write(open("/proc/self/maps").read())' \
+	"$FIX/gnu/_ttnn.so" "$WORK/maps.rec" > /dev/null 2>&1 || fail "the recording process failed"
+sanitized || case " $(maps "$WORK/maps.rec")" in *" libzstd.so"*) ;; *) fail "a recording process has no libzstd mapped: $(maps "$WORK/maps.rec")" ;; esac
+sanitized || case " $(maps "$WORK/maps.rec")" in *" libunwind.so"*) ;; *) fail "a recording process has no libunwind mapped: $(maps "$WORK/maps.rec")" ;; esac
+rm -rf "$WORK/maps"
 
 # 2. death by signal is reproduced
 "$BUFTRACE" record -o "$out" -- sh -c 'kill -TERM $$'
