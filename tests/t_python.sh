@@ -4,21 +4,14 @@
 # to the exact line of host.py that opened the mesh; a buffer created two
 # Python calls deep shows both Python frames; threads without the GIL keep
 # native stacks; --no-python gives native stacks only.  Both a shared
-# libpython interpreter and a static one (Debian's /usr/bin/python3).
+# libpython interpreter and a static one (Debian's /usr/bin/python3), and
+# every other CPython 3.8+ on the machine (pythons, tests/lib/common.sh).
 . "$TESTLIB/common.sh"
 need_fixture gnu
 host=$TOP/tests/fixtures/host.py
 open_line=$(grep -n 'lib.ttnn_open_mesh(' "$host" | head -n 1 | cut -d: -f1)
 work_line=$(grep -n 'lib.ttnn_run_workload(' "$host" | head -n 1 | cut -d: -f1)
-pythons=""
-# and every other CPython 3.8+ this machine has (pyenv keeps several)
-for p in python3 /usr/bin/python3 "$HOME"/.pyenv/versions/3.*/bin/python3; do
-	[ -x "$p" ] || command -v "$p" >/dev/null 2>&1 || continue
-	"$p" -c 'import sys; sys.exit(sys.version_info < (3, 8))' 2>/dev/null || continue
-	real=$("$p" -c 'import sys; print(sys.executable)' 2>/dev/null) || continue
-	case " $pythons " in *" $real "*) continue ;; esac
-	pythons="$pythons $real"
-done
+pythons=$(pythons)
 [ -n "$pythons" ] || skip "no python3"
 for py in $pythons; do
 	kind=$("$py" -c 'import sysconfig; print("shared" if sysconfig.get_config_var("Py_ENABLE_SHARED") else "static")')

@@ -12,15 +12,7 @@
 need_fixture gnu
 prog=$TOP/tests/progs/py_small_stack.py
 line=$(grep -n 'lib.ttnn_tensor_create(' "$prog" | head -n 1 | cut -d: -f1)
-pythons=""
-# and every other CPython 3.8+ this machine has (pyenv keeps several)
-for p in python3 /usr/bin/python3 "$HOME"/.pyenv/versions/3.*/bin/python3; do
-	[ -x "$p" ] || command -v "$p" >/dev/null 2>&1 || continue
-	"$p" -c 'import sys; sys.exit(sys.version_info < (3, 8))' 2>/dev/null || continue
-	real=$("$p" -c 'import sys; print(sys.executable)' 2>/dev/null) || continue
-	case " $pythons " in *" $real "*) continue ;; esac
-	pythons="$pythons $real"
-done
+pythons=$(pythons)
 [ -n "$pythons" ] || skip "no python3"
 for py in $pythons; do
 	"$py" "$prog" "$FIX/gnu" > "$WORK/plain" 2>&1 || fail "$py: the program fails without buftrace"

@@ -15,3 +15,17 @@ only_trace() {
 }
 # the build under test is sanitized (make test-sanitize)
 sanitized() { ldd "$LIB" 2>/dev/null | grep -q 'libasan\|libtsan'; }
+# the CPython interpreters to try, one path each (the same executable
+# once): python3, Debian's /usr/bin/python3 (static libpython), and every
+# other CPython 3.8+ this machine has (pyenv keeps several)
+pythons() {
+	seen=""
+	for p in python3 /usr/bin/python3 "$HOME"/.pyenv/versions/3.*/bin/python3; do
+		[ -x "$p" ] || command -v "$p" >/dev/null 2>&1 || continue
+		"$p" -c 'import sys; sys.exit(sys.version_info < (3, 8))' 2>/dev/null || continue
+		real=$("$p" -c 'import sys; print(sys.executable)' 2>/dev/null) || continue
+		case " $seen " in *" $real "*) continue ;; esac
+		seen="$seen $real"
+	done
+	echo $seen
+}
