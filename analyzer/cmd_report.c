@@ -148,11 +148,43 @@ static struct device **sorted_devices(struct model *m, size_t *n)
 	return v;
 }
 
+static int same_frame(const struct frame *a, const struct frame *b)
+{
+	return a->ip == b->ip && a->line == b->line && a->python == b->python && a->inlined == b->inlined &&
+	       !strcmp(a->function ? a->function : "", b->function ? b->function : "") &&
+	       !strcmp(a->file ? a->file : "", b->file ? b->file : "") &&
+	       !strcmp(a->module ? a->module : "", b->module ? b->module : "");
+}
+
+static void print_frame_text(const struct opts *o, const struct frame *f, int mark);
+
+/* A stack, innermost first; a frame repeated three times or more in a
+ * row (recursion) is shown once, with its count. */
+static void print_stack_text(const struct opts *o, const struct frame *f, int n, int init_depth)
+{
+	for (int i = 0; i < n;) {
+		int j = i + 1;
+		while (j < n && same_frame(&f[i], &f[j]))
+			j++;
+		print_frame_text(o, &f[i], i <= init_depth);
+		if (j - i >= 3) {
+			printf("      %s(the same frame %d more times)%s\n", D, j - i - 1, R);
+			i = j;
+		} else {
+			i++;
+		}
+	}
+}
+
 static void print_frame_text(const struct opts *o, const struct frame *f, int mark)
 {
 	char fn[512], loc[300];
 	const char *name = f->function;
 	int room;
+	if (f->python && name && !strcmp(name, "...") && f->file && !f->file[0]) {
+		printf("      %s(the outer Python frames: the recorder keeps the innermost 128)%s\n", D, R);
+		return;
+	}
 	if (!name) {
 		snprintf(fn, sizeof fn, "%s+0x%" PRIx64, f->module ? short_file(f->module) : "??", f->ip);
 		name = fn;
@@ -248,8 +280,7 @@ static void print_group_text_rt(const struct opts *o, struct group *g, int idx)
 		printf("\n");
 	}
 	printf("    creation stack:\n");
-	for (int i = 0; i < g->nframes; i++)
-		print_frame_text(o, &g->frames[i], 0);
+	print_stack_text(o, g->frames, g->nframes, -1);
 	printf("    objects:");
 	for (size_t i = 0; i < g->nbufs && i < 8; i++) {
 		struct buffer *b = g->bufs[i];
@@ -358,8 +389,7 @@ static void print_group_text_tt(const struct opts *o, struct group *g, int idx)
 	}
 	printf("    %s:\n", g->init_depth > 0 ? "creation stack, init path marked > (open call -> Buffer::create)"
 					    : "creation stack");
-	for (int i = 0; i < g->nframes; i++)
-		print_frame_text(o, &g->frames[i], i <= g->init_depth);
+	print_stack_text(o, g->frames, g->nframes, g->init_depth);
 	printf("    buffers:");
 	/* a MeshBuffer's backing buffer first, then its chips' buffers,
 	 * each named by where it lives */

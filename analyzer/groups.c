@@ -4,6 +4,7 @@
 #include <string.h>
 #include <inttypes.h>
 #include "groups.h"
+#include "xalloc.h"
 
 const char *short_file(const char *path)
 {
@@ -77,8 +78,10 @@ static void describe(struct group *g, struct buffer *first)
 	int hook = first->created_at ? BT_HOOK_BUFFER_CREATE_AT : BT_HOOK_BUFFER_CREATE;
 	int n;
 
+	struct frame *f = xcalloc(GROUP_STACK_LIMIT + 1, sizeof *f);
+
 	/* the hooked call itself: our frames were cut from the stack */
-	memset(&g->frames[0], 0, sizeof g->frames[0]);
+	g->frames = f;
 	if (first->rt != BT_RT_TTMETAL) /* a profile runtime: its own entry point */
 		g->frames[0].function = first->first_hook >= 0 ? bt_hooks[first->first_hook].qualified : "?";
 	else if (first->create_seen)
@@ -86,8 +89,10 @@ static void describe(struct group *g, struct buffer *first)
 									 : "tt::tt_metal::Buffer::create";
 	else /* the create call was not seen: name the hook that first showed it */
 		g->frames[0].function = first->first_hook >= 0 ? bt_hooks[first->first_hook].qualified : "?";
-	n = model_frames_py(m, g->stack, first->create_pystack, g->frames + 1, GROUP_MAX_FRAMES);
+	n = model_frames_py(m, g->stack, first->create_pystack, g->frames + 1, GROUP_STACK_LIMIT);
 	g->nframes = n + 1;
+	g->cut = n >= GROUP_STACK_LIMIT;
+	g->frames = xrealloc(f, (size_t)g->nframes * sizeof *f); /* what it holds, no more */
 	g->init_depth = -1;
 	for (int i = g->nframes - 1; i >= 1; i--)
 		if (is_open_call(g->frames[i].function)) {
@@ -117,20 +122,24 @@ static char *make_key(struct group *g, int lines)
 	if (!k)
 		return NULL;
 	k[0] = 0;
-	for (int i = 0; i < g->nframes; i++) {
+	for (int i = 0; i <= g->nframes; i++) {
 		char part[1024];
-		const struct frame *f = &g->frames[i];
+		const struct frame *f = &g->frames[i < g->nframes ? i : 0];
 		int n;
 		/* for diff, functions and not lines: a fix that moves code keeps
 		 * its key; within one report, lines tell call sites apart */
-		if (f->function && lines)
+		if (i == g->nframes)
+			/* a stack cut at the limit: the frames beyond are unseen,
+			 * so only the same stack is the same path */
+			n = g->cut ? snprintf(part, sizeof part, "cut:%u:%u|", g->stack, g->bufs[0]->create_pystack) : 0;
+		else if (f->function && lines)
 			n = snprintf(part, sizeof part, "%s:%d|", f->function, f->line);
 		else if (f->function)
 			n = snprintf(part, sizeof part, "%s|", f->function);
 		else
 			n = snprintf(part, sizeof part, "%s+0x%llx|", f->module ? short_file(f->module) : "?",
 				     (unsigned long long)f->ip);
-		if (n < 0)
+		if (n <= 0)
 			continue;
 		if (len + (size_t)n + 1 > cap) {
 			cap = (len + (size_t)n + 1) * 2;
@@ -338,6 +347,7 @@ struct group *groups_build(struct model *m, int dangling, size_t *out_n)
 			for (int f = 0; f < 3; f++)
 				g[i].fates[f] += g[k].fates[f];
 			free(g[k].bufs);
+			free(g[k].frames);
 			free(g[k].key);
 			free(g[k].line_key);
 			free(g[k].open_call_buf);
@@ -372,6 +382,7 @@ void groups_free(struct group *g, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(g[i].bufs);
+		free(g[i].frames);
 		free(g[i].key);
 		free(g[i].line_key);
 		free(g[i].open_call_buf);

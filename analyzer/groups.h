@@ -10,6 +10,9 @@
 #include "model.h"
 
 #define GROUP_MAX_FRAMES 128
+/* A group's own stack: the recorder's deepest native stack (256 frames)
+ * with its inlined frames, and 129 Python frames, fit with room to spare */
+#define GROUP_STACK_LIMIT 4096
 
 struct group {
 	struct model *m;
@@ -20,8 +23,10 @@ struct group {
 	uint64_t count, bytes;
 	struct buffer **bufs;
 	size_t nbufs;
-	struct frame frames[GROUP_MAX_FRAMES + 1]; /* [0] is the hooked call itself */
-	int nframes;
+	/* [0] is the hooked call itself; every frame of the stack, up to
+	 * GROUP_STACK_LIMIT (then cut, and the keys hold the stack ids) */
+	struct frame *frames;
+	int nframes, cut;
 	int init_depth;          /* frames[0..init_depth] are the init path; -1 none */
 	const char *open_call;   /* function that opened the device, or NULL */
 	char *open_call_buf;

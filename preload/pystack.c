@@ -403,7 +403,7 @@ __attribute__((noinline)) static uint32_t capture_held(struct bt_thread *t, PyOb
  * time; a call made from inside the walk, by a __del__ say, is not
  * recorded), away from the program's stack. */
 struct py_scratch {
-	struct pyframe frames[PY_MAX_FRAMES];
+	struct pyframe frames[PY_MAX_FRAMES + 1]; /* and the cut's mark */
 	PyObject *refs[PY_MAX_FRAMES * 4];
 	uint8_t record[PY_RECORD];
 };
@@ -424,7 +424,7 @@ __attribute__((noinline)) static uint32_t capture_slow(struct bt_thread *t)
 	struct pyframe *frames;
 	PyObject **refs;
 	PyObject *et, *ev, *tb, *frame;
-	int n = 0, nrefs = 0, gc_was = 0;
+	int n = 0, nrefs = 0, gc_was = 0, cut = 0;
 	uint32_t id = 0;
 
 	if (!sc)
@@ -435,8 +435,15 @@ __attribute__((noinline)) static uint32_t capture_slow(struct bt_thread *t)
 	if (py.gc_disable)
 		gc_was = py.gc_disable();
 	frame = py.get_frame(); /* borrowed */
-	while (frame && frame != py.none && n < PY_MAX_FRAMES && nrefs + 4 <= PY_MAX_FRAMES * 4) {
-		PyObject *code = py.getattr(frame, "f_code"), *back;
+	while (frame && frame != py.none) {
+		PyObject *code, *back;
+		if (n == PY_MAX_FRAMES) {
+			cut = 1; /* a frame more: the stack is cut here */
+			break;
+		}
+		if (nrefs + 4 > PY_MAX_FRAMES * 4) /* (four a frame: not before the above) */
+			break;
+		code = py.getattr(frame, "f_code");
 		if (!code)
 			break;
 		refs[nrefs++] = code;
@@ -464,6 +471,8 @@ __attribute__((noinline)) static uint32_t capture_slow(struct bt_thread *t)
 		refs[nrefs++] = back;
 		frame = back;
 	}
+	if (cut) /* the mark of a cut stack: a frame of no file named "..." (trace-format.md) */
+		frames[n++] = (struct pyframe){ "", "...", 0 };
 	if (n)
 		id = intern(frames, n, sc->record);
 	for (int i = 0; i < nrefs; i++)
