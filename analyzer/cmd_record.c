@@ -207,8 +207,15 @@ static void list_traces(const char *manifest, const char *absout, int quiet)
 		}
 		if (last)
 			fputs(line, last);
-		if (!quiet)
-			fprintf(stderr, "%s %s", n > 1 ? "                " : "buftrace: trace", line);
+		if (!quiet) {
+			struct stat st;
+			size_t len = strlen(line);
+			if (len && line[len - 1] == '\n')
+				line[--len] = 0;
+			/* a trace its process wrote on after someone removed it */
+			fprintf(stderr, "%s %s%s\n", n > 1 ? "                " : "buftrace: trace", line,
+				stat(line, &st) ? " (gone: removed while the program ran)" : "");
+		}
 	}
 	if (!n && !quiet)
 		fprintf(stderr, "buftrace: no trace written (the program never reached a hooked function)\n");

@@ -231,3 +231,11 @@ if unshare -m sh -c 'mount -o bind,ro /tmp /tmp' 2>/dev/null; then
 else
 	echo "manifest: in TMPDIR (no mount namespace here for a read-only /tmp)"
 fi
+
+# 7. a trace removed before record lists it (the program, or anyone, rm'd
+# it while the run went on): listed, and said to be gone
+"$BUFTRACE" record -o "$WORK/gone" -- sh -c '"$1" > /dev/null; rm -f "$2"/buftrace.host_dlopen.*.zst' sh \
+	"$FIX/gnu/host_dlopen" "$WORK/gone" 2> "$WORK/gone.err" || fail "gone: record failed"
+grep -q "^buftrace: trace $WORK/gone/buftrace.host_dlopen.[0-9]*.zst (gone: removed while the program ran)$" \
+	"$WORK/gone.err" || fail "gone: $(cat "$WORK/gone.err")"
+echo "a removed trace: said gone"
