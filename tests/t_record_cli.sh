@@ -216,17 +216,18 @@ TMPDIR=$WORK/tmpdir "$BUFTRACE" record --quiet -o "$WORK/m1" -- sh -c 'echo "$BU
 	fail "TMPDIR: record failed"
 case $(cat "$WORK/m1.out") in "$WORK/tmpdir/buftrace-manifest-"*) ;; *) fail "TMPDIR: manifest at $(cat "$WORK/m1.out")" ;; esac
 [ -z "$(ls "$WORK/tmpdir")" ] || fail "TMPDIR: left behind: $(ls "$WORK/tmpdir")"
-ro=$BUILD/t_record_cli.ro.$$
-rm -rf "$ro"
+# the output directory a tmpfs mounted inside the read-only /tmp, so that
+# it is writable wherever the build is; what record said and what it left
+# there are read inside the namespace (the tmpfs goes with it)
+ro=$WORK/ro; mkdir -p "$ro"
 if unshare -m sh -c 'mount -o bind,ro /tmp /tmp' 2>/dev/null; then
-	env -u TMPDIR unshare -m sh -c 'mount -o bind,ro /tmp /tmp && exec "$@"' sh \
-		"$BUFTRACE" record -o "$ro" -- "$FIX/gnu/host_dlopen" > /dev/null 2> "$WORK/ro.err" ||
-		{ rm -rf "$ro"; fail "read-only /tmp: record failed: $(cat "$WORK/ro.err")"; }
-	set -- "$ro"/buftrace.host_dlopen.*.zst
-	[ $# = 1 ] && [ "$(cat "$WORK/ro.err")" = "buftrace: trace $1" ] &&
-		[ "$(ls -A "$ro" | grep -c manifest)" = 0 ] ||
-		{ msg="read-only /tmp: stderr $(cat "$WORK/ro.err"); in $ro: $(ls -A "$ro")"; rm -rf "$ro"; fail "$msg"; }
-	rm -rf "$ro"
+	env -u TMPDIR unshare -m sh -c 'mount -o bind,ro /tmp /tmp && mount -t tmpfs tmpfs "$1" || exit 9
+		"$2" record -o "$1" -- "$3" > /dev/null 2> "$1/err" || { echo "record failed: $(cat "$1/err")"; exit 1; }
+		echo "said: $(cat "$1/err")"; echo "left: $(ls -A "$1" | grep -v "^err$" | tr "\n" " ")"' sh \
+		"$ro" "$BUFTRACE" "$FIX/gnu/host_dlopen" > "$WORK/ro.out" 2>&1 || fail "read-only /tmp: $(cat "$WORK/ro.out")"
+	grep -q "^said: buftrace: trace $ro/buftrace.host_dlopen.[0-9]*.zst$" "$WORK/ro.out" &&
+		grep -q "^left: buftrace.host_dlopen.[0-9]*.zst buftrace.last $" "$WORK/ro.out" ||
+		fail "read-only /tmp: $(cat "$WORK/ro.out")"
 	echo "manifest: in TMPDIR, and in the output directory when /tmp is read-only"
 else
 	echo "manifest: in TMPDIR (no mount namespace here for a read-only /tmp)"
