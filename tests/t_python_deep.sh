@@ -24,6 +24,9 @@ check() {
 	if [ "$2" = cut ]; then
 		grep -q "^ *(the outer Python frames: the recorder keeps the innermost 128)$" "$WORK/item" ||
 			fail "depth $1: the cut is not said: $(tail -n 4 "$WORK/item")"
+		"$BUFTRACE" report --format html -o "$WORK/r.html" "$WORK/t" > /dev/null || fail "depth $1: html report failed"
+		grep -q '"(the outer Python frames: the recorder keeps the innermost 128)",""' "$WORK/r.html" ||
+			fail "depth $1: the html report does not say where the stack was cut"
 		grep -q "<module>" "$WORK/item" && fail "depth $1: a frame beyond the cut: $(tail -n 4 "$WORK/item")"
 	else
 		grep -q "<module> .*py_deep.py" "$WORK/item" || fail "depth $1: the outermost frame is missing"
