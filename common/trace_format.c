@@ -87,7 +87,9 @@ static const struct bt_field_desc lost_fields[] = {
 
 static const struct bt_field_desc pystack_fields[] = {
 	{ "pystack_id", BT_F_UVAR, "id used by events with the PYSTACK flag" },
-	{ "frames", BT_F_BYTES, "uvar count, then per frame innermost first: str file, str function, uvar line" },
+	{ "frames", BT_F_BYTES,
+	  "uvar count, then per frame innermost first: str file, str function, uvar line; a stack the recorder cut "
+	  "(at 128 frames) ends with a frame of empty file, function `...` and line 0" },
 	END
 };
 
