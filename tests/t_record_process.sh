@@ -61,3 +61,30 @@ child = [r for r in rows if pids.count(r[0]) == 1][0]
 assert child[1] in pids, rows                          # child of the parent
 PY
 echo "process boundaries OK"
+
+# 5. the libraries recording loads when it starts, missing: without
+# libzstd no trace can be written (one line, the program goes on); without
+# libunwind the recorder's own walker does the walks (one line, the trace
+# is complete).  An empty library of each name, found first.
+for lib in libzstd.so.1 libunwind.so.8; do
+	d=$WORK/fake-${lib%%.*}; mkdir -p "$d" "$d/out"
+	echo 'int buftrace_test_not_the_library;' | ${CC:-cc} -shared -fPIC -x c - -o "$d/$lib" ||
+		fail "cannot build a fake $lib"
+	"$FIX/gnu/host_dlopen" > "$WORK/plain.out" 2>&1 || fail "host_dlopen fails without buftrace"
+	LD_LIBRARY_PATH=$d LD_PRELOAD="$LIB" BUFTRACE_OUTPUT="$d/out" "$FIX/gnu/host_dlopen" > "$WORK/fake.out" 2> "$WORK/fake.err"
+	rc=$?
+	[ $rc = 0 ] && cmp -s "$WORK/plain.out" "$WORK/fake.out" || fail "$lib missing: exit $rc, output $(cat "$WORK/fake.out")"
+	[ "$(grep -c . "$WORK/fake.err")" = 1 ] || fail "$lib missing: stderr: $(cat "$WORK/fake.err")"
+	case $lib in
+	libzstd*)
+		grep -q "^buftrace: cannot load libzstd.so.1 (1.4 or later) to compress; tracing stopped, the program goes on$" \
+			"$WORK/fake.err" || fail "$lib missing: $(cat "$WORK/fake.err")"
+		[ -z "$(ls "$d/out")" ] || fail "$lib missing: wrote $(ls "$d/out")" ;;
+	*)
+		grep -q "^buftrace: cannot load libunwind.so.8: stacks are cut where the recorder's own walker stops$" \
+			"$WORK/fake.err" || fail "$lib missing: $(cat "$WORK/fake.err")"
+		set -- "$d"/out/*.zst
+		"$BUFTRACE" report "$1" > /dev/null || fail "$lib missing: the trace does not read" ;;
+	esac
+done
+echo "libzstd or libunwind missing: one line each, the program unchanged"
