@@ -27,7 +27,7 @@ int bt_dynlibs_load(const char **why)
 
 int bt_dynlibs_load(const char **why)
 {
-	static int done, said;
+	static int done;
 	void *z, *u;
 	if (done)
 		return 0;
@@ -45,11 +45,9 @@ int bt_dynlibs_load(const char **why)
 		    SYM(u, bt_unw.get_reg, "_ULx86_64_get_reg") && SYM(u, bt_unw.flush_cache, "_Ux86_64_flush_cache") &&
 		    SYM(u, bt_unw.set_caching_policy, "_ULx86_64_set_caching_policy") &&
 		    SYM(u, bt_unw.local_addr_space, "_ULx86_64_local_addr_space");
-	if (!bt_unw_ok && !said) {
-		said = 1;
+	if (!bt_unw_ok)
 		bt_log("buftrace: cannot load libunwind.so.8: stacks are cut where the recorder's own walker stops");
-	}
-	done = 1;
+	done = 1; /* (said once: not loaded again) */
 	return 0;
 }
 #endif

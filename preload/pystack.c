@@ -367,9 +367,10 @@ void bt_pystack_scope_close(struct bt_thread *t, const void *sp)
 		t->py_scope.frame = NULL;
 }
 
-/* Apart from the checks above: its frame holds the chain's copies (24
- * KiB), which a process without Python, or a thread without the GIL,
- * should not pay for at every event. */
+/* Apart from the checks above: its frame holds the chain's copies (1.4
+ * KiB; the slow walk's buffers are the thread's, py_scratch), which a
+ * process without Python, or a thread without the GIL, should not pay for
+ * at every event. */
 __attribute__((noinline)) static uint32_t capture_held(struct bt_thread *t, PyObject *frame)
 {
 	PyObject *code[PY_MAX_FRAMES_FAST];
@@ -441,8 +442,7 @@ __attribute__((noinline)) static uint32_t capture_slow(struct bt_thread *t)
 			cut = 1; /* a frame more: the stack is cut here */
 			break;
 		}
-		if (nrefs + 4 > PY_MAX_FRAMES * 4) /* (four a frame: not before the above) */
-			break;
+		/* at most four references a frame: refs[] holds them all */
 		code = py.getattr(frame, "f_code");
 		if (!code)
 			break;

@@ -48,10 +48,16 @@ void bt_log(const char *fmt, ...)
 		return;
 }
 
-void bt_give_up(const char *what, int err)
+/* Stop recording; 1 for the one caller that is to say why. */
+static int stop(void)
 {
 	atomic_store(&bt_state, BT_DEAD);
-	if (atomic_exchange(&said_give_up, 1) == 0)
+	return atomic_exchange(&said_give_up, 1) == 0;
+}
+
+void bt_give_up(const char *what, int err)
+{
+	if (stop())
 		bt_log("buftrace: %s %s: %s; tracing stopped, the program goes on", what,
 		       trace_path[0] ? trace_path : bt_cfg.outdir, strerror(err));
 }
@@ -264,8 +270,7 @@ int bt_start(void)
 		const char *why;
 		read_cmdline();
 		if (bt_dynlibs_load(&why) != 0) {
-			atomic_store(&bt_state, BT_DEAD);
-			if (atomic_exchange(&said_give_up, 1) == 0)
+			if (stop())
 				bt_log("buftrace: %s; tracing stopped, the program goes on", why);
 		} else {
 			fd = create_trace_file();
