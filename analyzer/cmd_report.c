@@ -181,8 +181,8 @@ static void print_frame_text(const struct opts *o, const struct frame *f, int ma
 	char fn[512], loc[300];
 	const char *name = f->function;
 	int room;
-	if (f->python && name && !strcmp(name, "...") && f->file && !f->file[0]) {
-		printf("      %s(the outer Python frames: the recorder keeps the innermost 128)%s\n", D, R);
+	if (frame_is_py_cut(f)) {
+		printf("      %s" FRAME_PY_CUT_TEXT "%s\n", D, R);
 		return;
 	}
 	if (!name) {

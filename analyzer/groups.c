@@ -115,44 +115,54 @@ static void describe(struct group *g, struct buffer *first)
 		g->top_call = bt_hooks[first->top_hook].name;
 }
 
+/* k[len..] = part (n bytes), growing k; 0 when out of memory (k freed) */
+static int key_add(char **k, size_t *len, size_t *cap, const char *part, int n)
+{
+	if (n <= 0)
+		return 1;
+	if (*len + (size_t)n + 1 > *cap) {
+		char *nk;
+		*cap = (*len + (size_t)n + 1) * 2;
+		nk = realloc(*k, *cap);
+		if (!nk) {
+			free(*k);
+			*k = NULL;
+			return 0;
+		}
+		*k = nk;
+	}
+	memcpy(*k + *len, part, (size_t)n + 1);
+	*len += (size_t)n;
+	return 1;
+}
+
 static char *make_key(struct group *g, int lines)
 {
 	size_t cap = 256, len = 0;
-	char *k = malloc(cap);
+	char *k = malloc(cap), part[1024];
 	if (!k)
 		return NULL;
 	k[0] = 0;
-	for (int i = 0; i <= g->nframes; i++) {
-		char part[1024];
-		const struct frame *f = &g->frames[i < g->nframes ? i : 0];
+	for (int i = 0; i < g->nframes; i++) {
+		const struct frame *f = &g->frames[i];
 		int n;
 		/* for diff, functions and not lines: a fix that moves code keeps
 		 * its key; within one report, lines tell call sites apart */
-		if (i == g->nframes)
-			/* a stack cut at the limit: the frames beyond are unseen,
-			 * so only the same stack is the same path */
-			n = g->cut ? snprintf(part, sizeof part, "cut:%u:%u|", g->stack, g->bufs[0]->create_pystack) : 0;
-		else if (f->function && lines)
+		if (f->function && lines)
 			n = snprintf(part, sizeof part, "%s:%d|", f->function, f->line);
 		else if (f->function)
 			n = snprintf(part, sizeof part, "%s|", f->function);
 		else
 			n = snprintf(part, sizeof part, "%s+0x%llx|", f->module ? short_file(f->module) : "?",
 				     (unsigned long long)f->ip);
-		if (n <= 0)
-			continue;
-		if (len + (size_t)n + 1 > cap) {
-			cap = (len + (size_t)n + 1) * 2;
-			char *nk = realloc(k, cap);
-			if (!nk) {
-				free(k);
-				return NULL;
-			}
-			k = nk;
-		}
-		memcpy(k + len, part, (size_t)n + 1);
-		len += (size_t)n;
+		if (!key_add(&k, &len, &cap, part, n))
+			return NULL;
 	}
+	/* a stack cut at the limit: the frames beyond are unseen, so only the
+	 * same stack is the same path */
+	if (g->cut && !key_add(&k, &len, &cap, part,
+			       snprintf(part, sizeof part, "cut:%u:%u|", g->stack, g->bufs[0]->create_pystack)))
+		return NULL;
 	return k;
 }
 

@@ -1487,6 +1487,11 @@ static int interpreter_module(const struct model *m, const char *path)
 	return !strncmp(base, "python", 6) && m->exe && !strcmp(path, m->exe);
 }
 
+int frame_is_py_cut(const struct frame *f)
+{
+	return f->python && f->function && !strcmp(f->function, "...") && f->file && !f->file[0];
+}
+
 int model_frames_py(struct model *m, uint32_t stack, uint32_t pystack, struct frame *out, int max)
 {
 	int n = model_frames(m, stack, out, max), k;

@@ -202,5 +202,9 @@ struct frame {
  * executable, ctypes/libffi glue) are replaced by the Python frames. */
 int model_frames(struct model *m, uint32_t stack, struct frame *out, int max);
 int model_frames_py(struct model *m, uint32_t stack, uint32_t pystack, struct frame *out, int max);
+/* The recorder's mark of a Python stack it cut (trace-format.md, PYSTACK):
+ * what the reports say in its place. */
+int frame_is_py_cut(const struct frame *f);
+#define FRAME_PY_CUT_TEXT "(the outer Python frames: the recorder keeps the innermost 128)"
 
 #endif

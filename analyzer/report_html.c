@@ -53,9 +53,8 @@ static void frame_json(FILE *o, const struct frame *f, int init)
 		snprintf(name, sizeof name, "%s", f->function);
 	else
 		snprintf(name, sizeof name, "%s+0x%" PRIx64, f->module ? short_file(f->module) : "??", f->ip);
-	if (f->python && f->function && !strcmp(f->function, "...") && f->file && !f->file[0])
-		/* the recorder's mark of a cut Python stack (trace-format.md) */
-		snprintf(name, sizeof name, "(the outer Python frames: the recorder keeps the innermost 128)");
+	if (frame_is_py_cut(f))
+		snprintf(name, sizeof name, "%s", FRAME_PY_CUT_TEXT);
 	if (f->file && f->file[0])
 		snprintf(loc, sizeof loc, "%s:%d", short_file(f->file), f->line);
 	else if (f->module && f->function)
