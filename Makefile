@@ -54,7 +54,7 @@ $(LIB): $(patsubst %.c,$(BUILD)/obj/%.pic.o,$(PRELOAD_SRCS) $(COMMON_SRCS))
 	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL) -Wl,-z,now -Wl,--no-undefined \
 	    -ldl -lpthread
 
-$(BUILD)/obj/preload/dynlib.linked.pic.o: preload/dynlib.c preload/dynlib.h preload/recorder.h | $(BUILD)/.deps
+$(BUILD)/obj/preload/dynlib.linked.pic.o: preload/dynlib.c $(wildcard common/*.h common/*.def common/profiles/*.def preload/*.h) | $(BUILD)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(PRELOAD_ALIGN) -fPIC -fvisibility=hidden -fexceptions -DBT_DYNLIB_LINKED -c $< -o $@
 
