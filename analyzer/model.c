@@ -914,7 +914,10 @@ static int on_record(struct model *m, const struct tr_record *rec, const struct 
 		break;
 	case BT_REC_STACK: {
 		uint64_t cnt, z, ip = 0;
-		if (tr_uvar(&q, rec->end, &id) || tr_uvar(&q, rec->end, &cnt) || cnt > 4096 || id > (1u << 28))
+		/* The recorder numbers stacks 1, 2, 3... and writes each at its
+		 * numbering, under one lock: id N has N STACK records up to here.
+		 * A larger id is damage, and would size the table by it. */
+		if (tr_uvar(&q, rec->end, &id) || tr_uvar(&q, rec->end, &cnt) || cnt > 4096 || id > p->records)
 			return -1;
 		grow_zeroed((void **)&m->stacks, &m->nstacks, id, sizeof *m->stacks, 256);
 		struct stack *st = &m->stacks[id];
@@ -956,7 +959,8 @@ static int on_record(struct model *m, const struct tr_record *rec, const struct 
 		break;
 	case BT_REC_PYSTACK: {
 		uint64_t cnt, line;
-		if (tr_uvar(&q, rec->end, &id) || tr_uvar(&q, rec->end, &cnt) || cnt > 4096 || id > (1u << 24))
+		/* numbered as STACK records are (pystack.c): at most one id a record */
+		if (tr_uvar(&q, rec->end, &id) || tr_uvar(&q, rec->end, &cnt) || cnt > 4096 || id > p->records)
 			return -1;
 		grow_zeroed((void **)&m->pystacks, &m->npystacks, id, sizeof *m->pystacks, 64);
 		struct pystack *ps = &m->pystacks[id];
