@@ -47,6 +47,8 @@ struct py_api {
 	void (*incref)(PyObject *);
 	int (*frame_lasti)(PyObject *); /* PyFrame_GetLasti, 3.11+ */
 	int qualname;                   /* code objects have co_qualname (3.11+) */
+	void *(*interp_get)(void);      /* PyInterpreterState_Get, 3.9+ */
+	void *(*interp_main)(void);     /* PyInterpreterState_Main */
 };
 static struct py_api py;
 static atomic_int py_ready;
@@ -76,6 +78,8 @@ static void lookup(void)
 	f.incref = bt_find_symbol("Py_IncRef");
 	f.frame_lasti = bt_find_symbol("PyFrame_GetLasti");
 	f.qualname = bt_find_object("Py_Version") != NULL; /* 3.11+ */
+	f.interp_get = bt_find_symbol("PyInterpreterState_Get");
+	f.interp_main = bt_find_symbol("PyInterpreterState_Main");
 	f.present = f.tstate_get && f.gil_check && f.get_frame && f.line_number && f.getattr &&
 		     f.as_utf8 && f.decref && f.err_fetch && f.err_restore;
 	if (f.present && !atomic_load_explicit(&py_ready, memory_order_relaxed)) {
@@ -245,14 +249,24 @@ static int last_set(PyObject *const *code, const int *line, int n, uint32_t id, 
 	return nold;
 }
 
+/* The cache holds references, so only to the main interpreter's objects.
+ * A subinterpreter's may be of its own allocator (3.12+), freed with it,
+ * and behind its own GIL: a reference dropped from another interpreter,
+ * or after it ended, corrupted the heap (Python 3.13, _interpreters). */
+static int in_main_interpreter(void)
+{
+	return py.interp_get && py.interp_main && py.interp_get() == py.interp_main();
+}
+
 /* The chain from the current frame (borrowed), new references in code[]
  * (the caller drops them or hands them to `last`); -1 if the C API for it
- * is missing or the chain is too deep for the cache. */
+ * is missing, the chain is too deep for the cache or not the main
+ * interpreter's. */
 static int fast_chain(PyObject *frame, PyObject **code, int *line)
 {
 	PyObject *hold = NULL; /* owned: the frames after the first */
 	int n = 0;
-	if (!py.frame_code || !py.frame_back || !py.incref)
+	if (!py.frame_code || !py.frame_back || !py.incref || !in_main_interpreter())
 		return -1;
 	while (frame && frame != py.none) {
 		PyObject *back;
