@@ -130,7 +130,19 @@ static int cmp_dev(const void *a, const void *b)
 {
 	const struct device *x = *(struct device *const *)a, *y = *(struct device *const *)b;
 	int64_t ix = x->chip_id >= 0 ? x->chip_id : 1000 + x->mesh_id, iy = y->chip_id >= 0 ? y->chip_id : 1000 + y->mesh_id;
+	/* one chip opened again (a new device each time): in time order */
+	if (ix == iy)
+		return x->opened_ns < y->opened_ns ? -1 : x->opened_ns > y->opened_ns;
 	return ix < iy ? -1 : ix > iy;
+}
+
+/* More than one mesh in the process: a chip's lines say which. */
+static int meshes_many(struct model *m)
+{
+	int n = 0;
+	for (struct device *d = m->devices; d; d = d->next)
+		n += d->is_mesh;
+	return n > 1;
 }
 
 static struct device **sorted_devices(struct model *m, size_t *n)
@@ -219,9 +231,10 @@ static void print_frame_text(const struct opts *o, const struct frame *f, int ma
 	(void)f->inlined;
 }
 
-static int is_mesh_dev(struct model *m, uint64_t ptr)
+/* Was the buffer made on a mesh (a MeshBuffer's backing buffer)? */
+static int is_mesh_dev(struct model *m, const struct buffer *b)
 {
-	struct device *d = model_device(m, ptr);
+	struct device *d = model_buffer_device(m, b);
 	return d && d->is_mesh;
 }
 
@@ -298,48 +311,13 @@ static void print_group_text_tt(const struct opts *o, struct group *g, int idx)
 {
 	struct model *m = g->m;
 	struct buffer *b0 = g->bufs[0];
-	char hb[64], types[128] = "", devs[256] = "";
-	size_t to = 0, dof = 0;
-	int64_t mesh = model_mesh_id(m, b0->device);
-	int seen_t[7] = { 0 };
-	int64_t seen_d[64];
-	int nd = 0, nchip = 0;
+	char head[512];
 
-	group_bytes_human(hb, sizeof hb, g->bytes);
-	for (size_t i = 0; i < g->nbufs; i++) {
-		struct buffer *b = g->bufs[i];
-		int t = b->type >= 0 && b->type < 5 ? b->type : 5;
-		int ism = is_mesh_dev(m, b->device);
-		/* meshes and chips apart: a mesh's id is not a chip's */
-		int64_t d = ism ? -2 - model_device_id(m, b->device) : model_device_id(m, b->device);
-		int dup = 0;
-		if (!seen_t[t]) {
-			seen_t[t] = 1;
-			to += (size_t)snprintf(types + to, sizeof types - to, "%s%s", to ? "+" : "", t < 5 ? bt_buffer_type_name((uint64_t)t) : "?");
-		}
-		for (int k = 0; k < nd; k++)
-			dup |= seen_d[k] == d;
-		if (!dup && nd < 64) {
-			seen_d[nd++] = d;
-			if (ism && d <= -2)
-				dof += (size_t)snprintf(devs + dof, sizeof devs - dof, "%smesh %" PRId64, dof ? "," : "", -2 - d);
-			else if (ism)
-				dof += (size_t)snprintf(devs + dof, sizeof devs - dof, "%smesh ?", dof ? "," : "");
-			else if (d >= 0)
-				dof += (size_t)snprintf(devs + dof, sizeof devs - dof, "%s%" PRId64, dof ? "," : "", d);
-			else
-				dof += (size_t)snprintf(devs + dof, sizeof devs - dof, "%s?", dof ? "," : "");
-			nchip += !ism;
-		}
-	}
 	if (g->mesh_buffers) {
 		print_mesh_head(g, idx);
 	} else {
-		printf("%s#%d  %" PRIu64 " buffer%s, %s of %s on %s%s", B, idx, g->count, g->count == 1 ? "" : "s", hb,
-		       types, nchip ? (nd == 1 ? "device " : "devices ") : "", devs);
-		if (mesh >= 0 && nchip)
-			printf(" (mesh %" PRId64 ")", mesh);
-		printf("%s\n", R);
+		group_tt_heading(g, head, sizeof head);
+		printf("%s#%d  %s%s\n", B, idx, head, R);
 	}
 	if (!strcmp(g->held_by, "program"))
 		printf("    held by the program: %s still referenced when %s closed it\n",
@@ -394,16 +372,19 @@ static void print_group_text_tt(const struct opts *o, struct group *g, int idx)
 	/* a MeshBuffer's backing buffer first, then its chips' buffers,
 	 * each named by where it lives */
 	size_t shown = 0;
+	int several = 0; /* devices: each buffer says its chip */
+	for (size_t i = 1; i < g->nbufs; i++)
+		several |= model_device_id(model_buffer_device(m, g->bufs[i])) != model_device_id(model_buffer_device(m, b0));
 	for (int pass = g->mesh_buffers ? 0 : 1; pass < 2; pass++)
 		for (size_t i = 0; i < g->nbufs && shown < 8; i++) {
 			struct buffer *b = g->bufs[i];
-			int64_t id = model_device_id(m, b->device);
+			int64_t id = model_device_id(model_buffer_device(m, b));
 			if (g->mesh_buffers && b->mb_backing != !pass)
 				continue;
 			printf("%s", shown++ ? ", " : " ");
 			if (g->mesh_buffers && b->mb_backing)
 				printf("mesh %" PRId64 " backing: ", id);
-			else if (g->mesh_buffers || nd > 1)
+			else if (g->mesh_buffers || several)
 				printf("chip %" PRId64 ": ", id);
 			if (b->has_address)
 				printf("0x%" PRIx64 "(%" PRIu64 ")", b->address, b->size);
@@ -442,6 +423,7 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 	if (m->unrecorded_signal)
 		printf("  %" PRIu64 " hooked calls made inside signal handlers were not recorded\n", m->unrecorded_signal);
 	/* closes, in order, with the monitor-style statistics */
+	int many = meshes_many(m);
 	for (size_t i = 0; i < nd; i++) {
 		struct device *d = devs[i];
 		char line[256];
@@ -468,8 +450,11 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 			continue;
 		}
 		by_type_line(line, sizeof line, d->surv_by_type);
-		printf("  close at +%.3f s (%s): Device %" PRId64 ": Buffers: %" PRIu64 "%s\n", secs(m, d->closed_ns),
-		       model_close_name(d->close_hook), d->chip_id, d->surv_count, line);
+		printf("  close at +%.3f s (%s): Device %" PRId64, secs(m, d->closed_ns), model_close_name(d->close_hook),
+		       d->chip_id);
+		if (d->mesh && many)
+			printf(" (mesh %" PRId64 ")", d->mesh->mesh_id);
+		printf(": Buffers: %" PRIu64 "%s\n", d->surv_count, line);
 	}
 	{
 		/* at exit: the survivors still alive when the process began to exit */
@@ -478,8 +463,8 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 		for (size_t i = 0; i < nsg; i++)
 			for (size_t k = 0; k < sg[i].nbufs; k++) {
 				struct buffer *b = sg[i].bufs[k];
-				int64_t id = model_device_id(m, b->device);
-				if (b->fate == FATE_DESTROYED || id < 0 || id > 255 || is_mesh_dev(m, b->device) ||
+				int64_t id = model_device_id(model_buffer_device(m, b));
+				if (b->fate == FATE_DESTROYED || id < 0 || id > 255 || is_mesh_dev(m, b) ||
 				    b->rt != BT_RT_TTMETAL)
 					continue;
 				ec[id]++;
@@ -606,13 +591,13 @@ void json_group(FILE *out, const struct group *g)
 	/* chips here; meshes (a backing buffer's device) in mesh_ids */
 	for (int want_mesh = 0; want_mesh < 2; want_mesh++) {
 		for (size_t i = 0; i < g->nbufs; i++) {
-			int64_t d = model_device_id(m, g->bufs[i]->device);
+			int64_t d = model_device_id(model_buffer_device(m, g->bufs[i]));
 			int dup = 0;
-			if (is_mesh_dev(m, g->bufs[i]->device) != want_mesh)
+			if (is_mesh_dev(m, g->bufs[i]) != want_mesh)
 				continue;
 			for (size_t k = 0; k < i; k++)
-				dup |= model_device_id(m, g->bufs[k]->device) == d &&
-				       is_mesh_dev(m, g->bufs[k]->device) == want_mesh;
+				dup |= model_device_id(model_buffer_device(m, g->bufs[k])) == d &&
+				       is_mesh_dev(m, g->bufs[k]) == want_mesh;
 			if (dup)
 				continue;
 			fprintf(out, "%s", first ? "" : ",");
@@ -644,7 +629,7 @@ void json_group(FILE *out, const struct group *g)
 	fputs(",\"top_call\":", out);
 	json_cstr(out, g->top_call);
 	fprintf(out, ",\"closed_by\":\"%s\",\"mesh_id\":", model_close_name(b0->close_hook));
-	json_u64_or_null(out, model_mesh_id(m, b0->device));
+	json_u64_or_null(out, model_mesh_id(model_buffer_device(m, b0)));
 	fprintf(out, ",\"fates\":{\"destroyed_at_exit\":%" PRIu64 ",\"destroyed_later\":%" PRIu64 ",\"never_died\":%" PRIu64 "}",
 	       g->fates[FATE_DESTROYED_AT_EXIT], g->fates[FATE_DESTROYED], g->fates[FATE_ALIVE_AT_END]);
 	fputs(",\"stack\":", out);
@@ -676,10 +661,10 @@ void json_group(FILE *out, const struct group *g)
 			fputs("null", out);
 		fprintf(out, ",\"size_known\":%s", b->size_unknown ? "false" : "true");
 		fprintf(out, ",\"device_kind\":\"%s\",\"device_id\":",
-			b->rt != BT_RT_TTMETAL ? bt_runtimes[b->rt].device_word : is_mesh_dev(m, b->device) ? "mesh" : "device");
-		json_u64_or_null(out, model_device_id(m, b->device));
+			b->rt != BT_RT_TTMETAL ? bt_runtimes[b->rt].device_word : is_mesh_dev(m, b) ? "mesh" : "device");
+		json_u64_or_null(out, model_device_id(model_buffer_device(m, b)));
 		fprintf(out, ",\"mesh_buffer\":%s,\"backing\":%s", b->mesh_buffer ? "true" : "false",
-			b->mesh_buffer && (b->mb_backing || is_mesh_dev(m, b->device)) ? "true" : "false");
+			b->mesh_buffer && (b->mb_backing || is_mesh_dev(m, b)) ? "true" : "false");
 		fprintf(out, ",\"buffer_type\":\"%s\",\"address\":", b->type >= 0 ? bt_buffer_type_name((uint64_t)b->type) : "UNKNOWN");
 		if (b->has_address)
 			fprintf(out, "%" PRIu64, b->address);
@@ -806,7 +791,7 @@ static void json_process(struct run *r, struct model *m, struct group *sg, size_
 			d->rt != BT_RT_TTMETAL ? bt_runtimes[d->rt].device_word : d->is_mesh ? "mesh" : "device");
 		json_u64_or_null(out, d->is_mesh ? -1 : d->chip_id);
 		fputs(",\"mesh_id\":", out);
-		json_u64_or_null(out, d->is_mesh ? d->mesh_id : model_mesh_id(m, d->ptr));
+		json_u64_or_null(out, d->is_mesh ? d->mesh_id : model_mesh_id(d));
 		fputs(",\"opened_ns\":", out);
 		json_rel_ns(out, m, d->opened_ns, d->opened_ns != 0);
 		fputs(",\"closed_ns\":", out);

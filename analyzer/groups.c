@@ -187,9 +187,12 @@ static int by_addr_stack(const void *a, const void *b)
 }
 
 /* MeshBuffer::create not seen (inlined): address buffers that share an
- * address and a creation stack, on different devices, are taken as the
- * per-chip buffers of one MeshBuffer (ids with the top bit set, never a
- * hook's). */
+ * address and a creation stack, on different chips of one mesh, made one
+ * right after another by one thread (one call's loop over its chips), are
+ * taken as the per-chip buffers of one MeshBuffer (ids with the top bit
+ * set, never a hook's).  Not so the control buffers each chip (or each
+ * mesh opened again) reserves at the same addresses from the same code:
+ * a chip's several buffers come between. */
 static void infer_mesh_buffers(struct model *m, int dangling)
 {
 	size_t n = 0, i, k;
@@ -205,14 +208,19 @@ static void infer_mesh_buffers(struct model *m, int dangling)
 	qsort(v, n, sizeof *v, by_addr_stack);
 	for (i = 0; i < n; i = k) {
 		int devs = 1;
+		int64_t mesh = model_mesh_id(model_buffer_device(m, v[i]));
 		for (k = i + 1; k < n && v[k]->address == v[i]->address && v[k]->create_stack == v[i]->create_stack &&
 				v[k]->create_pystack == v[i]->create_pystack;
 		     k++) {
+			struct device *d = model_buffer_device(m, v[k]);
 			int dup = 0;
 			for (size_t j = i; j < k; j++)
-				dup |= v[j]->device == v[k]->device;
-			if (dup)
+				dup |= model_buffer_device(m, v[j]) == d;
+			if (dup || !d)
 				break; /* a second buffer on one chip: the next MeshBuffer */
+			if (v[k]->create_tid != v[i]->create_tid || v[k]->made_after != v[k - 1]->created_seq + 1 ||
+			    model_mesh_id(d) != mesh)
+				break; /* not the next buffer of the same call */
 			devs++;
 		}
 		if (devs < 2)
@@ -228,7 +236,7 @@ static void infer_mesh_buffers(struct model *m, int dangling)
 		 * thread made last before the first per-chip one, from the same
 		 * Python line */
 		for (struct buffer *b = m->kept; b; b = b->next) {
-			struct device *d = model_device(m, b->device);
+			struct device *d = model_buffer_device(m, b);
 			if ((dangling ? b->dangling : b->survivor || b->dangling) && !b->created_at && !b->mesh_buffer && d &&
 			    d->is_mesh && b->create_tid == v[i]->create_tid && b->create_pystack == v[i]->create_pystack &&
 			    b->created_seq < first && (!backing || b->created_seq > backing->created_seq))
@@ -441,18 +449,17 @@ void group_mesh_heading(const struct group *g, char *buf, size_t n)
 {
 	struct model *m = g->m;
 	int64_t chips[64], meshes[8];
-	int nc = 0, nm = 0;
-	uint64_t per = 0, backing = 0;
-	char hb[64], cl[256], ml[64];
-	const char *type = "?";
-	size_t o;
+	int nc = 0, nm = 0, seen_t[6] = { 0 };
+	uint64_t lo = 0, hi = 0, nper = 0, backing = 0;
+	char hl[64], hh[64], size[160], types[64] = "", cl[256], ml[64];
+	size_t o, to = 0;
 	for (size_t i = 0; i < g->nbufs; i++) {
 		struct buffer *b = g->bufs[i];
-		struct device *d = model_device(m, b->device);
-		int64_t id = model_device_id(m, b->device);
-		int dup = 0;
+		struct device *d = model_buffer_device(m, b);
+		int64_t id = model_device_id(d);
+		int t = b->type >= 0 && b->type < 5 ? b->type : 5, dup = 0;
 		if ((d && d->is_mesh) || b->mb_backing) {
-			int64_t mid = model_mesh_id(m, b->device);
+			int64_t mid = model_mesh_id(d);
 			backing++;
 			for (int k = 0; k < nm; k++)
 				dup |= meshes[k] == mid;
@@ -460,22 +467,92 @@ void group_mesh_heading(const struct group *g, char *buf, size_t n)
 				meshes[nm++] = mid;
 			continue;
 		}
-		if (!per) {
-			per = b->size;
-			type = b->type >= 0 && b->type < 5 ? bt_buffer_type_name((uint64_t)b->type) : "?";
+		/* the per-chip buffers: their sizes and types as they are, not
+		 * the first one's for all */
+		if (!nper++ || b->size < lo)
+			lo = b->size;
+		if (b->size > hi)
+			hi = b->size;
+		if (!seen_t[t]) {
+			seen_t[t] = 1;
+			to += (size_t)snprintf(types + to, sizeof types - to, "%s%s", to ? "+" : "",
+					       t < 5 ? bt_buffer_type_name((uint64_t)t) : "?");
 		}
 		for (int k = 0; k < nc; k++)
 			dup |= chips[k] == id;
 		if (!dup && nc < 64)
 			chips[nc++] = id;
 	}
-	group_bytes_human(hb, sizeof hb, per);
+	group_bytes_human(hl, sizeof hl, lo);
+	group_bytes_human(hh, sizeof hh, hi);
+	if (lo == hi)
+		snprintf(size, sizeof size, "%s", hl);
+	else
+		snprintf(size, sizeof size, "%s to %s", hl, hh);
 	id_list(cl, sizeof cl, chips, nc);
-	o = (size_t)snprintf(buf, n, "%" PRIu64 " mesh buffer%s, %s of %s on each of chip%s %s", g->mesh_buffers,
-			     g->mesh_buffers == 1 ? "" : "s", hb, type, nc == 1 ? "" : "s", cl);
+	/* "each of" only where every MeshBuffer has a buffer on every chip */
+	o = (size_t)snprintf(buf, n, "%" PRIu64 " mesh buffer%s, %s of %s on %schip%s %s", g->mesh_buffers,
+			     g->mesh_buffers == 1 ? "" : "s", size, to ? types : "?",
+			     nc > 1 && nper == g->mesh_buffers * (uint64_t)nc ? "each of " : "", nc == 1 ? "" : "s", cl);
 	if (backing && o < n) {
 		id_list(ml, sizeof ml, meshes, nm);
-		snprintf(buf + o, n - o, " (+ backing buffer%s on mesh %s)", backing == 1 ? "" : "s", ml);
+		snprintf(buf + o, n - o, " (+ backing buffer%s on mesh%s %s)", backing == 1 ? "" : "s", nm == 1 ? "" : "es", ml);
+	}
+}
+
+void group_tt_heading(const struct group *g, char *buf, size_t n)
+{
+	struct model *m = g->m;
+	char hb[64], types[128] = "", devs[256] = "", ml[64];
+	size_t to = 0, dof = 0, o;
+	int seen_t[7] = { 0 };
+	int64_t seen_d[64], meshes[8];
+	int nd = 0, nchip = 0, nm = 0, mesh_unknown = 0;
+
+	group_bytes_human(hb, sizeof hb, g->bytes);
+	for (size_t i = 0; i < g->nbufs; i++) {
+		struct buffer *b = g->bufs[i];
+		struct device *dv = model_buffer_device(m, b);
+		int t = b->type >= 0 && b->type < 5 ? b->type : 5;
+		int ism = dv && dv->is_mesh;
+		/* meshes and chips apart: a mesh's id is not a chip's */
+		int64_t d = ism ? -2 - model_device_id(dv) : model_device_id(dv), mid = model_mesh_id(dv);
+		int dup = 0;
+		if (!seen_t[t]) {
+			seen_t[t] = 1;
+			to += (size_t)snprintf(types + to, sizeof types - to, "%s%s", to ? "+" : "",
+					       t < 5 ? bt_buffer_type_name((uint64_t)t) : "?");
+		}
+		if (!ism) {
+			/* the meshes its chips were in */
+			int mdup = 0;
+			for (int k = 0; k < nm; k++)
+				mdup |= meshes[k] == mid;
+			if (mid < 0)
+				mesh_unknown = 1;
+			else if (!mdup && nm < 8)
+				meshes[nm++] = mid;
+		}
+		for (int k = 0; k < nd; k++)
+			dup |= seen_d[k] == d;
+		if (!dup && nd < 64) {
+			seen_d[nd++] = d;
+			if (ism && d <= -2)
+				dof += (size_t)snprintf(devs + dof, sizeof devs - dof, "%smesh %" PRId64, dof ? "," : "", -2 - d);
+			else if (ism)
+				dof += (size_t)snprintf(devs + dof, sizeof devs - dof, "%smesh ?", dof ? "," : "");
+			else if (d >= 0)
+				dof += (size_t)snprintf(devs + dof, sizeof devs - dof, "%s%" PRId64, dof ? "," : "", d);
+			else
+				dof += (size_t)snprintf(devs + dof, sizeof devs - dof, "%s?", dof ? "," : "");
+			nchip += !ism;
+		}
+	}
+	o = (size_t)snprintf(buf, n, "%" PRIu64 " buffer%s, %s of %s on %s%s", g->count, g->count == 1 ? "" : "s", hb,
+			     types, nchip ? (nd == 1 ? "device " : "devices ") : "", devs);
+	if (nm && !mesh_unknown && o < n) {
+		id_list(ml, sizeof ml, meshes, nm);
+		snprintf(buf + o, n - o, " (mesh%s %s)", nm == 1 ? "" : "es", ml);
 	}
 }
 

@@ -50,6 +50,10 @@ void groups_free(struct group *g, size_t n);
 /* "1 mesh buffer, 4 KiB of L1 on each of chips 0-7 (+ backing buffer on
  * mesh 0)": the heading of a group of MeshBuffers (g->mesh_buffers > 0) */
 void group_mesh_heading(const struct group *g, char *buf, size_t n);
+/* "3 buffers, 12 KiB of L1 on device 0 (mesh 0)": the heading of a
+ * tt-metal group of plain buffers (a chip opened again in several meshes:
+ * "(meshes 0-3)") */
+void group_tt_heading(const struct group *g, char *buf, size_t n);
 /* "4 KiB", "3 MiB", "100 bytes" */
 void group_bytes_human(char *buf, size_t n, uint64_t b);
 /* any of its buffers was placed by an allocator (a MeshBuffer's backing

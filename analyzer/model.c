@@ -46,6 +46,7 @@ struct thread {
 	/* MeshBuffer::create calls in progress: the id of the innermost */
 	uint64_t mb_stack[8];
 	int mb_depth;
+	uint64_t last_made;     /* created_seq + 1 of the last buffer it showed */
 	struct thread *next;
 };
 
@@ -79,22 +80,40 @@ struct device *model_device(struct model *m, uint64_t ptr)
 	return NULL;
 }
 
-static struct device *device_get(struct model *m, uint64_t ptr)
+static struct device *device_new(struct model *m, uint64_t ptr)
 {
-	struct device *d = model_device(m, ptr);
-	if (!d) {
-		d = xcalloc(1, sizeof *d);
-		d->ptr = ptr;
-		d->chip_id = d->mesh_id = -1;
-		d->next = m->devices;
-		m->devices = d;
-	}
+	struct device *d = xcalloc(1, sizeof *d);
+	d->ptr = ptr;
+	d->chip_id = d->mesh_id = -1;
+	d->next = m->devices; /* first: model_device finds the latest */
+	m->devices = d;
 	return d;
 }
 
-int64_t model_device_id(struct model *m, uint64_t ptr)
+static struct device *device_get(struct model *m, uint64_t ptr)
 {
 	struct device *d = model_device(m, ptr);
+	return d ? d : device_new(m, ptr);
+}
+
+/* A device object made (or opened) at ptr: a closed record there was an
+ * earlier device, whose memory the runtime gave again, or this one's last
+ * open; either way its close stays its own. */
+static struct device *device_made(struct model *m, uint64_t ptr)
+{
+	struct device *d = model_device(m, ptr);
+	return d && !d->closed ? d : device_new(m, ptr);
+}
+
+struct device *model_buffer_device(struct model *m, const struct buffer *b)
+{
+	/* the device made known only after the buffer (a close of one
+	 * created before recording): the latest record is the only one */
+	return b->dev ? b->dev : b->device ? model_device(m, b->device) : NULL;
+}
+
+int64_t model_device_id(const struct device *d)
+{
 	if (!d)
 		return -1;
 	return d->chip_id >= 0 ? d->chip_id : d->mesh_id;
@@ -114,15 +133,13 @@ const char *model_close_name(int close_hook)
 	return close_hook >= 0 && close_hook < BT_HOOK_COUNT ? bt_hooks[close_hook].name : "process exit";
 }
 
-int64_t model_mesh_id(struct model *m, uint64_t ptr)
+int64_t model_mesh_id(const struct device *d)
 {
-	struct device *d = model_device(m, ptr);
 	if (!d)
 		return -1;
 	if (d->is_mesh)
 		return d->mesh_id;
-	d = d->mesh ? model_device(m, d->mesh) : NULL;
-	return d ? d->mesh_id : -1;
+	return d->mesh ? d->mesh->mesh_id : -1;
 }
 
 static void anomaly(struct model *m, const char *kind, uint32_t stack, const char *fmt, ...)
@@ -228,17 +245,18 @@ static void tl_sync(struct model *m, struct buffer *b, uint64_t ts, int gone)
 {
 	int64_t want = gone || b->deallocated ? 0 : (int64_t)b->size;
 	uint64_t stack = (uint64_t)b->create_pystack << 32 | b->create_stack;
+	uint64_t dev = model_track_key(b->dev);
 	if (b->tl_bytes &&
-	    (b->tl_dev != b->device || b->tl_type != b->type || b->tl_stack != stack || want != b->tl_bytes)) {
+	    (b->tl_dev != dev || b->tl_type != b->type || b->tl_stack != stack || want != b->tl_bytes)) {
 		timeline_add(m->timeline, b->tl_dev, b->tl_type, ts, -b->tl_bytes, -1);
 		timeline_add(m->by_stack, b->tl_stack, 0, ts, -b->tl_bytes, -1);
 		b->tl_bytes = 0;
 	}
 	if (want && !b->tl_bytes) {
-		timeline_add(timeline_of(m), b->device, b->type, ts, want, 1);
+		timeline_add(timeline_of(m), dev, b->type, ts, want, 1);
 		timeline_add(m->by_stack, stack, 0, ts, want, 1);
 		b->tl_bytes = want;
-		b->tl_dev = b->device;
+		b->tl_dev = dev;
 		b->tl_type = b->type;
 		b->tl_stack = stack;
 	}
@@ -296,6 +314,8 @@ static struct buffer *buffer_for(struct model *m, struct thread *t, const struct
 	b->create_stack = e->stack;
 	b->create_pystack = e->pystack;
 	b->create_tid = e->tid;
+	b->made_after = t->last_made;
+	t->last_made = e->seq + 1;
 	for (int i = 0; i < t->depth && i < MAX_SCOPES; i++) {
 		if (b->open_hook < 0 && is_open_hook(t->scopes[i].hook))
 			b->open_hook = t->scopes[i].hook;
@@ -306,6 +326,7 @@ static struct buffer *buffer_for(struct model *m, struct thread *t, const struct
 		/* bind the create we saw without its result */
 		struct buffer *pb = &t->pending_buf;
 		b->device = pb->device;
+		b->dev = pb->dev;
 		b->address = pb->address;
 		b->has_address = pb->has_address;
 		b->created_at = pb->created_at;
@@ -336,8 +357,12 @@ static void close_check(struct model *m, struct device *d, uint64_t ts, int hook
 			struct device *bd;
 			if (b->checked)
 				continue;
-			bd = model_device(m, b->device);
-			if (b->device != d->ptr && !(bd && bd->mesh == d->ptr && d->is_mesh))
+			/* on it: made on this record, or on its handle before the
+			 * device was known (it is the first record then) */
+			if (!b->dev && b->device && b->device == d->ptr)
+				b->dev = d;
+			bd = b->dev;
+			if (bd ? bd != d && !(bd->mesh == d && d->is_mesh) : b->device != d->ptr)
 				continue;
 			b->checked = 1;
 			b->close_ns = ts;
@@ -363,9 +388,8 @@ static int is_close_hook(int h)
 	       h == BT_HOOK_MESH_DESTROY || h == BT_HOOK_DEVICE_CLOSE;
 }
 
-static void close_device(struct model *m, uint64_t ptr, uint64_t ts, int hook)
+static void close_device(struct model *m, struct device *d, uint64_t ts, int hook)
 {
-	struct device *d = device_get(m, ptr);
 	if (d->closed)
 		return;
 	d->closed = 1;
@@ -374,8 +398,8 @@ static void close_device(struct model *m, uint64_t ptr, uint64_t ts, int hook)
 	close_check(m, d, ts, hook);
 	if (d->is_mesh)
 		for (struct device *x = m->devices; x; x = x->next)
-			if (x->mesh == d->ptr && !x->closed)
-				close_device(m, x->ptr, ts, hook);
+			if (x->mesh == d && !x->closed)
+				close_device(m, x, ts, hook);
 	/* Buffers whose device we never learnt (their create call was not
 	 * seen): judged when no device is left open. */
 	for (struct device *x = m->devices; x; x = x->next)
@@ -429,9 +453,14 @@ struct device *model_device_get(struct model *m, uint64_t ptr)
 	return device_get(m, ptr);
 }
 
+struct device *model_device_made(struct model *m, uint64_t ptr)
+{
+	return device_made(m, ptr);
+}
+
 void model_close(struct model *m, uint64_t ptr, uint64_t ts, int hook)
 {
-	close_device(m, ptr, ts, hook);
+	close_device(m, device_get(m, ptr), ts, hook);
 }
 
 void model_anomaly(struct model *m, const char *kind, uint32_t stack, const char *fmt, ...)
@@ -444,9 +473,10 @@ void model_anomaly(struct model *m, const char *kind, uint32_t stack, const char
 	anomaly(m, kind, stack, "%s", msg);
 }
 
-static int device_closed(struct model *m, uint64_t ptr)
+/* Was the buffer's device closed? */
+static int device_closed(struct model *m, const struct buffer *b)
 {
-	struct device *d = model_device(m, ptr);
+	struct device *d = model_buffer_device(m, b);
 	return d && d->closed;
 }
 
@@ -469,15 +499,15 @@ static void release(struct model *m, struct thread *t, const struct ev *e, uint6
 	if (hook == BT_HOOK_ALLOC_DEALLOCATE || hook == BT_HOOK_OLD_ALLOC_DEALLOCATE ||
 	    hook == BT_HOOK_BUFFER_DEALLOCATE_IMPL) {
 		int *n = hook == BT_HOOK_BUFFER_DEALLOCATE_IMPL ? &b->impl_frees : &b->alloc_frees;
-		if ((++*n == 2 || (*n == 1 && b->released_bulk)) && !device_closed(m, b->device))
+		if ((++*n == 2 || (*n == 1 && b->released_bulk)) && !device_closed(m, b))
 			anomaly(m, "double-deallocate", e->stack, "%s on a buffer already deallocated",
 				bt_hooks[hook].name);
 	}
 	if (hook == BT_HOOK_ALLOC_DEALLOCATE || hook == BT_HOOK_OLD_ALLOC_DEALLOCATE) {
-		if (device_closed(m, b->device))
+		if (device_closed(m, b))
 			anomaly(m, "allocator-after-close", e->stack,
 				"allocator deallocate_buffer for a device that was closed");
-	} else if (device_closed(m, b->device) && !(b->checked && in_scope(t, BT_HOOK_BUFFER_DESTROY)) &&
+	} else if (device_closed(m, b) && !(b->checked && in_scope(t, BT_HOOK_BUFFER_DESTROY)) &&
 		   !(hook == BT_HOOK_BUFFER_MARK_DEALLOCATED && in_scope(t, BT_HOOK_MESH_BUFFER_DESTROY)) &&
 		   !(hook == BT_HOOK_BUFFER_MARK_DEALLOCATED && in_scope(t, BT_HOOK_MESH_BUFFER_DEALLOCATE))) {
 		/* survivors and dangling buffers die after the close by
@@ -540,7 +570,7 @@ static void on_event(struct model *m, const struct ev *e)
 		 * initialize's entry (the constructor may have been inlined, or
 		 * the device is being reopened) */
 		if (e->nargs >= 2 && !exit && (hook == BT_HOOK_DEVICE_CREATE || (int64_t)a[1] >= 0)) {
-			struct device *d = device_get(m, a[0]);
+			struct device *d = device_made(m, a[0]);
 			int i, outer, pending = 0;
 			d->chip_id = (int64_t)a[1];
 			/* inside a mesh being created: it will own this device (the
@@ -555,22 +585,19 @@ static void on_event(struct model *m, const struct ev *e)
 					break;
 				}
 		}
-		if (hook == BT_HOOK_DEVICE_INITIALIZE && exit && e->nargs >= 1) {
-			struct device *d = device_get(m, a[0]);
-			d->opened_ns = e->ts;
-			d->closed = 0;
-		}
+		if (hook == BT_HOOK_DEVICE_INITIALIZE && exit && e->nargs >= 1)
+			device_made(m, a[0])->opened_ns = e->ts;
 		break;
 	case BT_HOOK_MESH_CREATE:
 	case BT_HOOK_MESH_CREATE_UNIT:
 		if (exit && !failed && e->nargs >= 2 && a[0]) {
-			struct device *mesh = device_get(m, a[0]);
+			struct device *mesh = device_made(m, a[0]);
 			mesh->is_mesh = 1;
 			mesh->mesh_id = (int64_t)a[1];
 			mesh->opened_ns = e->ts;
 			for (int i = 0; i < p->npending_devices; i++) {
 				struct device *d = device_get(m, p->pending_devices[i]);
-				d->mesh = a[0];
+				d->mesh = mesh;
 				d->mesh_id = mesh->mesh_id;
 			}
 			p->npending_devices = 0;
@@ -598,12 +625,12 @@ static void on_event(struct model *m, const struct ev *e)
 			if (hook != BT_HOOK_DEVICE_CLOSE &&
 			    !(hook == BT_HOOK_TTNN_CLOSE_DEVICE && device_get(m, a[0])->chip_id >= 0))
 				device_get(m, a[0])->is_mesh = 1;
-			close_device(m, a[0], e->ts, by);
+			close_device(m, device_get(m, a[0]), e->ts, by);
 		}
 		break;
 	case BT_HOOK_MESH_DESTROY:
 		if (exit && e->nargs >= 1 && a[0])
-			close_device(m, a[0], e->ts, hook);
+			close_device(m, device_get(m, a[0]), e->ts, hook);
 		break;
 	case BT_HOOK_MESH_BUFFER_CREATE:
 		/* its Buffer::create calls follow on this thread until the exit */
@@ -636,6 +663,7 @@ static void on_event(struct model *m, const struct ev *e)
 			b = &tmp; /* result unknown: bind to the next buffer this thread shows */
 		}
 		b->device = a[1];
+		b->dev = a[1] ? model_device(m, a[1]) : NULL;
 		/* an owning buffer's address comes from its allocate_buffer,
 		 * whose exit (nested in this call) came first */
 		if (at || !(b->registered && b->has_address)) {
@@ -671,6 +699,7 @@ static void on_event(struct model *m, const struct ev *e)
 			b->create_seen = 1;
 			if (parent) {
 				b->device = parent->device;
+				b->dev = parent->dev;
 				b->type = parent->type;
 				b->address = parent->address;
 				b->has_address = parent->has_address;
@@ -696,7 +725,7 @@ static void on_event(struct model *m, const struct ev *e)
 			}
 			if (b->owns_data < 0)
 				b->owns_data = 1;
-			if (b->device && device_closed(m, b->device))
+			if (b->device && device_closed(m, b))
 				anomaly(m, "allocator-after-close", e->stack,
 					"allocate_buffer for a device that was closed");
 		}

@@ -44,11 +44,15 @@ struct pystack {
 	struct pyframe *frames; /* innermost first */
 };
 
+/* One device object from its creation (or first sight) to its close: a
+ * handle the runtime gives again later (its memory reused for the next
+ * Device, or the same one opened again) is a new record, so each close,
+ * and each buffer's chip, is that incarnation's alone. */
 struct device {
-	uint64_t ptr;
+	uint64_t ptr;             /* the handle, as the program knew it */
 	int64_t chip_id, mesh_id; /* -1 when unknown */
 	int is_mesh;
-	uint64_t mesh;            /* owning mesh object, 0 if none */
+	struct device *mesh;      /* owning mesh, NULL if none */
 	uint64_t opened_ns, closed_ns;
 	int closed;
 	int close_hook;           /* enum bt_hook_id that closed it */
@@ -61,6 +65,7 @@ struct device {
 
 struct buffer {
 	uint64_t obj, device, address, size, page_size, allocator;
+	struct device *dev;   /* device's record when it was made on it, NULL unknown */
 	int type;             /* BufferType, -1 unknown */
 	int owns_data;        /* 1, 0, -1 unknown */
 	int has_address, registered, deallocated, released_bulk, create_seen;
@@ -70,6 +75,9 @@ struct buffer {
 	int created_at;
 	int impl_frees, alloc_frees; /* deallocate_impl / allocator deallocate_buffer calls */
 	uint64_t created_ns, created_seq, destroyed_ns;
+	/* the created_seq + 1 of the buffer its thread showed just before
+	 * it, 0 if none: buffers made one after another by one call */
+	uint64_t made_after;
 	uint32_t create_stack, destroy_stack, create_tid;
 	uint32_t create_pystack; /* Python stack of the creating call, 0 if none */
 	/* the MeshBuffer this buffer belongs to (made by a Buffer::create on
@@ -98,7 +106,7 @@ struct buffer {
 	uint64_t close_obj;
 	int close_hook;       /* the outermost close call in progress */
 	enum fate fate;
-	int64_t tl_bytes;     /* counted on the timeline, on tl_dev / tl_type / tl_stack */
+	int64_t tl_bytes;     /* counted on the timeline, on tl_dev (model_track_key) / tl_type / tl_stack */
 	uint64_t tl_dev, tl_stack;
 	int tl_type;
 	struct buffer *hnext; /* live hash chain */
@@ -179,10 +187,24 @@ void model_file_close(struct model_file *f);
 int model_load(struct model *m, const char *path);
 void model_free(struct model *m);
 
-struct device *model_device(struct model *m, uint64_t ptr); /* NULL if unseen */
+/* The latest device with this handle, NULL if unseen: while events are
+ * read, the one open now; afterwards ask a buffer (model_buffer_device). */
+struct device *model_device(struct model *m, uint64_t ptr);
+/* The device a buffer was made on (its incarnation), NULL if unknown. */
+struct device *model_buffer_device(struct model *m, const struct buffer *b);
 /* device id a user recognises: chip id, else mesh id, else -1 */
-int64_t model_device_id(struct model *m, uint64_t ptr);
-int64_t model_mesh_id(struct model *m, uint64_t ptr);
+int64_t model_device_id(const struct device *d);
+/* the mesh's id, of a mesh or of a chip in one; -1 */
+int64_t model_mesh_id(const struct device *d);
+/* A timeline track's device key (timeline.h) and back: 0 is "unknown". */
+static inline uint64_t model_track_key(const struct device *d)
+{
+	return (uint64_t)(uintptr_t)d;
+}
+static inline struct device *model_track_device(uint64_t key)
+{
+	return (struct device *)(uintptr_t)key;
+}
 /* The kept object (survivor or dangling) with handle obj created before
  * seq, the latest such; NULL if none. */
 const struct buffer *model_kept_find(const struct model *m, uint64_t obj, uint64_t seq);

@@ -14,7 +14,11 @@ struct buffer *model_buffer_new(struct model *m, uint64_t obj, int hook, uint64_
 void model_finish(struct model *m, struct buffer *b, enum fate fate, uint64_t ts, uint32_t stack);
 /* Its counted bytes follow its size and state (after a change). */
 void model_sync(struct model *m, struct buffer *b, uint64_t ts);
+/* The device with this handle now (made if unseen). */
 struct device *model_device_get(struct model *m, uint64_t ptr);
+/* A device object made (opened) at ptr: a new record where the one there
+ * was closed (the handle given again). */
+struct device *model_device_made(struct model *m, uint64_t ptr);
 /* The device closes: every live object on it not released is a survivor. */
 void model_close(struct model *m, uint64_t ptr, uint64_t ts, int hook);
 void model_anomaly(struct model *m, const char *kind, uint32_t stack, const char *fmt, ...)

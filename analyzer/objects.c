@@ -30,14 +30,8 @@ static void fields(int hook, const uint64_t *a, int nargs, uint64_t *v, int *pre
 
 static void device_open(struct model *m, int hook, uint64_t dev, uint64_t ts)
 {
-	struct device *d = model_device_get(m, dev);
-	if (d->closed) {
-		/* a handle reused after the device was let go of: a new device */
-		d->closed = 0;
-		d->surv_count = d->surv_bytes = 0;
-		for (int i = 0; i < 6; i++)
-			d->surv_by_type[i] = 0;
-	}
+	/* a handle reused after the device was let go of: a new device */
+	struct device *d = model_device_made(m, dev);
 	d->rt = bt_hooks[hook].runtime;
 	d->refs = 1;
 	d->opened_ns = ts;
@@ -114,13 +108,14 @@ void objects_event(struct model *m, int hook, unsigned flags, uint64_t ts, uint6
 		b = model_buffer_new(m, v[F_OBJ], hook, ts, seq, tid, stack, pystack);
 		b->refs = 1;
 		b->device = dev;
+		b->dev = parent ? parent->dev : dev ? model_device(m, dev) : NULL;
 		b->parent = has[F_PARENT] ? v[F_PARENT] : 0;
 		b->size_unknown = !has[F_SIZE] || v[F_SIZE] == UINT64_MAX;
 		b->size = b->size_unknown ? 0 : v[F_SIZE];
 		b->usage = has[F_USAGE] ? (int64_t)v[F_USAGE] : -1;
 		b->mem_type = has[F_MEM_TYPE] ? (int64_t)v[F_MEM_TYPE] : -1;
 		b->heap = has[F_HEAP] && v[F_HEAP] != UINT64_MAX ? (int64_t)v[F_HEAP] : -1;
-		if (dev && (d = model_device(m, dev)) && d->closed)
+		if ((d = b->dev) && d->closed)
 			model_anomaly(m, "create-after-close", stack, "%s on a %s the program had let go of",
 				      bt_hooks[hook].name, bt_runtimes[d->rt].device_word);
 		model_sync(m, b, ts);

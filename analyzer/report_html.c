@@ -88,14 +88,14 @@ static void group_json(FILE *o, const struct group *g)
 	for (size_t i = 0; i < g->nbufs; i++) {
 		struct buffer *b = g->bufs[i];
 		int t = b->type >= 0 && b->type < 5 ? b->type : 5;
-		int64_t d = model_device_id(m, b->device);
+		int64_t d = model_device_id(model_buffer_device(m, b));
 		int dup = 0;
 		if (!seen_t[t] && to < sizeof types) {
 			seen_t[t] = 1;
 			to += (size_t)snprintf(types + to, sizeof types - to, "%s%s", to ? "+" : "", pic_type_name(t));
 		}
 		for (size_t k = 0; k < i && !dup; k++)
-			dup = model_device_id(m, g->bufs[k]->device) == d;
+			dup = model_device_id(model_buffer_device(m, g->bufs[k])) == d;
 		if (!dup && dof < sizeof devs - 24)
 			dof += (size_t)snprintf(devs + dof, sizeof devs - dof, "%s%s%" PRId64, dof ? "," : "", d < 0 ? "?" : "",
 						d < 0 ? (int64_t)0 : d);
@@ -106,7 +106,7 @@ static void group_json(FILE *o, const struct group *g)
 	json_cstr(o, devs);
 	reg = group_registered(g);
 	fprintf(o, ",\"mesh\":%" PRId64 ",\"closed_by\":\"%s\",\"close_ns\":%" PRIu64 ",\"owns_data\":%d,\"registered\":%d",
-		model_mesh_id(m, b0->device), model_close_name(b0->close_hook), rel(m, b0->close_ns), b0->owns_data, reg);
+		model_mesh_id(model_buffer_device(m, b0)), model_close_name(b0->close_hook), rel(m, b0->close_ns), b0->owns_data, reg);
 	if (g->mesh_buffers) {
 		/* one item per MeshBuffer, worded as the text report */
 		char head[384];
@@ -122,6 +122,12 @@ static void group_json(FILE *o, const struct group *g)
 		json_cstr(o, head);
 		fputs(",\"held_text\":", o);
 		json_cstr(o, held);
+	} else {
+		/* worded as the text report, the meshes of a chip opened again too */
+		char head[512];
+		group_tt_heading(g, head, sizeof head);
+		fputs(",\"heading\":", o);
+		json_cstr(o, head);
 	}
 	fprintf(o, ",\"held_by\":\"%s\",\"phase\":", g->held_by);
 	json_cstr(o, g->phase);
@@ -135,7 +141,7 @@ static void group_json(FILE *o, const struct group *g)
 	fprintf(o, ",\"nbufs\":%zu,\"buffers\":[", g->nbufs);
 	for (size_t i = 0; i < g->nbufs && i < MAX_BUFS_SHOWN; i++) {
 		struct buffer *b = g->bufs[i];
-		fprintf(o, "%s[%" PRId64 ",\"%s\",", i ? "," : "", model_device_id(m, b->device), pic_type_name(b->type));
+		fprintf(o, "%s[%" PRId64 ",\"%s\",", i ? "," : "", model_device_id(model_buffer_device(m, b)), pic_type_name(b->type));
 		if (b->has_address)
 			fprintf(o, "\"0x%" PRIx64 "\"", b->address);
 		else
@@ -146,7 +152,7 @@ static void group_json(FILE *o, const struct group *g)
 		else
 			fputs("null", o);
 		{
-			struct device *d = model_device(m, b->device);
+			struct device *d = model_buffer_device(m, b);
 			fprintf(o, ",%d,%d]", (int)b->fate, d && d->is_mesh); /* on a mesh (a backing buffer) */
 		}
 	}
@@ -175,7 +181,16 @@ static int cmp_dev(const void *a, const void *b)
 {
 	const struct device *x = *(struct device *const *)a, *y = *(struct device *const *)b;
 	int64_t ix = x->is_mesh ? 100000 + x->mesh_id : x->chip_id, iy = y->is_mesh ? 100000 + y->mesh_id : y->chip_id;
+	/* one chip opened again (a new device each time): in time order */
+	if (ix == iy)
+		return x->opened_ns < y->opened_ns ? -1 : x->opened_ns > y->opened_ns;
 	return ix < iy ? -1 : ix > iy;
+}
+
+static const char *mesh_label(char *buf, size_t n, int64_t mesh)
+{
+	snprintf(buf, n, " (mesh %" PRId64 ")", mesh);
+	return buf;
 }
 
 /* Each device's (or mesh's: its chips' summed) tracks by buffer type. */
@@ -188,15 +203,19 @@ static void devices_json(FILE *o, struct model *m)
 	int64_t *cnt = xcalloc((size_t)nb + 1, sizeof *cnt), *sc = xcalloc((size_t)nb + 1, sizeof *sc);
 	size_t nd = 0, k = 0;
 	struct device **v;
-	int unknown = 0;
-	for (struct device *d = m->devices; d; d = d->next)
+	int unknown = 0, many = 0;
+	char ml[48];
+	for (struct device *d = m->devices; d; d = d->next) {
 		nd++;
+		many += d->is_mesh;
+	}
+	many = many > 1;
 	v = xcalloc(nd + 1, sizeof *v);
 	for (struct device *d = m->devices; d; d = d->next)
 		v[k++] = d;
 	qsort(v, nd, sizeof *v, cmp_dev);
 	for (struct tl_track *t = tl ? tl->tracks : NULL; t; t = t->next)
-		unknown |= t->dev != TL_HOST_HEAP && !model_device(m, t->dev);
+		unknown |= !t->dev; /* buffers on a device never seen */
 	fputs("[", o);
 	for (size_t i = 0; i <= nd; i++) {
 		struct device *d = i < nd ? v[i] : NULL;
@@ -209,9 +228,11 @@ static void devices_json(FILE *o, struct model *m)
 				fprintf(o, "{\"label\":\"%s 0x%" PRIx64 "\",\"kind\":\"chip\",\"mesh_id\":-1,\"opened_ns\":",
 					bt_runtimes[d->rt].device_word, d->ptr);
 			else
-				fprintf(o, "{\"label\":\"%s %" PRId64 "\",\"kind\":\"%s\",\"mesh_id\":%" PRId64 ",\"opened_ns\":",
-					d->is_mesh ? "mesh" : "chip", d->is_mesh ? d->mesh_id : d->chip_id, d->is_mesh ? "mesh" : "chip",
-					d->is_mesh ? d->mesh_id : model_mesh_id(m, d->ptr));
+				fprintf(o, "{\"label\":\"%s %" PRId64 "%s\",\"kind\":\"%s\",\"mesh_id\":%" PRId64 ",\"opened_ns\":",
+					d->is_mesh ? "mesh" : "chip", d->is_mesh ? d->mesh_id : d->chip_id,
+					/* a chip opened again in another mesh: which one */
+					!d->is_mesh && many && d->mesh ? mesh_label(ml, sizeof ml, d->mesh->mesh_id) : "",
+					d->is_mesh ? "mesh" : "chip", d->is_mesh ? d->mesh_id : model_mesh_id(d));
 			if (d->opened_ns)
 				fprintf(o, "%" PRIu64, rel(m, d->opened_ns));
 			else
@@ -240,9 +261,8 @@ static void devices_json(FILE *o, struct model *m)
 			memset(sp, 0, (size_t)nb * sizeof *sp);
 			memset(sc, 0, (size_t)nb * sizeof *sc);
 			for (struct tl_track *t = tl ? tl->tracks : NULL; t; t = t->next) {
-				struct device *td = model_device(m, t->dev);
-				int mine = d ? (t->dev == d->ptr || (d->is_mesh && td && td->mesh == d->ptr))
-					     : !td && t->dev != TL_HOST_HEAP;
+				struct device *td = t->dev != TL_HOST_HEAP ? model_track_device(t->dev) : NULL;
+				int mine = d ? (td == d || (d->is_mesh && td && td->mesh == d)) : !t->dev;
 				if (t->type != type || !mine)
 					continue;
 				timeline_series(t, nb, last, peak, cnt);

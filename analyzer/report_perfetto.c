@@ -49,10 +49,9 @@ static const char *sep(struct picture *p)
 	return s;
 }
 
-static void dev_label(char *buf, size_t n, struct model *m, uint64_t dev)
+static void dev_label(char *buf, size_t n, const struct device *d, int host_heap)
 {
-	struct device *d = model_device(m, dev);
-	if (dev == TL_HOST_HEAP)
+	if (host_heap)
 		snprintf(buf, n, "host heap");
 	else if (!d)
 		snprintf(buf, n, "device ?");
@@ -72,7 +71,7 @@ static void counters(struct picture *p, struct model *m)
 	for (struct tl_track *t = tl->tracks; t; t = t->next) {
 		char name[96], dev[48];
 		int64_t carry = 0;
-		dev_label(dev, sizeof dev, m, t->dev);
+		dev_label(dev, sizeof dev, t->dev != TL_HOST_HEAP ? model_track_device(t->dev) : NULL, t->dev == TL_HOST_HEAP);
 		if (t->dev == TL_HOST_HEAP)
 			snprintf(name, sizeof name, "host heap bytes");
 		else
@@ -113,7 +112,7 @@ static void instants(struct picture *p, struct model *m)
 	FILE *o = p->f;
 	for (struct device *d = m->devices; d; d = d->next) {
 		char dev[48];
-		dev_label(dev, sizeof dev, m, d->ptr);
+		dev_label(dev, sizeof dev, d, 0);
 		if (d->opened_ns) {
 			fprintf(o, "%s{\"name\":\"open %s\",\"cat\":\"device\",\"ph\":\"i\",\"s\":\"p\",\"pid\":%" PRIu64 ",\"tid\":%" PRIu64 ",\"ts\":",
 				sep(p), dev, m->pid, m->pid);
@@ -182,7 +181,7 @@ static void slices(struct picture *p, struct model *m, struct group *sg, size_t 
 		lane = lane_for(lane_end, &nlanes, b->created_ns, end + 1);
 		if (lane < 0)
 			continue;
-		dev_label(dev, sizeof dev, m, b->device);
+		dev_label(dev, sizeof dev, model_buffer_device(m, b), 0);
 		fprintf(o, "%s{\"name\":", sep(p));
 		json_cstr(o, site(g, name, sizeof name));
 		fprintf(o, ",\"cat\":\"%s\",\"ph\":\"X\",\"pid\":%" PRIu64 ",\"tid\":%d,\"ts\":", b->dangling ? "dangling" : "survivor",

@@ -123,13 +123,19 @@ PY
 "$BUFTRACE" report --format html -o "$WORK/t.html" "$WORK"/t/buftrace.*.zst || fail "html with a held tensor failed"
 want=$("$BUFTRACE" report "$WORK"/t/buftrace.*.zst | sed -n 's/^#[0-9]*  \(1 mesh buffer, .*\)$/\1/p')
 [ -n "$want" ] || fail "the text report has no mesh-buffer item"
-python3 - "$WORK/t.html" "$want" <<'PY' || exit 1
+"$BUFTRACE" report "$WORK"/t/buftrace.*.zst | sed -n 's/^#[0-9]*  //p' > "$WORK/headings"
+python3 - "$WORK/t.html" "$want" "$WORK/headings" <<'PY' || exit 1
 import json, re, sys
 page = open(sys.argv[1]).read()
 data = json.loads(re.search(r'id="bt-data">\n(.*?)\n</script>', page, re.S).group(1))
-g = [x for x in data["processes"][0]["survivors"] if x.get("heading")]
-if len(g) != 1 or g[0]["heading"] != sys.argv[2] or g[0]["held_by"] != "program" or g[0]["registered"]:
-    print("FAIL: mesh-buffer item on the page: %s, text report: %s" % ([(x.get("heading"), x["held_by"], x["registered"]) for x in g], sys.argv[2])); sys.exit(1)
+surv = data["processes"][0]["survivors"]
+g = [x for x in surv if x.get("heading") == sys.argv[2]]
+if len(g) != 1 or g[0]["held_by"] != "program" or g[0]["registered"]:
+    print("FAIL: mesh-buffer item on the page: %s, text report: %s" % ([(x.get("heading"), x["held_by"], x["registered"]) for x in surv], sys.argv[2])); sys.exit(1)
+# every item headed as the text report heads it, in its order
+text = open(sys.argv[3]).read().splitlines()
+if [x.get("heading") for x in surv] != text:
+    print("FAIL: the page's headings %s, the text report's %s" % ([x.get("heading") for x in surv], text)); sys.exit(1)
 print("mesh buffer item OK")
 PY
 # several processes (two traces, and malloc probes): one page
