@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <dlfcn.h>
@@ -190,6 +191,11 @@ static int create_trace_file(void)
 	return fd;
 }
 
+static void *next_fn(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
 static void on_exit_fatal_signal(int sig, siginfo_t *si, void *uc);
 /* Faults and abort: handled whatever the program had, chaining to its own
  * action.  The other signals whose default action ends the process: only
@@ -229,10 +235,23 @@ static void install_signal_handlers(void)
 		install_one(sig, 0);
 }
 
+/* libc's kill, raise and killpg, found at load time (dlsym is no call
+ * for a signal handler, where kill often is); before that, the system
+ * call each of them makes. */
+static int (*real_kill)(pid_t, int), (*real_raise)(int), (*real_killpg)(pid_t, int);
+
+static int send_raise(int sig)
+{
+	if (real_raise)
+		return real_raise(sig);
+	return (int)syscall(SYS_tgkill, getpid(), gettid(), sig);
+}
+
 /* Flush what we have, put the program's own disposition back, and let the
  * signal take its course: a fault re-executes and meets the old action
  * with its real siginfo; anything else (abort, kill, int3 and the
- * kernel's SIGXCPU, which do not come back) is raised again. */
+ * kernel's SIGXCPU, which do not come back) is raised again, by libc's
+ * raise (ours would flush again). */
 static void on_exit_fatal_signal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
@@ -242,8 +261,62 @@ static void on_exit_fatal_signal(int sig, siginfo_t *si, void *uc)
 		bt_writer_emergency();
 	sigaction(sig, &old_actions[sig], NULL);
 	if (!fault || si->si_code <= 0)
-		raise(sig);
+		send_raise(sig);
 	errno = saved;
+}
+
+/* Will sig, sent now, end the process by its default action?  (Our own
+ * handler, where there is one, flushes by itself.) */
+static int ends_process(int sig)
+{
+	struct sigaction sa;
+	if (sig <= 0 || sig >= _NSIG || sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH ||
+	    sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+		return 0;
+	return sigaction(sig, NULL, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_DFL;
+}
+
+/* The program sends itself a signal that will end it, with no handler of
+ * ours to see it: it set the default back itself.  Python does so after a
+ * KeyboardInterrupt (SIG_DFL, then kill(getpid(), SIGINT), so that its
+ * parent sees the signal), and so does a C handler that cleans up and
+ * re-raises.  Flush first, as the handler would have; the signal then
+ * goes as the program sent it. */
+static void before_self_signal(int sig)
+{
+	int saved = errno;
+	if (atomic_load(&bt_state) == BT_ON && getpid() == started_pid && ends_process(sig))
+		bt_writer_emergency();
+	errno = saved;
+}
+
+BT_EXPORT int kill(pid_t pid, int sig)
+{
+	/* to this process, or to a group it is in (kill(-1) spares the caller) */
+	if (atomic_load(&bt_state) == BT_ON && (pid == 0 || pid == getpid() || (pid < -1 && -pid == getpgrp())))
+		before_self_signal(sig);
+	if (real_kill)
+		return real_kill(pid, sig);
+	return (int)syscall(SYS_kill, pid, sig);
+}
+
+BT_EXPORT int raise(int sig)
+{
+	before_self_signal(sig);
+	return send_raise(sig);
+}
+
+BT_EXPORT int killpg(pid_t pgrp, int sig)
+{
+	if (atomic_load(&bt_state) == BT_ON && (pgrp == 0 || pgrp == getpgrp()))
+		before_self_signal(sig);
+	if (real_killpg)
+		return real_killpg(pgrp, sig);
+	if (pgrp < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return (int)syscall(SYS_kill, -pgrp, sig);
 }
 
 /* The program's libraries' constructors run before ours: a hooked call
@@ -410,6 +483,9 @@ __attribute__((constructor)) static void bt_init(void)
 {
 	load_config();
 	bt_program_name(); /* before main can rewrite argv (setproctitle) */
+	real_kill = (int (*)(pid_t, int))next_fn("kill");
+	real_raise = (int (*)(int))next_fn("raise");
+	real_killpg = (int (*)(pid_t, int))next_fn("killpg");
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	/* A runtime linked at start: match and patch its names before the
 	 * program calls any of them (cheap elsewhere: a prefix test per
@@ -432,10 +508,6 @@ __attribute__((destructor)) static void bt_fini(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-static void *next_fn(const char *name)
-{
-	return dlsym(RTLD_NEXT, name);
-}
 
 BT_EXPORT void _exit(int status)
 {
