@@ -29,6 +29,18 @@ struct tq {
 	uint32_t tid;
 	struct ev *ev;
 	size_t head, tail, cap;
+	size_t active; /* its place in priv.active + 1 while it holds events, else 0 */
+};
+
+/* Thread id -> its state (open addressing): a process may have tens of
+ * thousands of threads over its life (one per request), and each event
+ * finds its own by id. */
+struct tidmap {
+	struct tidslot {
+		uint32_t tid;
+		void *v; /* NULL: empty */
+	} *s;
+	size_t cap, n;
 };
 
 struct scope {
@@ -51,11 +63,15 @@ struct thread {
 };
 
 struct priv {
-	struct tq *tq;            /* per-thread FIFOs of events held back */
-	size_t ntq, last_tq, held;
+	struct tq **tq;           /* per-thread FIFOs of events held back */
+	size_t ntq, tq_cap, held;
+	struct tidmap tq_by_tid;
+	struct tq **active;       /* the FIFOs holding events: drain looks at these only */
+	size_t nactive;
 	uint64_t next_seq;
 	int seq_started;
 	struct thread *threads;
+	struct tidmap thread_by_tid;
 	uint64_t records;
 	uint64_t pending_devices[256];
 	int npending_devices;
@@ -276,16 +292,59 @@ static void finish(struct model *m, struct buffer *b, enum fate fate, uint64_t t
 		free(b);
 }
 
+static size_t tid_slot(uint32_t tid, size_t cap)
+{
+	return (size_t)(((uint64_t)tid * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
+}
+
+static void *tidmap_get(const struct tidmap *mp, uint32_t tid)
+{
+	if (!mp->cap)
+		return NULL;
+	for (size_t i = tid_slot(tid, mp->cap);; i = (i + 1) & (mp->cap - 1)) {
+		if (!mp->s[i].v)
+			return NULL;
+		if (mp->s[i].tid == tid)
+			return mp->s[i].v;
+	}
+}
+
+/* tid is not in the map yet */
+static void tidmap_put(struct tidmap *mp, uint32_t tid, void *v)
+{
+	size_t i;
+	if ((mp->n + 1) * 2 > mp->cap) {
+		struct tidmap g = { NULL, mp->cap ? mp->cap * 2 : 64, 0 };
+		g.s = xcalloc(g.cap, sizeof *g.s);
+		for (size_t k = 0; k < mp->cap; k++)
+			if (mp->s[k].v)
+				tidmap_put(&g, mp->s[k].tid, mp->s[k].v);
+		free(mp->s);
+		*mp = g;
+	}
+	for (i = tid_slot(tid, mp->cap); mp->s[i].v; i = (i + 1) & (mp->cap - 1))
+		;
+	mp->s[i].tid = tid;
+	mp->s[i].v = v;
+	mp->n++;
+}
+
+static void tidmap_free(struct tidmap *mp)
+{
+	free(mp->s);
+	memset(mp, 0, sizeof *mp);
+}
+
 static struct thread *thread_get(struct priv *p, uint32_t tid)
 {
-	struct thread *t;
-	for (t = p->threads; t; t = t->next)
-		if (t->tid == tid)
-			return t;
+	struct thread *t = tidmap_get(&p->thread_by_tid, tid);
+	if (t)
+		return t;
 	t = xcalloc(1, sizeof *t);
 	t->tid = tid;
 	t->next = p->threads;
 	p->threads = t;
+	tidmap_put(&p->thread_by_tid, tid, t);
 	return t;
 }
 
@@ -793,34 +852,51 @@ static void on_event(struct model *m, const struct ev *e)
 
 static struct tq *tq_for(struct priv *p, uint32_t tid)
 {
-	if (p->last_tq < p->ntq && p->tq[p->last_tq].tid == tid)
-		return &p->tq[p->last_tq];
-	for (size_t i = 0; i < p->ntq; i++)
-		if (p->tq[i].tid == tid) {
-			p->last_tq = i;
-			return &p->tq[i];
-		}
-	p->tq = realloc(p->tq, (p->ntq + 1) * sizeof *p->tq);
-	if (!p->tq) {
-		fprintf(stderr, "buftrace: out of memory\n");
-		exit(1);
+	struct tq *q = tidmap_get(&p->tq_by_tid, tid);
+	if (q)
+		return q;
+	if (p->ntq == p->tq_cap) {
+		p->tq_cap = p->tq_cap ? p->tq_cap * 2 : 16;
+		p->tq = xrealloc(p->tq, p->tq_cap * sizeof *p->tq);
+		p->active = xrealloc(p->active, p->tq_cap * sizeof *p->active);
 	}
-	memset(&p->tq[p->ntq], 0, sizeof *p->tq);
-	p->tq[p->ntq].tid = tid;
-	p->last_tq = p->ntq;
-	return &p->tq[p->ntq++];
+	q = xcalloc(1, sizeof *q);
+	q->tid = tid;
+	p->tq[p->ntq++] = q;
+	tidmap_put(&p->tq_by_tid, tid, q);
+	return q;
+}
+
+/* q's last held event is gone: it leaves the active set, and a large
+ * buffer goes with it (a process of many threads holds few at a time) */
+static void tq_idle(struct priv *p, struct tq *q)
+{
+	struct tq *last = p->active[--p->nactive];
+	p->active[q->active - 1] = last;
+	last->active = q->active;
+	q->active = 0;
+	q->head = q->tail = 0;
+	if (q->cap > 4096) {
+		free(q->ev);
+		q->ev = NULL;
+		q->cap = 0;
+	}
 }
 
 static void tq_push(struct priv *p, const struct ev *e)
 {
 	struct tq *q = tq_for(p, e->tid);
+	if (!q->active) {
+		p->active[p->nactive++] = q;
+		q->active = p->nactive;
+	}
 	if (q->tail == q->cap) {
 		if (q->head > q->cap / 2) {
 			memmove(q->ev, q->ev + q->head, (q->tail - q->head) * sizeof *q->ev);
 			q->tail -= q->head;
 			q->head = 0;
 		} else {
-			q->cap = q->cap ? q->cap * 2 : 1024;
+			q->cap = q->cap ? q->cap * 2 : 64;
 			q->ev = realloc(q->ev, q->cap * sizeof *q->ev);
 			if (!q->ev) {
 				fprintf(stderr, "buftrace: out of memory\n");
@@ -837,10 +913,8 @@ static void drain(struct model *m, int all)
 	struct priv *p = m->priv;
 	while (p->held) {
 		struct tq *best = NULL;
-		for (size_t i = 0; i < p->ntq; i++) {
-			struct tq *q = &p->tq[i];
-			if (q->head == q->tail)
-				continue;
+		for (size_t i = 0; i < p->nactive; i++) {
+			struct tq *q = p->active[i];
 			if (q->ev[q->head].seq == p->next_seq) {
 				best = q;
 				break;
@@ -861,7 +935,7 @@ static void drain(struct model *m, int all)
 		p->seq_started = 1;
 		on_event(m, e);
 		if (best->head == best->tail)
-			best->head = best->tail = 0;
+			tq_idle(p, best);
 	}
 }
 
@@ -1315,16 +1389,21 @@ static void load_process(struct model_file *f, struct model *m)
 	 * the file (nothing after it can be trusted to be a record) */
 	f->more = pp.next_trace && !m->error;
 	f->next_offset = pp.next_offset;
-	for (size_t i = 0; i < p->ntq; i++)
-		free(p->tq[i].ev);
+	for (size_t i = 0; i < p->ntq; i++) {
+		free(p->tq[i]->ev);
+		free(p->tq[i]);
+	}
 	free(p->tq);
-	p->tq = NULL;
-	p->ntq = 0;
+	free(p->active);
+	p->tq = p->active = NULL;
+	p->ntq = p->tq_cap = p->nactive = 0;
+	tidmap_free(&p->tq_by_tid);
 	for (struct thread *t = p->threads, *n; t; t = n) {
 		n = t->next;
 		free(t);
 	}
 	p->threads = NULL;
+	tidmap_free(&p->thread_by_tid);
 }
 
 void model_file_init(struct model_file *f, const char *path, struct symbolizer *sym)
@@ -1416,6 +1495,7 @@ void model_free(struct model *m)
 			n = t->next;
 			free(t);
 		}
+		tidmap_free(&p->thread_by_tid);
 		free(p);
 	}
 	if (m->sym && m->own_sym)
