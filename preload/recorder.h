@@ -186,7 +186,7 @@ struct bt_thread {
 	struct bt_thread *free_hint; /* blocks.c: where the last foreign free was found */
 	struct bt_thread *next;   /* all threads, for the flusher */
 	atomic_int exited;
-	void *alt_stack;          /* thread.c: the signal stack we gave it, if any */
+	void *alt_stack;          /* thread.c: our signal stack, kept with the state from thread to thread */
 	/* resolve.c: calls made through a trampoline that waits for their
 	 * return (innermost last), by the trampoline's frame address */
 	struct { uint64_t frame; uint32_t stack, pystack; } tramp[16];

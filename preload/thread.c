@@ -146,30 +146,33 @@ static void detach_locked(struct bt_thread *t)
  * The recorder's fatal-signal handlers run on the alternate stack
  * (SA_ONSTACK), or a stack overflow's SIGSEGV could not flush anything.
  * A recording thread without one of the program's gets one of ours, with
- * a guard page below; the program may replace it at will, and at the
- * thread's exit ours is taken down only if it is no longer in use. */
+ * a guard page below; the program may replace it at will.  At the
+ * thread's exit ours is switched off and kept with the thread's state for
+ * the next thread that takes it: a mapping made and unmapped per thread
+ * cost a program of short-lived threads three system calls each, and an
+ * unmap stops every CPU running the process (a TLB shootdown). */
 #define ALT_STACK (64 * 1024)
 #define ALT_GUARD 4096
 
+/* t->alt_stack: the mapping that goes with this thread state, NULL if
+ * none; installed only while its thread has no alternate stack of its own */
 static void give_alt_stack(struct bt_thread *t)
 {
 	stack_t cur, ss;
-	void *m;
-	t->alt_stack = NULL;
+	void *m = t->alt_stack; /* kept by the state's last thread */
 	if (sigaltstack(NULL, &cur) != 0 || !(cur.ss_flags & SS_DISABLE))
 		return; /* the program's own (or inherited over fork) */
-	m = mmap(NULL, ALT_GUARD + ALT_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return;
-	mprotect(m, ALT_GUARD, PROT_NONE);
+	if (!m) {
+		m = mmap(NULL, ALT_GUARD + ALT_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return;
+		mprotect(m, ALT_GUARD, PROT_NONE);
+		t->alt_stack = m;
+	}
 	memset(&ss, 0, sizeof ss);
 	ss.ss_sp = (char *)m + ALT_GUARD;
 	ss.ss_size = ALT_STACK;
-	if (sigaltstack(&ss, NULL) != 0) {
-		munmap(m, ALT_GUARD + ALT_STACK);
-		return;
-	}
-	t->alt_stack = m;
+	sigaltstack(&ss, NULL);
 }
 
 static void drop_alt_stack(struct bt_thread *t)
@@ -180,15 +183,13 @@ static void drop_alt_stack(struct bt_thread *t)
 		return;
 	if (cur.ss_sp == ours && !(cur.ss_flags & SS_DISABLE)) {
 		stack_t off;
-		if (cur.ss_flags & SS_ONSTACK)
-			return; /* exiting from a handler, on it: leave it be */
 		memset(&off, 0, sizeof off);
 		off.ss_flags = SS_DISABLE;
-		if (sigaltstack(&off, NULL) != 0)
-			return;
+		/* exiting from a handler, on it (it cannot be switched off
+		 * then): it stays this thread's to the end, not the next one's */
+		if ((cur.ss_flags & SS_ONSTACK) || sigaltstack(&off, NULL) != 0)
+			t->alt_stack = NULL;
 	}
-	munmap(t->alt_stack, ALT_GUARD + ALT_STACK);
-	t->alt_stack = NULL;
 }
 
 static void on_thread_exit(void *arg)
