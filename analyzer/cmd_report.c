@@ -417,7 +417,10 @@ static void print_text(const struct opts *o, struct model *m, struct group *sg, 
 		printf(" (trace %d of a concatenated file, at stream offset %" PRIu64 ")", m->index, m->offset);
 	printf("\n");
 	printf("  pid %" PRIu64 ", %s, %" PRIu64 " events over %.3f s%s\n", m->pid, m->cmdline ? m->cmdline : "?",
-	       m->nevents, secs(m, m->end_ns), m->complete ? "" : " (trace incomplete: the process was killed, or its recorder stopped early)");
+	       m->nevents, secs(m, m->end_ns),
+	       m->complete  ? ""
+	       : m->running ? " (still running: what it has written so far)"
+			    : " (trace incomplete: the process was killed, or its recorder stopped early)");
 	if (m->lost)
 		printf("  %" PRIu64 " events missing from the trace\n", m->lost);
 	if (m->unrecorded_signal)
@@ -772,8 +775,8 @@ static void json_process(struct run *r, struct model *m, struct group *sg, size_
 	fputs(",\"cmdline\":", stdout);
 	json_cstr(stdout, m->cmdline);
 	printf(",\"events\":%" PRIu64 ",\"lost_events\":%" PRIu64 ",\"unrecorded_in_signal_handlers\":%" PRIu64
-	       ",\"complete\":%s,\"error\":",
-	       m->nevents, m->lost, m->unrecorded_signal, m->complete ? "true" : "false");
+	       ",\"complete\":%s,\"running\":%s,\"error\":",
+	       m->nevents, m->lost, m->unrecorded_signal, m->complete ? "true" : "false", m->running ? "true" : "false");
 	json_cstr(stdout, m->error);
 	fputs(",\"warnings\":[", stdout);
 	for (int w = 0; w < m->nwarnings; w++) {

@@ -1,4 +1,5 @@
 /* model.c - see model.h. */
+#include <dirent.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -6,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "leaks.h"
 #include "timeline.h"
 #include "model.h"
@@ -939,6 +941,31 @@ static void drain(struct model *m, int all)
 	}
 }
 
+/* Does process pid have the file at path open (the same file: device and
+ * inode)?  Only a process that is running does; another one that got the
+ * pid since, or one in another pid namespace, has another file there.  0
+ * where /proc cannot say (another user's process). */
+static int trace_open_by(const char *path, uint64_t pid)
+{
+	struct dirent *e;
+	char dir[64], fd[64 + sizeof e->d_name];
+	struct stat t, s;
+	DIR *d;
+	int found = 0;
+	if (!pid || pid > INT32_MAX || stat(path, &t) != 0)
+		return 0;
+	snprintf(dir, sizeof dir, "/proc/%llu/fd", (unsigned long long)pid);
+	if (!(d = opendir(dir)))
+		return 0;
+	while (!found && (e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(fd, sizeof fd, "%s/%s", dir, e->d_name);
+			found = stat(fd, &s) == 0 && s.st_dev == t.st_dev && s.st_ino == t.st_ino;
+		}
+	closedir(d);
+	return found;
+}
+
 /* --- records -------------------------------------------------------------- */
 
 static int on_record(struct model *m, const struct tr_record *rec, const struct ev *evs, size_t nev, int ev_bad)
@@ -1381,9 +1408,13 @@ static void load_process(struct model_file *f, struct model *m)
 	free(m->live);
 	m->live = NULL;
 	m->live_cap = 0;
+	/* a trace its process is still writing ends inside a frame: not
+	 * damage, what it has flushed so far */
+	m->running = !m->complete && !damage[0] && (!tr_error(pp.r) || tr_cut_at_end(pp.r)) &&
+		     trace_open_by(path, m->pid);
 	if (damage[0])
 		m->error = xstrndup(damage, strlen(damage));
-	else if (tr_error(pp.r))
+	else if (tr_error(pp.r) && !m->running)
 		m->error = xstrndup(tr_error(pp.r), strlen(tr_error(pp.r)));
 	/* the next process, if any, is read by the next call; damage ends
 	 * the file (nothing after it can be trusted to be a record) */

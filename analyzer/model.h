@@ -128,6 +128,7 @@ struct model {
 	uint64_t pid, ppid, start_realtime_ns, start_ns, end_ns;
 	char *exe, *cmdline;
 	int complete;             /* END record seen */
+	int running;              /* no END: its process still has the file open */
 	/* tables */
 	int hookmap[1024];        /* trace hook id -> enum bt_hook_id or -1 */
 	struct module *mods;

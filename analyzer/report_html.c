@@ -374,9 +374,9 @@ void html_add(struct picture *p, struct model *m, struct group *sg, size_t nsg, 
 	json_cstr(o, m->exe);
 	fputs(",\"cmdline\":", o);
 	json_cstr(o, m->cmdline);
-	fprintf(o, ",\"events\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"complete\":%d,\"start_realtime_ns\":%" PRIu64
+	fprintf(o, ",\"events\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"complete\":%d,\"running\":%d,\"start_realtime_ns\":%" PRIu64
 		   ",\"duration_ns\":%" PRIu64 ",\"bucket_ns\":%" PRIu64 ",\"nb\":%d,\"error\":",
-		m->nevents, m->lost, m->complete, m->start_realtime_ns, rel(m, m->end_ns),
+		m->nevents, m->lost, m->complete, m->running, m->start_realtime_ns, rel(m, m->end_ns),
 		m->timeline ? m->timeline->width : 1000, m->timeline ? m->timeline->hi : 0);
 	json_cstr(o, m->error);
 	fputs(",\"warnings\":[", o);

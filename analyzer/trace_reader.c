@@ -25,6 +25,7 @@ struct trace_reader {
 	int eof, failed, frame_open;
 	unsigned version;    /* of the trace being read (files concatenated: each its own) */
 	int out_full;        /* the last call filled the output: zstd may hold more */
+	int cut_at_end;      /* the only damage: the file ends inside a frame */
 	char err[512];
 };
 
@@ -38,6 +39,11 @@ static void set_err(struct trace_reader *r, uint64_t off, const char *what)
 void tr_fail(struct trace_reader *r, uint64_t offset, const char *what)
 {
 	set_err(r, offset, what);
+}
+
+int tr_cut_at_end(const struct trace_reader *r)
+{
+	return r->cut_at_end;
 }
 
 const char *tr_error(const struct trace_reader *r)
@@ -89,8 +95,10 @@ static size_t fill(struct trace_reader *r, size_t need)
 			}
 			if (n == 0) {
 				r->eof = 1;
-				if (r->frame_open)
+				if (r->frame_open) {
+					r->cut_at_end = !r->failed;
 					set_err(r, r->base_off + r->len, "truncated: the file ends inside a zstd frame");
+				}
 				break;
 			}
 			r->in_pos = 0;

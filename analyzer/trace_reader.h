@@ -67,6 +67,10 @@ struct trace_reader *tr_open(const char *path, char *err, size_t errlen);
 #define TR_NEXT_TRACE 2
 int tr_next(struct trace_reader *r, struct tr_record *rec);
 const char *tr_error(const struct trace_reader *r);
+/* The error is only that the file ends inside a zstd frame, after whole
+ * records: a trace cut short, or one its process is still writing (the
+ * recorder flushes, but ends the frame only when the process ends). */
+int tr_cut_at_end(const struct trace_reader *r);
 /* Report damage found while decoding a record's payload. */
 void tr_fail(struct trace_reader *r, uint64_t offset, const char *what);
 /* compressed bytes read so far and the file size, for progress lines */
