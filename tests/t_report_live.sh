@@ -35,6 +35,12 @@ if t.returncode != 0 or t.stderr or "(still running: what it has written so far)
 p = json.loads(j.stdout)["processes"][0]
 if j.returncode != 0 or not p["running"] or p["complete"] or p["error"] is not None:
     die(f"json while it runs: exit {j.returncode}, {p}")
+h = subprocess.run([bt, "report", "--format", "html", "-o", f"{work}/live.html", trace[0]], capture_output=True, text=True)
+import re
+page = open(f"{work}/live.html").read()
+data = json.loads(re.search(r'id="bt-data">\n(.*?)\n</script>', page, re.S).group(1))
+if h.returncode != 0 or data["processes"][0]["running"] != 1 or "still running" not in page:
+    die(f"html while it runs: exit {h.returncode}, running {data['processes'][0].get('running')}")
 run.stdin.write(b"go\n")
 run.stdin.close()
 if run.wait() != 0 or run.stdout.read() != b"closed\n":

@@ -319,7 +319,7 @@
     [["command", p.cmdline || "?"], ["pid / ppid", p.pid + " / " + p.ppid],
      ["started", p.start_realtime_ns ? new Date(p.start_realtime_ns / 1e6).toISOString() : "?"],
      ["duration", secs(p.duration_ns).replace("+", "")],
-     ["events", group3(p.events) + (p.lost ? ", " + group3(p.lost) + " missing from the trace" : "") + (p.complete ? "" : " (trace incomplete: the process was killed, or its recorder stopped early)")],
+     ["events", group3(p.events) + (p.lost ? ", " + group3(p.lost) + " missing from the trace" : "") + (p.complete ? "" : p.running ? " (still running: what it has written so far)" : " (trace incomplete: the process was killed, or its recorder stopped early)")],
      ["trace", p.trace]].forEach(function (kv) { dl.appendChild(el("dt", { text: kv[0] })); dl.appendChild(el("dd", { cls: kv[0] === "command" || kv[0] === "trace" ? "mono" : "", text: kv[1] })); });
     sec.appendChild(dl);
     if (p.error) sec.appendChild(el("p", { cls: "err", text: "damage: " + p.error }));
