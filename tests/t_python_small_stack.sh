@@ -15,13 +15,7 @@ line=$(grep -n 'lib.ttnn_tensor_create(' "$prog" | head -n 1 | cut -d: -f1)
 pythons=$(pythons)
 [ -n "$pythons" ] || skip "no python3"
 for py in $pythons; do
-	"$py" "$prog" "$FIX/gnu" > "$WORK/plain" 2>&1 || fail "$py: the program fails without buftrace"
-	d=$WORK/t; rm -rf "$d"
-	"$BUFTRACE" record -o "$d" --quiet -- "$py" "$prog" "$FIX/gnu" > "$WORK/rec" 2>&1
-	rc=$?
-	[ $rc = 0 ] || { cat "$WORK/rec"; fail "$py: exit $rc under record (0 without)"; }
-	cmp -s "$WORK/plain" "$WORK/rec" || { diff "$WORK/plain" "$WORK/rec"; fail "$py: output changed under record"; }
-	"$BUFTRACE" report --format json "$d" > "$WORK/r.json" || fail "$py: report failed"
+	unchanged_under_record "$py" "$prog" "$FIX/gnu"
 	python3 - "$WORK/r.json" "$line" "$py" <<'PY' || exit 1
 import json, sys
 r = json.load(open(sys.argv[1])); line, label = int(sys.argv[2]), sys.argv[3]

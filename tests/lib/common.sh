@@ -29,3 +29,15 @@ pythons() {
 	done
 	echo $seen
 }
+# unchanged_under_record CMD [ARGS]: CMD (a Python program run by an
+# interpreter of `pythons`, say) exits 0 and writes the same output with
+# and without `record -o $WORK/t`; $WORK/r.json is then the JSON report.
+unchanged_under_record() {
+	"$@" > "$WORK/plain" 2>&1 || fail "$1: the program fails without buftrace"
+	rm -rf "$WORK/t"
+	"$BUFTRACE" record -o "$WORK/t" --quiet -- "$@" > "$WORK/rec" 2>&1
+	rc=$?
+	[ $rc = 0 ] || { cat "$WORK/rec"; fail "$1: exit $rc under record (0 without)"; }
+	cmp -s "$WORK/plain" "$WORK/rec" || { diff "$WORK/plain" "$WORK/rec"; fail "$1: output changed under record"; }
+	"$BUFTRACE" report --format json "$WORK/t" > "$WORK/r.json" || fail "$1: report failed"
+}
