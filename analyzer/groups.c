@@ -409,6 +409,29 @@ void groups_free(struct group *g, size_t n)
 }
 
 /* "0-7", "0,2,5": sorted ids, runs folded */
+/* id added to ids (n of at most max) if it is not there yet and there is
+ * room: 1 if it was */
+static int id_add(int64_t *ids, int *n, int max, int64_t id)
+{
+	for (int k = 0; k < *n; k++)
+		if (ids[k] == id)
+			return 0;
+	if (*n >= max)
+		return 0;
+	ids[(*n)++] = id;
+	return 1;
+}
+
+/* types[] (cap bytes, *to used) gets buffer type t's name, "+" between,
+ * the first time t is seen (seen[6]; 5: unknown, "?") */
+static void type_add(int *seen, char *types, size_t cap, size_t *to, int t)
+{
+	if (seen[t])
+		return;
+	seen[t] = 1;
+	*to += (size_t)snprintf(types + *to, cap - *to, "%s%s", *to ? "+" : "", t < 5 ? bt_buffer_type_name((uint64_t)t) : "?");
+}
+
 static void id_list(char *buf, size_t n, int64_t *ids, int nid)
 {
 	size_t o = 0;
@@ -457,14 +480,10 @@ void group_mesh_heading(const struct group *g, char *buf, size_t n)
 		struct buffer *b = g->bufs[i];
 		struct device *d = model_buffer_device(m, b);
 		int64_t id = model_device_id(d);
-		int t = b->type >= 0 && b->type < 5 ? b->type : 5, dup = 0;
+		int t = b->type >= 0 && b->type < 5 ? b->type : 5;
 		if ((d && d->is_mesh) || b->mb_backing) {
-			int64_t mid = model_mesh_id(d);
 			backing++;
-			for (int k = 0; k < nm; k++)
-				dup |= meshes[k] == mid;
-			if (!dup && nm < 8)
-				meshes[nm++] = mid;
+			id_add(meshes, &nm, 8, model_mesh_id(d));
 			continue;
 		}
 		/* the per-chip buffers: their sizes and types as they are, not
@@ -473,15 +492,8 @@ void group_mesh_heading(const struct group *g, char *buf, size_t n)
 			lo = b->size;
 		if (b->size > hi)
 			hi = b->size;
-		if (!seen_t[t]) {
-			seen_t[t] = 1;
-			to += (size_t)snprintf(types + to, sizeof types - to, "%s%s", to ? "+" : "",
-					       t < 5 ? bt_buffer_type_name((uint64_t)t) : "?");
-		}
-		for (int k = 0; k < nc; k++)
-			dup |= chips[k] == id;
-		if (!dup && nc < 64)
-			chips[nc++] = id;
+		type_add(seen_t, types, sizeof types, &to, t);
+		id_add(chips, &nc, 64, id);
 	}
 	group_bytes_human(hl, sizeof hl, lo);
 	group_bytes_human(hh, sizeof hh, hi);
@@ -505,7 +517,7 @@ void group_tt_heading(const struct group *g, char *buf, size_t n)
 	struct model *m = g->m;
 	char hb[64], types[128] = "", devs[256] = "", ml[64];
 	size_t to = 0, dof = 0, o;
-	int seen_t[7] = { 0 };
+	int seen_t[6] = { 0 };
 	int64_t seen_d[64], meshes[8];
 	int nd = 0, nchip = 0, nm = 0, mesh_unknown = 0;
 
@@ -517,26 +529,15 @@ void group_tt_heading(const struct group *g, char *buf, size_t n)
 		int ism = dv && dv->is_mesh;
 		/* meshes and chips apart: a mesh's id is not a chip's */
 		int64_t d = ism ? -2 - model_device_id(dv) : model_device_id(dv), mid = model_mesh_id(dv);
-		int dup = 0;
-		if (!seen_t[t]) {
-			seen_t[t] = 1;
-			to += (size_t)snprintf(types + to, sizeof types - to, "%s%s", to ? "+" : "",
-					       t < 5 ? bt_buffer_type_name((uint64_t)t) : "?");
-		}
+		type_add(seen_t, types, sizeof types, &to, t);
 		if (!ism) {
 			/* the meshes its chips were in */
-			int mdup = 0;
-			for (int k = 0; k < nm; k++)
-				mdup |= meshes[k] == mid;
 			if (mid < 0)
 				mesh_unknown = 1;
-			else if (!mdup && nm < 8)
-				meshes[nm++] = mid;
+			else
+				id_add(meshes, &nm, 8, mid);
 		}
-		for (int k = 0; k < nd; k++)
-			dup |= seen_d[k] == d;
-		if (!dup && nd < 64) {
-			seen_d[nd++] = d;
+		if (id_add(seen_d, &nd, 64, d)) {
 			if (ism && d <= -2)
 				dof += (size_t)snprintf(devs + dof, sizeof devs - dof, "%smesh %" PRId64, dof ? "," : "", -2 - d);
 			else if (ism)
