@@ -899,11 +899,7 @@ static void tq_push(struct priv *p, const struct ev *e)
 			q->head = 0;
 		} else {
 			q->cap = q->cap ? q->cap * 2 : 64;
-			q->ev = realloc(q->ev, q->cap * sizeof *q->ev);
-			if (!q->ev) {
-				fprintf(stderr, "buftrace: out of memory\n");
-				exit(1);
-			}
+			q->ev = xrealloc(q->ev, q->cap * sizeof *q->ev);
 		}
 	}
 	q->ev[q->tail++] = *e;

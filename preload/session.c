@@ -508,7 +508,6 @@ __attribute__((destructor)) static void bt_fini(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-
 BT_EXPORT void _exit(int status)
 {
 	typedef void (*exit_fn)(int) __attribute__((noreturn));
