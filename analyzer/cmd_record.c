@@ -218,7 +218,8 @@ static void list_traces(const char *manifest, const char *absout, int quiet)
 		}
 	}
 	if (!n && !quiet)
-		fprintf(stderr, "buftrace: no trace written (the program never reached a hooked function)\n");
+		fprintf(stderr, "buftrace: no trace written (the program never reached a hooked function, or its recorder "
+				"could not write: then it said why above)\n");
 	if (m)
 		fclose(m);
 	if (last && (fclose(last) != 0 || rename(tmp, lastp) != 0)) {

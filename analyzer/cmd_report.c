@@ -193,8 +193,8 @@ static void print_frame_text(const struct opts *o, const struct frame *f, int ma
 	char fn[512], loc[300];
 	const char *name = f->function;
 	int room;
-	if (frame_is_py_cut(f)) {
-		printf("      %s" FRAME_PY_CUT_TEXT "%s\n", D, R);
+	if (frame_cut_text(f, fn, sizeof fn)) {
+		printf("    %s%s%s %s%s%s\n", mark ? Y : "", mark ? ">" : " ", mark ? R : "", D, fn, R);
 		return;
 	}
 	if (!name) {

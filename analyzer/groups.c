@@ -72,6 +72,16 @@ static int is_open_call(const char *fn)
 	return 0;
 }
 
+/* The index of the mark of a native stack cut at the depth limit, or -1 */
+static int native_cut(const struct group *g)
+{
+	char text[128];
+	for (int i = 1; i < g->nframes; i++)
+		if (!g->frames[i].python && frame_cut_text(&g->frames[i], text, sizeof text))
+			return i;
+	return -1;
+}
+
 static void describe(struct group *g, struct buffer *first)
 {
 	struct model *m = g->m;
@@ -100,9 +110,15 @@ static void describe(struct group *g, struct buffer *first)
 			g->open_call = g->open_call_buf = func_name_only(g->frames[i].function);
 			break;
 		}
-	if (g->init_depth < 0 && first->open_hook >= 0) {
-		/* the frames did not name it, the hook scopes did */
+	if (first->open_hook >= 0 && (g->init_depth < 0 || (native_cut(g) >= 0 && !strstr(g->open_call, bt_hooks[first->open_hook].name)))) {
+		/* The frames did not name it, or name an inner one than the
+		 * outermost open call in progress (a hook scope: exact) because
+		 * the walk stopped at the depth limit below it: every frame up
+		 * to the cut is then on its path. */
+		free(g->open_call_buf);
+		g->open_call_buf = NULL;
 		g->open_call = bt_hooks[first->open_hook].name;
+		g->init_depth = native_cut(g);
 	}
 	g->phase = g->open_call ? "init" : "runtime";
 	for (int i = g->nframes - 1; i >= 1 && !g->open_call; i--)

@@ -200,6 +200,11 @@ void leaks_print_text(struct model *m, const char *B, const char *R)
 		printf("  %s#%zu  %" PRIu64 " block%s, %" PRIu64 " bytes%s\n", B, i + 1, l->groups[i].count,
 		       l->groups[i].count == 1 ? "" : "s", l->groups[i].bytes, R);
 		for (int k = 0; k < n; k++) {
+			char cut[128];
+			if (frame_cut_text(&f[k], cut, sizeof cut)) {
+				printf("      %s\n", cut);
+				continue;
+			}
 			char *fn = f[k].function ? func_name_only(f[k].function) : NULL;
 			printf("      %s", fn ? fn : f[k].function ? f[k].function : "??");
 			free(fn);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "leaks.h"
+#include "settings.h"
 #include "timeline.h"
 #include "model.h"
 #include "model_internal.h"
@@ -1000,6 +1001,9 @@ static int on_record(struct model *m, const struct tr_record *rec, const struct 
 		for (size_t i = 0; i + 1 < cn; i++)
 			if (!m->cmdline[i])
 				m->cmdline[i] = ' ';
+		/* hostname, tracer version, then the depth limit */
+		if (!tr_str(&q, rec->end, &s, &n) && !tr_str(&q, rec->end, &s, &n) && !tr_uvar(&q, rec->end, &id))
+			m->depth = id <= BT_MAX_DEPTH ? (int)id : 0;
 		break;
 	}
 	case BT_REC_HOOK_INFO: {
@@ -1050,6 +1054,7 @@ static int on_record(struct model *m, const struct tr_record *rec, const struct 
 		free(st->ips);
 		st->ips = xcalloc(cnt, sizeof *st->ips);
 		st->n = (uint32_t)cnt;
+		st->cut = 0;
 		st->defined_at = p->records;
 		for (uint64_t i = 0; i < cnt; i++) {
 			if (tr_uvar(&q, rec->end, &z))
@@ -1059,6 +1064,12 @@ static int on_record(struct model *m, const struct tr_record *rec, const struct 
 		}
 		break;
 	}
+	case BT_REC_STACK_CUT:
+		/* after its STACK (stacks.c, write_stack): one not read is damage */
+		if (tr_uvar(&q, rec->end, &id) || id >= m->nstacks || !m->stacks[id].ips)
+			return -1;
+		m->stacks[id].cut = 1;
+		break;
 	case BT_REC_EVENTS:
 		for (size_t i = 0; i < nev; i++) {
 			const struct ev *e = &evs[i];
@@ -1595,6 +1606,7 @@ int model_frames(struct model *m, uint32_t stack, struct frame *out, int max)
 			out[n].line = 0;
 			out[n].inlined = 0;
 			out[n].python = 0;
+			out[n].cut_depth = 0;
 			out[n].module = mod ? mod->path : NULL;
 			out[n].ip = mod ? ip - mod->bias : ip;
 			n++;
@@ -1606,10 +1618,18 @@ int model_frames(struct model *m, uint32_t stack, struct frame *out, int max)
 			out[n].line = sf[j].line;
 			out[n].inlined = sf[j].inlined;
 			out[n].python = 0;
+			out[n].cut_depth = 0;
 			out[n].module = mod->path;
 			out[n].ip = ip - mod->bias;
 			n++;
 		}
+	}
+	if (st->cut && n < max) {
+		memset(&out[n], 0, sizeof out[n]);
+		out[n].function = "...";
+		out[n].file = "";
+		out[n].cut_depth = m->depth;
+		n++;
 	}
 	return n;
 }
@@ -1627,9 +1647,17 @@ static int interpreter_module(const struct model *m, const char *path)
 	return !strncmp(base, "python", 6) && m->exe && !strcmp(path, m->exe);
 }
 
-int frame_is_py_cut(const struct frame *f)
+int frame_cut_text(const struct frame *f, char *buf, size_t n)
 {
-	return f->python && f->function && !strcmp(f->function, "...") && f->file && !f->file[0];
+	if (!f->function || strcmp(f->function, "...") || !f->file || f->file[0])
+		return 0;
+	if (f->python)
+		snprintf(buf, n, "(the outer Python frames: the recorder keeps the innermost 128)");
+	else if (f->cut_depth > 0)
+		snprintf(buf, n, "(the outer native frames: the walk stopped at --depth %d)", f->cut_depth);
+	else
+		snprintf(buf, n, "(the outer native frames: the walk stopped at its depth limit)");
+	return 1;
 }
 
 int model_frames_py(struct model *m, uint32_t stack, uint32_t pystack, struct frame *out, int max)

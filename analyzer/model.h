@@ -30,6 +30,7 @@ struct module {
 
 struct stack {
 	uint32_t n;
+	int cut;             /* a STACK_CUT: the walk stopped at the depth limit */
 	uint64_t *ips;
 	uint64_t defined_at; /* record index */
 };
@@ -127,6 +128,7 @@ struct model {
 	/* header */
 	uint64_t pid, ppid, start_realtime_ns, start_ns, end_ns;
 	char *exe, *cmdline;
+	int depth;                /* the recorder's depth limit (0: not said) */
 	int complete;             /* END record seen */
 	int running;              /* no END: its process still has the file open */
 	/* tables */
@@ -218,6 +220,7 @@ const char *model_close_name(int close_hook);
 struct frame {
 	const char *function, *file, *module;
 	int line, inlined, python;
+	int cut_depth;            /* a native cut's mark: the depth limit (0: unknown) */
 	uint64_t ip;
 };
 /* Frames of a stack, innermost first, inlined frames expanded.  With a
@@ -225,9 +228,12 @@ struct frame {
  * executable, ctypes/libffi glue) are replaced by the Python frames. */
 int model_frames(struct model *m, uint32_t stack, struct frame *out, int max);
 int model_frames_py(struct model *m, uint32_t stack, uint32_t pystack, struct frame *out, int max);
-/* The recorder's mark of a Python stack it cut (trace-format.md, PYSTACK):
- * what the reports say in its place. */
-int frame_is_py_cut(const struct frame *f);
-#define FRAME_PY_CUT_TEXT "(the outer Python frames: the recorder keeps the innermost 128)"
+/* The recorder's marks of a stack it cut, each a frame of function "..."
+ * and an empty file in place of the frames it did not keep: a Python
+ * stack's at 128 frames (trace-format.md, PYSTACK), a native stack's at
+ * the depth limit (STACK_CUT; model_frames adds it after the last frame).
+ * frame_cut_text writes what the reports say in its place and returns 1;
+ * for any other frame it returns 0. */
+int frame_cut_text(const struct frame *f, char *buf, size_t n);
 
 #endif

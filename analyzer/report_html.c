@@ -53,8 +53,7 @@ static void frame_json(FILE *o, const struct frame *f, int init)
 		snprintf(name, sizeof name, "%s", f->function);
 	else
 		snprintf(name, sizeof name, "%s+0x%" PRIx64, f->module ? short_file(f->module) : "??", f->ip);
-	if (frame_is_py_cut(f))
-		snprintf(name, sizeof name, "%s", FRAME_PY_CUT_TEXT);
+	frame_cut_text(f, name, sizeof name);
 	if (f->file && f->file[0])
 		snprintf(loc, sizeof loc, "%s:%d", short_file(f->file), f->line);
 	else if (f->module && f->function)

@@ -105,6 +105,12 @@ static const struct bt_field_desc unrecorded_fields[] = {
 	END
 };
 
+static const struct bt_field_desc stack_cut_fields[] = {
+	{ "stack_id", BT_F_UVAR, "the STACK written just before: its walk reached the depth limit (--depth, BUFTRACE_DEPTH), "
+				 "so outer frames may be missing; a cut stack never shares its id with a whole one of the same frames" },
+	END
+};
+
 const struct bt_record_desc bt_records[BT_REC_KIND_MAX] = {
 	[BT_REC_HEADER] = { "HEADER", "first record: who was traced", header_fields },
 	[BT_REC_MODULE_LOAD] = { "MODULE_LOAD", "an ELF object mapped into the process", module_load_fields },
@@ -119,6 +125,7 @@ const struct bt_record_desc bt_records[BT_REC_KIND_MAX] = {
 	[BT_REC_PYSTACK] = { "PYSTACK", "an interned Python stack", pystack_fields },
 	[BT_REC_END] = { "END", "the process finished writing: the trace is complete", end_fields },
 	[BT_REC_UNRECORDED] = { "UNRECORDED", "hooked calls let through without an event: their number, written with the flushes", unrecorded_fields },
+	[BT_REC_STACK_CUT] = { "STACK_CUT", "a stack cut short: the frames beyond the depth limit were not recorded", stack_cut_fields },
 };
 
 const struct bt_field_desc bt_event_fields[] = {

@@ -48,6 +48,7 @@ enum bt_record_kind {
 	BT_REC_PYSTACK = 11,     /* an interned Python stack */
 	BT_REC_END = 12,         /* clean end of trace */
 	BT_REC_UNRECORDED = 13,  /* hooked calls let through without an event */
+	BT_REC_STACK_CUT = 14,   /* a STACK's walk stopped at the depth limit */
 	BT_REC_KIND_MAX,
 	/* never a record kind: 'B' where a record starts is the "BUFTRACE"
 	 * of the next trace in a concatenated file */

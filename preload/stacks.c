@@ -125,6 +125,10 @@ static void write_stack(uint32_t id, void *const *ips, int n)
 	uint64_t prev = 0;
 	struct bt_rec r;
 
+	/* a NULL last frame: the walk stopped at its limit (filter_and_intern),
+	 * said by a STACK_CUT record after the frames */
+	int cut = n > 0 && !ips[n - 1];
+	n -= cut;
 	p = bt_put_uvar(p, id);
 	p = bt_put_uvar(p, (uint64_t)n);
 	for (int i = 0; i < n; i++) {
@@ -136,6 +140,10 @@ static void write_stack(uint32_t id, void *const *ips, int n)
 	r.p = p;
 	r.cap = sizeof buf;
 	bt_write_record(BT_REC_STACK, &r);
+	if (cut) {
+		r.p = bt_put_uvar(buf, id);
+		bt_write_record(BT_REC_STACK_CUT, &r);
+	}
 }
 
 static size_t table_bytes(uint32_t slots)
@@ -213,7 +221,7 @@ static uint32_t intern(void *const *ips, int n)
 	/* Frames in an object we have not recorded yet: a dlopen we did not
 	 * see finish.  Record the module map before the stack. */
 	for (int f = 0; f < n; f++)
-		if (!bt_modules_contains((uint64_t)(uintptr_t)ips[f])) {
+		if (ips[f] && !bt_modules_contains((uint64_t)(uintptr_t)ips[f])) {
 			bt_modules_scan();
 			bt_resolve_report();
 			break;
@@ -274,9 +282,15 @@ static int walk_ok(int unmapping)
 	return 1;
 }
 
+/* ips[0..n): a walk of at most bt_cfg.depth + 16 frames (bt_stack_capture_t),
+ * our own among them.  A walk that reached its limit, or left more than
+ * --depth frames once ours are cut, is cut short: it is interned with a
+ * NULL frame after its last, so that it is never one stack with a whole
+ * walk of the same frames, and its STACK record is followed by a
+ * STACK_CUT (docs/trace-format.md).  ips has room for that frame. */
 static uint32_t filter_and_intern(void **ips, int n)
 {
-	int skip = 0;
+	int skip = 0, cut = n >= bt_cfg.depth + 16;
 	/* Cut our own frames, whatever inlining made of them: the leading
 	 * ones, and those of outer hooked calls still in progress (a
 	 * Buffer::create inside MeshDevice::create runs under two of our
@@ -292,10 +306,14 @@ static uint32_t filter_and_intern(void **ips, int n)
 				ips[skip++] = ips[i];
 	}
 	n = skip;
-	if (n > bt_cfg.depth)
+	if (n > bt_cfg.depth) {
 		n = bt_cfg.depth;
+		cut = 1;
+	}
 	if (n <= 0)
 		return 0;
+	if (cut)
+		ips[n++] = NULL;
 	return intern(ips, n);
 }
 
