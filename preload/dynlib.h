@@ -40,6 +40,9 @@ extern struct bt_zstd_api bt_zstd;
 extern struct bt_unw_api bt_unw;
 extern int bt_unw_ok;
 /* 0, or -1 with the reason in *why (libzstd missing: no trace can be
- * written).  Idempotent; says once on stderr if libunwind is missing. */
-int bt_dynlibs_load(const char **why);
+ * written).  On the first success *warn says why libunwind could not be
+ * loaded, or is NULL: the caller says it once its trace is made (a
+ * process with no descriptor left would otherwise hear two reasons, one
+ * of them for a recording that never started).  Idempotent. */
+int bt_dynlibs_load(const char **why, const char **warn);
 #endif

@@ -340,9 +340,9 @@ int bt_start(void)
 	pthread_mutex_lock(&start_lock);
 	if (atomic_load(&bt_state) == BT_IDLE) {
 		int fd = -1;
-		const char *why;
+		const char *why, *warn = NULL;
 		read_cmdline();
-		if (bt_dynlibs_load(&why) != 0) {
+		if (bt_dynlibs_load(&why, &warn) != 0) {
 			if (stop())
 				bt_log("buftrace: %s; tracing stopped, the program goes on", why);
 		} else {
@@ -351,6 +351,8 @@ int bt_start(void)
 		if (fd >= 0 && (fd = bt_tracefd_adopt(fd, trace_path)) < 0)
 			bt_give_up("cannot use", errno);
 		if (fd >= 0 && bt_writer_open(fd) == 0) {
+			if (warn)
+				bt_log("buftrace: %s", warn);
 			trace_fd = fd;
 			started_pid = getpid();
 			write_header();

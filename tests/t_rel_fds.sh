@@ -12,7 +12,11 @@
 # A program with one descriptor left at its first hooked call: the trace
 # takes it, and yet record lists the trace (its manifest line once needed a
 # second descriptor: "no trace written") and the header has the command
-# line (read before the trace file is made).
+# line (read before the trace file is made).  With none left, the recorder
+# says once, with the reason (it once blamed a missing libzstd), that it
+# stopped, whether loading libzstd or making the file is what fails (the
+# first with libzstd preloaded: a libunwind it then cannot load is not a
+# second message), and the program runs on unchanged.
 . "$TESTLIB/common.sh"
 prog=$BUILD/tests/fdgames
 [ -x "$prog" ] || fail "tests/progs not built"
@@ -102,3 +106,22 @@ got=$(events "$1") || { echo "$got"; exit 1; }
 "$BUFTRACE" dump "$1" | grep -q "^HEADER .* cmdline='$prog atlimit $WORK/own' " ||
 	fail "atlimit: header: $("$BUFTRACE" dump "$1" | grep '^HEADER')"
 echo "atlimit: record lists the trace, complete, with its command line"
+
+# no descriptor free at the first hooked call
+for pre in none libzstd.so.1; do
+	rm -rf "$WORK"/out/* "$WORK/own"
+	# record keeps what LD_PRELOAD held (a program run through env would lose ours)
+	if [ $pre = none ]; then set --; else set -- env LD_PRELOAD=$pre; fi
+	timeout 60 "$@" "$BUFTRACE" record -o "$WORK/out" -- "$prog" atzero "$WORK/own" \
+		> "$WORK/stdout" 2> "$WORK/stderr" || fail "atzero ($pre): exit $?: $(cat "$WORK/stdout" "$WORK/stderr")"
+	[ "$(cat "$WORK/stdout")" = "fdgames: atzero ok" ] || fail "atzero ($pre): output changed: $(cat "$WORK/stdout")"
+	own_is atzero 'mine\n'
+	! ls "$WORK"/out/*.zst > /dev/null 2>&1 || fail "atzero ($pre): a trace was written"
+	grep -v '^buftrace: no trace written' "$WORK/stderr" > "$WORK/said"
+	[ $(wc -l < "$WORK/said") = 1 ] || fail "atzero ($pre): the recorder said more or less than one line: $(cat "$WORK/stderr")"
+	grep -q 'Too many open files; tracing stopped, the program goes on$' "$WORK/said" ||
+		fail "atzero ($pre): no reason: $(cat "$WORK/said")"
+	if [ $pre = none ]; then want_said='cannot load libzstd'; else want_said="cannot create a trace file in $WORK/out"; fi
+	grep -q "^buftrace: $want_said" "$WORK/said" || fail "atzero ($pre): $(cat "$WORK/said")"
+done
+echo "atzero: one line with the reason, the program unchanged"

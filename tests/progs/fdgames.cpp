@@ -14,6 +14,9 @@
 //   fdgames atlimit FILE       RLIMIT_NOFILE lowered so that one descriptor
 //                              is free at the first 10 calls (the recorder's
 //                              trace takes it), raised again after them
+//   fdgames atzero FILE        the same with no descriptor free at all: the
+//                              recorder can neither load libzstd nor make
+//                              its file, and must say so once and go away
 // Prints "fdgames: MODE ok" when every write to its own file worked.
 #include <dirent.h>
 #include <fcntl.h>
@@ -46,12 +49,13 @@ int main(int argc, char** argv) {
     int bad = 0;
     struct rlimit saved;
     getrlimit(RLIMIT_NOFILE, &saved);
-    if (!strcmp(mode, "atlimit")) {
+    int atzero = !strcmp(mode, "atzero");
+    if (!strcmp(mode, "atlimit") || atzero) {
         int lowest = open("/dev/null", O_RDONLY);  // the lowest free number
         if (lowest < 0) return 3;
         close(lowest);
         struct rlimit rl = saved;
-        rl.rlim_cur = (rlim_t)lowest + 1;
+        rl.rlim_cur = (rlim_t)lowest + !atzero;
         if (setrlimit(RLIMIT_NOFILE, &rl)) return 3;
     }
     calls(0xfd000, 10);
@@ -78,7 +82,7 @@ int main(int argc, char** argv) {
         close_range(3, ~0U, 0);
     } else if (!strcmp(mode, "fork")) {
         close_range(3, ~0U, 0);
-    } else if (!strcmp(mode, "atlimit")) {
+    } else if (!strcmp(mode, "atlimit") || atzero) {
         setrlimit(RLIMIT_NOFILE, &saved);
     } else {
         return 2;
