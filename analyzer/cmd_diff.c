@@ -28,6 +28,7 @@ struct side {
 	int bad;
 	char **files;
 	int nfiles;
+	int depth, depths; /* the recorder's --depth (the first one), how many seen */
 };
 
 /* Add m's groups to s; 1 if one of them now describes its key (m is
@@ -80,6 +81,11 @@ static int load_side(const char *arg, struct side *s, struct symbolizer *sym)
 			if (rc < 0 || m->error) {
 				fprintf(stderr, "buftrace: %s\n", m->error);
 				s->bad = 1;
+			}
+			if (rc > 0 && m->depth && m->depth != s->depth) {
+				s->depths++;
+				if (!s->depth)
+					s->depth = m->depth;
 			}
 			if (rc > 0 && (!m->error || m->nrecords))
 				kept = add_groups(s, m);
@@ -164,6 +170,62 @@ static void json_item(int *first, const char *status, const struct gsum *a, cons
 	*first = 0;
 }
 
+/* The name a key gives a frame (groups.c, make_key: functions, not lines) */
+static int same_name(const struct frame *x, const struct frame *y)
+{
+	if (x->function || y->function)
+		return x->function && y->function && !strcmp(x->function, y->function);
+	return x->ip == y->ip && x->module && y->module && !strcmp(short_file(x->module), short_file(y->module));
+}
+
+/* Where a group's native frames end (past [0], the hooked call): at its
+ * first Python frame or at the mark of a walk cut at --depth (*cut). */
+static int native_end(const struct group *g, int *cut)
+{
+	char text[128];
+	*cut = 0;
+	for (int i = 1; i < g->nframes; i++) {
+		if (g->frames[i].python)
+			return i;
+		if (frame_cut_text(&g->frames[i], text, sizeof text)) {
+			*cut = 1;
+			return i;
+		}
+	}
+	return g->nframes;
+}
+
+/* One path, seen at two depths: at least one of x and y was cut at the
+ * depth limit, the native frames of the cut one are the first of the
+ * other's, and the Python frames after them are the same. */
+static int same_cut_path(const struct group *x, const struct group *y)
+{
+	int cx, cy, nx = native_end(x, &cx), ny = native_end(y, &cy), n, px, py;
+	if ((!cx && !cy) || x->cut || y->cut || !same_name(&x->frames[0], &y->frames[0]))
+		return 0;
+	if ((cx && !cy && nx > ny) || (cy && !cx && ny > nx))
+		return 0; /* the cut one has frames the whole one lacks */
+	n = nx < ny ? nx : ny;
+	for (int i = 1; i < n; i++)
+		if (!same_name(&x->frames[i], &y->frames[i]))
+			return 0;
+	px = nx + cx;
+	py = ny + cy;
+	if (x->nframes - px != y->nframes - py)
+		return 0;
+	for (; px < x->nframes; px++, py++)
+		if (!same_name(&x->frames[px], &y->frames[py]))
+			return 0;
+	return 1;
+}
+
+static int uf_find(int *up, int i)
+{
+	while (up[i] != i)
+		i = up[i] = up[up[i]];
+	return i;
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	struct side s[2];
@@ -211,40 +273,56 @@ int cmd_diff(int argc, char **argv)
 		printf("buftrace diff: %s (%" PRIu64 " survivors, %" PRIu64 " bytes) -> %s (%" PRIu64 " survivors, %" PRIu64
 		       " bytes)\n",
 		       paths[0], s[0].count, s[0].bytes, paths[1], s[1].count, s[1].bytes);
-	for (size_t i = 0; i < na; i++) {
-		const struct gsum *b = NULL;
+	if (s[0].depths > 1 || s[1].depths > 1 || s[0].depth != s[1].depth) {
+		/* keys differ where one side's walks stopped sooner: such paths
+		 * are matched by the frames both have (same_cut_path) */
+		if (s[0].depths > 1 || s[1].depths > 1)
+			fprintf(stderr, "buftrace diff: note: traces recorded with different --depth on one side\n");
+		else if (!json)
+			printf("  (recorded with --depth %d before, %d after: a path cut at the depth limit is matched by "
+			       "the frames both sides have)\n",
+			       s[0].depth, s[1].depth);
+	}
+	/* Paths of both sides in sets: one key, or one path seen cut at one
+	 * side's depth and whole (or cut later) at the other's.  A set is
+	 * one line, its counts summed per side. */
+	int *up = xcalloc(na + nb + 1, sizeof *up);
+	for (size_t i = 0; i < na + nb; i++)
+		up[i] = (int)i;
+	for (size_t i = 0; i < na; i++)
 		for (size_t k = 0; k < nb; k++)
-			if (!strcmp(A[i].key, Bs[k].key))
-				b = &Bs[k];
-		if (!b) {
-			if (json)
-				json_item(&first, "gone", &A[i], NULL);
-			else
-				text_line("gone", &A[i], NULL);
-		} else if (b->count != A[i].count || b->bytes != A[i].bytes) {
-			worse |= b->count > A[i].count || b->bytes > A[i].bytes;
-			if (json)
-				json_item(&first, "changed", &A[i], b);
-			else
-				text_line("changed", &A[i], b);
-		} else if (json) {
-			json_item(&first, "same", &A[i], b);
-		} else {
-			text_line("same", &A[i], b);
-		}
-	}
-	for (size_t k = 0; k < nb; k++) {
-		int found = 0;
-		for (size_t i = 0; i < na; i++)
-			found |= !strcmp(A[i].key, Bs[k].key);
-		if (found)
+			if (!strcmp(A[i].key, Bs[k].key) || same_cut_path(A[i].g, Bs[k].g))
+				up[uf_find(up, (int)i)] = uf_find(up, (int)(na + k));
+	char *done = xcalloc(na + nb + 1, 1);
+	for (size_t j = 0; j < na + nb; j++) {
+		int root = uf_find(up, (int)j);
+		struct gsum a = { 0 }, b = { 0 };
+		int has_a = 0, has_b = 0;
+		if (done[root])
 			continue;
-		worse = 1;
+		done[root] = 1;
+		for (size_t x = j; x < na + nb; x++) {
+			struct gsum *g = x < na ? &A[x] : &Bs[x - na], *sum = x < na ? &a : &b;
+			if (uf_find(up, (int)x) != root)
+				continue;
+			if (!(x < na ? has_a : has_b))
+				*sum = *g; /* the first describes the set */
+			else {
+				sum->count += g->count;
+				sum->bytes += g->bytes;
+			}
+			*(x < na ? &has_a : &has_b) = 1;
+		}
+		const char *status = !has_b ? "gone" : !has_a ? "appeared"
+					 : a.count != b.count || a.bytes != b.bytes ? "changed" : "same";
+		worse |= !has_a || (has_b && (b.count > a.count || b.bytes > a.bytes));
 		if (json)
-			json_item(&first, "appeared", NULL, &Bs[k]);
+			json_item(&first, status, has_a ? &a : NULL, has_b ? &b : NULL);
 		else
-			text_line("appeared", NULL, &Bs[k]);
+			text_line(status, has_a ? &a : NULL, has_b ? &b : NULL);
 	}
+	free(up);
+	free(done);
 	if (json)
 		printf("],\"before\":{\"survivors\":%" PRIu64 ",\"bytes\":%" PRIu64 "},\"after\":{\"survivors\":%" PRIu64
 		       ",\"bytes\":%" PRIu64 "},\"worse\":%s}\n",

@@ -10,6 +10,8 @@
 # where the native frames stop (text, JSON, html) with the init path
 # running through the mark, and go on with the Python frames; the trace
 # has STACK_CUT records.  At 64 nothing is cut: no mark, no STACK_CUT.
+# diff between the two runs, either way: both paths the same (a cut path
+# is matched by the frames both runs have; it was "gone" and "appeared").
 . "$TESTLIB/common.sh"
 need_fixture gnu
 nm -D "$FIX/gnu/libtt_metal.so" 2>/dev/null | grep -q '10MeshBuffer6create' || skip "the fixture has no MeshBuffer"
@@ -67,6 +69,22 @@ PY
 			! grep -q 'the walk stopped' "$WORK/r.txt" || fail "$label: a cut marked at the default depth"
 			[ "$cuts" = 0 ] || fail "$label: $cuts STACK_CUT records at the default depth"
 		fi
+		rm -rf "$WORK/out.$depth"
+		mv "$WORK/out" "$WORK/out.$depth"
+	done
+	for pair in "6 64" "64 6"; do
+		set -- $pair
+		"$BUFTRACE" diff "$WORK/out.$1" "$WORK/out.$2" > "$WORK/d.txt" || fail "$h: diff --depth $pair: exit $?: $(cat "$WORK/d.txt")"
+		"$BUFTRACE" diff --format json "$WORK/out.$1" "$WORK/out.$2" > "$WORK/d.json" || fail "$h: diff --format json: exit $?"
+		python3 "$TESTLIB/schema.py" "$TOP/docs/report-schema.md" diff "$WORK/d.json" || fail "$h: diff JSON does not match the schema"
+		python3 - "$WORK/d.json" "$h diff --depth $pair" <<'PY' || exit 1
+import json, sys
+d = json.load(open(sys.argv[1]))
+st = sorted((g["status"], g["before"]["count"], g["after"]["count"]) for g in d["groups"])
+if st != [("same", 3, 3), ("same", 8, 8)] or d["worse"]:
+    print(f"FAIL: {sys.argv[2]}: {st}, worse {d['worse']}"); sys.exit(1)
+PY
+		grep -q "recorded with --depth $1 before, $2 after" "$WORK/d.txt" || fail "$h: diff does not say the depths differ"
 	done
 done
 echo "ok: a stack cut at --depth is marked (text, JSON, html, STACK_CUT) and the open call comes from the hook scopes"
