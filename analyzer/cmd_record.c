@@ -142,11 +142,59 @@ static volatile sig_atomic_t child; /* 0: none to forward to */
  * it twice (a second ^C to a Python program interrupts its cleanup).  A
  * kill(1) of the whole process group also reaches CMD directly and again
  * through us: as with timeout --foreground. */
+/* The parent of pid, from /proc (open, read and close are
+ * async-signal-safe); 0 when it cannot be read (gone already). */
+static pid_t parent_of(pid_t pid)
+{
+	char path[32], buf[512], *p = path + sizeof path, *close_paren = NULL;
+	long ppid = 0;
+	int fd, n;
+	unsigned v = (unsigned)pid;
+	/* "/proc/PID/stat", the number written backwards without snprintf */
+	*--p = 0;
+	memcpy(p -= 5, "/stat", 5);
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	memcpy(p -= 6, "/proc/", 6);
+	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = (int)read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* "pid (comm) state ppid ...": comm may hold anything but is short */
+	for (char *c = buf; *c; c++)
+		if (*c == ')')
+			close_paren = c;
+	if (!close_paren || close_paren[1] != ' ' || !close_paren[2] || close_paren[3] != ' ')
+		return 0;
+	for (p = close_paren + 4; *p >= '0' && *p <= '9'; p++)
+		ppid = ppid * 10 + (*p - '0');
+	return (pid_t)ppid;
+}
+
+/* The program, or a process it made, reached us with a signal to its
+ * process group (killpg(0), kill(0, ...): a program stopping its
+ * workers), which reached the program too: sent again it would come
+ * twice.  (Or it signalled its parent, which would not have been the
+ * program either.)  A parent script's kill of record is still passed on. */
+static int sent_by_the_program(pid_t sender)
+{
+	for (int i = 0; i < 64 && sender > 1 && sender != getpid(); i++) {
+		if (sender == (pid_t)child)
+			return 1;
+		sender = parent_of(sender);
+	}
+	return 0;
+}
+
 static void forward(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
 	(void)uc;
-	if (si->si_code <= 0 && child > 0)
+	if (si->si_code <= 0 && child > 0 && !sent_by_the_program(si->si_pid))
 		kill((pid_t)child, sig);
 	errno = saved;
 }
