@@ -133,6 +133,9 @@ if raw is not None:
         "absurd STACK id": raw + rec(6, uvar(1 << 24) + uvar(1) + uvar(2)),
         "absurd PYSTACK id": raw + rec(11, uvar(1 << 20) + uvar(1) + uvar(1) + b"f" + uvar(1) + b"g" + uvar(1)),
         "STACK count past payload": raw + rec(6, uvar(99) + uvar(4000) + b"\x02" * 10),
+        # a cut said of a stack never written: the report marks stacks by it
+        "STACK_CUT of no stack": raw + rec(14, uvar(1 << 20)),
+        "STACK_CUT without its id": raw + rec(14, b""),
         "absurd EVENTS nargs": raw + rec(7, uvar(1) + uvar(0) + uvar(0) + uvar(0) + uvar(0) + uvar(0) + uvar(0) + uvar(1 << 60)),
         "EVENTS nargs past payload": raw + rec(7, uvar(1) + uvar(0) + uvar(0) + uvar(0) + uvar(0) + uvar(0) + uvar(0) + uvar(15) + b"\x01"),
         "EVENTS absurd hook id": raw + rec(7, uvar(1) + uvar(0) + uvar(0) + uvar(1 << 63) + uvar(1) + uvar(0) + uvar(0) + uvar(0) + uvar(0)),
@@ -158,7 +161,7 @@ if raw is not None:
         ok = what in ("MODULE_UNLOAD of nothing", "EVENTS absurd hook id", "absurd HOOK_INFO id",
                       "absurd HOOK_STATS count", "no records", "EVENTS before HEADER", "absurd MODULE_LOAD id")
         # dump prints ids as they are; the report, which numbers by them, must refuse
-        p = check("dump", path, what, allow_ok=ok or what in ("absurd STACK id", "absurd PYSTACK id"))
+        p = check("dump", path, what, allow_ok=ok or what in ("absurd STACK id", "absurd PYSTACK id", "STACK_CUT of no stack"))
         if p is not None and p.returncode == 1 and what not in ("wrong magic", "newer version", "older version", "huge version", "magic only") \
                 and not full.startswith(p.stdout) and not p.stdout.startswith(full[:full.find(b"EVENT")]):
             bad(f"dump {what}: the records before the damage are not shown")
@@ -180,6 +183,14 @@ NOOFF = re.compile(r"^buftrace: (.+?): ")
 check("dump", os.path.join(work, "adir"), "a directory", errpat=NOOFF)
 check("report", os.path.join(work, "adir"), "a directory", errpat=NOOFF)
 check("dump", os.path.join(work, "missing"), "a missing file", errpat=NOOFF)
+# a FIFO no one writes to: refused at once (the open waited for a writer)
+os.mkfifo(os.path.join(work, "fifo"))
+check("dump", os.path.join(work, "fifo"), "a FIFO", errpat=NOOFF)
+check("report", os.path.join(work, "fifo"), "a FIFO", errpat=NOOFF)
+# a /proc file: size 0 and yet bytes (it was called empty)
+p = check("dump", "/proc/self/status", "a /proc file")
+if p is not None and b"empty file" in p.stderr:
+    bad(f"dump a /proc file: called empty: {p.stderr!r}")
 
 for k in sorted(set(re.sub(r"#\d+|\d+$", "N", k) for k in known)):
     print("KNOWN (not failed):", k)
