@@ -16,13 +16,25 @@
  *           malloc returning the same address in another thread finds the
  *           address free in the map.  No stack unless BUFTRACE_PROBES also
  *           names "free-stacks".
- *   realloc = free(old) + malloc(new), calloc size = n * m. */
+ *   realloc = free(old) + malloc(new), calloc size = n * m.
+ *
+ * The blocks are those of the allocator the program would have had: the
+ * next malloc after ours in the loader's order.  When that is glibc's
+ * (almost always), its __libc_* entry points are called directly.  When
+ * it is another (jemalloc or tcmalloc preloaded after us, or a shared
+ * library the program links), every call goes to that one: the program
+ * still gets its own allocator, and that allocator's other functions
+ * (malloc_usable_size, mallocx...) only ever see its own blocks (glibc's
+ * blocks handed to jemalloc's malloc_usable_size crashed Python).  Which
+ * one is decided at the first call, before any block is made. */
 #include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <dlfcn.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include "recorder.h"
 
 extern void *__libc_malloc(size_t);
@@ -33,14 +45,216 @@ extern void *__libc_memalign(size_t, size_t);
 extern void *__libc_valloc(size_t);
 extern void *__libc_pvalloc(size_t);
 
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* --- the allocator under us ------------------------------------------ */
+
+enum { NEXT_UNKNOWN, NEXT_RESOLVING, NEXT_GLIBC, NEXT_OTHER };
+static atomic_int next_kind;
+static struct {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	void *(*memalign)(size_t, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+	size_t (*usable_size)(void *);
+} nx;
+
+/* Blocks for calls made while the next allocator is being looked up
+ * (dlsym makes none when it finds its symbol, but a loader may): never
+ * given back, never passed on. */
+static _Alignas(64) char boot[64 * 1024];
+static atomic_size_t boot_used;
+
+static int in_boot(const void *p)
+{
+	return (const char *)p >= boot && (const char *)p < boot + sizeof boot;
+}
+
+static void *boot_alloc(size_t align, size_t n)
+{
+	size_t cur = atomic_load(&boot_used), at, end;
+	if (align < 16)
+		align = 16;
+	do {
+		at = (cur + sizeof(size_t) + align - 1) & ~(align - 1);
+		end = at + n;
+		if (end > sizeof boot || end < at)
+			return NULL;
+	} while (!atomic_compare_exchange_weak(&boot_used, &cur, end));
+	memcpy(boot + at - sizeof(size_t), &n, sizeof n); /* its size, for realloc */
+	return boot + at;
+}
+
+static void *next_fn(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
+static atomic_int resolver; /* the thread deciding */
+
+/* Decide once, at the first call of any of ours: glibc's, or another's. */
+static void resolve_next(void)
+{
+	int k = NEXT_UNKNOWN;
+	Dl_info a, b;
+	void *m;
+	if (!atomic_compare_exchange_strong(&next_kind, &k, NEXT_RESOLVING))
+		return; /* another thread decides (kind waits) */
+	atomic_store(&resolver, (int)gettid());
+	m = next_fn("malloc");
+	if (!m || (dladdr(m, &a) && dladdr((void *)__libc_malloc, &b) && a.dli_fbase == b.dli_fbase)) {
+		atomic_store(&next_kind, NEXT_GLIBC);
+		return;
+	}
+	nx.malloc = (void *(*)(size_t))m;
+	nx.free = (void (*)(void *))next_fn("free");
+	nx.calloc = (void *(*)(size_t, size_t))next_fn("calloc");
+	nx.realloc = (void *(*)(void *, size_t))next_fn("realloc");
+	nx.memalign = (void *(*)(size_t, size_t))next_fn("memalign");
+	nx.posix_memalign = (int (*)(void **, size_t, size_t))next_fn("posix_memalign");
+	nx.aligned_alloc = (void *(*)(size_t, size_t))next_fn("aligned_alloc");
+	nx.valloc = (void *(*)(size_t))next_fn("valloc");
+	nx.pvalloc = (void *(*)(size_t))next_fn("pvalloc");
+	nx.usable_size = (size_t(*)(void *))next_fn("malloc_usable_size");
+	/* an allocator without free or realloc is no allocator: stay with glibc */
+	atomic_store(&next_kind, nx.free && nx.realloc && nx.calloc ? NEXT_OTHER : NEXT_GLIBC);
+}
+
+static __attribute__((noinline)) int kind_slow(void)
+{
+	for (;;) {
+		int k = atomic_load(&next_kind);
+		if (k == NEXT_UNKNOWN)
+			resolve_next();
+		else if (k != NEXT_RESOLVING)
+			return k;
+		else if (atomic_load(&resolver) == (int)gettid())
+			return k;
+		else
+			sched_yield(); /* another thread decides: a few microseconds */
+	}
+}
+
+/* NEXT_GLIBC or NEXT_OTHER; NEXT_RESOLVING only in the calls made while
+ * deciding, by the thread deciding (the boot blocks then). */
+static inline int kind(void)
+{
+	int k = atomic_load_explicit(&next_kind, memory_order_acquire);
+	return LIKELY(k >= NEXT_GLIBC) ? k : kind_slow();
+}
+
+/* An aligned block of the next allocator (memalign, valloc, pvalloc,
+ * aligned_alloc where it lacks them: posix_memalign, which all have). */
+static void *other_aligned(void *(*f)(size_t, size_t), size_t align, size_t n)
+{
+	void *p = NULL;
+	if (f)
+		return f(align, n);
+	if (align < sizeof(void *))
+		align = sizeof(void *);
+	if (!nx.posix_memalign || nx.posix_memalign(&p, align, n))
+		return NULL;
+	return p;
+}
+
+static void *a_malloc(size_t n)
+{
+	int k = kind();
+	if (LIKELY(k == NEXT_GLIBC))
+		return __libc_malloc(n);
+	return k == NEXT_OTHER ? nx.malloc(n) : boot_alloc(16, n);
+}
+
+static void a_free(void *p)
+{
+	int k = kind();
+	if (UNLIKELY(in_boot(p)))
+		return;
+	if (LIKELY(k == NEXT_GLIBC))
+		__libc_free(p);
+	else if (k == NEXT_OTHER)
+		nx.free(p);
+	/* (while deciding no block but the boot ones exists) */
+}
+
+static void *a_calloc(size_t n, size_t m)
+{
+	int k = kind();
+	size_t t;
+	if (LIKELY(k == NEXT_GLIBC))
+		return __libc_calloc(n, m);
+	if (k == NEXT_OTHER)
+		return nx.calloc(n, m);
+	return __builtin_mul_overflow(n, m, &t) ? NULL : boot_alloc(16, t); /* zeroes: never used before */
+}
+
+static void *a_realloc(void *old, size_t n)
+{
+	int k = kind();
+	if (UNLIKELY(in_boot(old))) {
+		size_t was;
+		void *p = a_malloc(n);
+		memcpy(&was, (char *)old - sizeof was, sizeof was);
+		if (p)
+			memcpy(p, old, was < n ? was : n);
+		return p;
+	}
+	if (LIKELY(k == NEXT_GLIBC))
+		return __libc_realloc(old, n);
+	return k == NEXT_OTHER ? nx.realloc(old, n) : NULL;
+}
+
+static size_t a_usable_size(void *p)
+{
+	int k = kind();
+	if (in_boot(p))
+		return 0;
+	if (LIKELY(k == NEXT_GLIBC))
+		return malloc_usable_size(p);
+	return k == NEXT_OTHER && nx.usable_size ? nx.usable_size(p) : 0;
+}
+
+static void *a_memalign(size_t align, size_t n)
+{
+	int k = kind();
+	if (LIKELY(k == NEXT_GLIBC))
+		return __libc_memalign(align, n);
+	return k == NEXT_OTHER ? other_aligned(nx.memalign, align, n) : boot_alloc(align, n);
+}
+
+static void *a_valloc(size_t n)
+{
+	int k = kind();
+	if (LIKELY(k == NEXT_GLIBC))
+		return __libc_valloc(n);
+	if (k == NEXT_OTHER && nx.valloc)
+		return nx.valloc(n);
+	return a_memalign((size_t)sysconf(_SC_PAGESIZE), n);
+}
+
+static void *a_pvalloc(size_t n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int k = kind();
+	if (LIKELY(k == NEXT_GLIBC))
+		return __libc_pvalloc(n);
+	if (k == NEXT_OTHER && nx.pvalloc)
+		return nx.pvalloc(n);
+	return a_memalign(page, (n + page - 1) & ~(page - 1));
+}
+
 static int armed;       /* BUFTRACE_PROBES names malloc, and the recorder is initialised */
 static int free_stacks; /* BUFTRACE_PROBES names free-stacks */
 /* glibc's own aligned_alloc: it has no __libc_ name, and is not memalign
  * everywhere (2.38 refuses an alignment that is not a power of two) */
 static void *(*libc_aligned_alloc)(size_t, size_t);
 
-#define LIKELY(x) __builtin_expect(!!(x), 1)
-#define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* Runs after bt_init (session.c): this object is linked last, and plain
  * constructors of one object file run in link order. */
@@ -107,13 +321,13 @@ static inline void on_free(void *p)
 
 BT_EXPORT void *malloc(size_t n)
 {
-	return on_alloc(__libc_malloc(n), n);
+	return on_alloc(a_malloc(n), n);
 }
 
 BT_EXPORT void free(void *p)
 {
 	on_free(p);
-	__libc_free(p);
+	a_free(p);
 }
 
 BT_EXPORT void cfree(void *p)
@@ -123,7 +337,7 @@ BT_EXPORT void cfree(void *p)
 
 BT_EXPORT void *calloc(size_t n, size_t m)
 {
-	return on_alloc(__libc_calloc(n, m), n * m);
+	return on_alloc(a_calloc(n, m), n * m);
 }
 
 BT_EXPORT void *realloc(void *old, size_t n)
@@ -134,16 +348,16 @@ BT_EXPORT void *realloc(void *old, size_t n)
 	/* The free first: once realloc returns, another thread may already
 	 * have the old address back from malloc. */
 	if (UNLIKELY(armed)) {
-		size_t oldn = malloc_usable_size(old);
+		size_t oldn = a_usable_size(old);
 		rec_free(old);
-		p = __libc_realloc(old, n);
+		p = a_realloc(old, n);
 		if (p)
 			return rec_alloc(p, n);
 		if (n)
 			rec_alloc(old, oldn); /* failed: the old block lives on */
 		return p;
 	}
-	return __libc_realloc(old, n);
+	return a_realloc(old, n);
 }
 
 BT_EXPORT void *reallocarray(void *old, size_t n, size_t m)
@@ -158,7 +372,7 @@ BT_EXPORT void *reallocarray(void *old, size_t n, size_t m)
 
 BT_EXPORT void *memalign(size_t align, size_t n)
 {
-	return on_alloc(__libc_memalign(align, n), n);
+	return on_alloc(a_memalign(align, n), n);
 }
 
 /* Whatever glibc's does with the alignment (2.36: memalign's rounding up,
@@ -166,6 +380,8 @@ BT_EXPORT void *memalign(size_t align, size_t n)
 BT_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
 	void *(*f)(size_t, size_t) = libc_aligned_alloc;
+	if (UNLIKELY(kind() != NEXT_GLIBC))
+		return on_alloc(next_kind == NEXT_OTHER ? other_aligned(nx.aligned_alloc, align, n) : a_memalign(align, n), n);
 	return on_alloc(f ? f(align, n) : __libc_memalign(align, n), n);
 }
 
@@ -174,7 +390,7 @@ BT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	void *p;
 	if (align % sizeof(void *) || !align || (align & (align - 1)))
 		return EINVAL;
-	p = __libc_memalign(align, n);
+	p = a_memalign(align, n);
 	if (!p)
 		return ENOMEM;
 	*out = on_alloc(p, n);
@@ -183,12 +399,12 @@ BT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 
 BT_EXPORT void *valloc(size_t n)
 {
-	return on_alloc(__libc_valloc(n), n);
+	return on_alloc(a_valloc(n), n);
 }
 
 BT_EXPORT void *pvalloc(size_t n)
 {
-	return on_alloc(__libc_pvalloc(n), n);
+	return on_alloc(a_pvalloc(n), n);
 }
 
 /* --- C++ operator new and delete (Itanium names, x86-64) -----------------
@@ -207,7 +423,7 @@ static void *next_sym(const char *name)
 #define NEW_PLAIN(sym, nothrow)                                                   \
 	BT_EXPORT void *sym(size_t n)                                             \
 	{                                                                         \
-		void *p = __libc_malloc(n ? n : 1);                               \
+		void *p = a_malloc(n ? n : 1);                                    \
 		if (UNLIKELY(!p)) {                                               \
 			new_fn real = (new_fn)next_sym(#sym);                     \
 			(void)(nothrow);                                          \
@@ -220,7 +436,7 @@ static void *next_sym(const char *name)
 #define NEW_ALIGNED(sym, nothrow)                                                 \
 	BT_EXPORT void *sym(size_t n, size_t al)                                  \
 	{                                                                         \
-		void *p = al && !(al & (al - 1)) ? __libc_memalign(al, n ? n : 1) : NULL; \
+		void *p = al && !(al & (al - 1)) ? a_memalign(al, n ? n : 1) : NULL;   \
 		if (UNLIKELY(!p)) {                                               \
 			new_al_fn real = (new_al_fn)next_sym(#sym);               \
 			(void)(nothrow);                                          \
@@ -233,7 +449,7 @@ static void *next_sym(const char *name)
 	BT_EXPORT void sym(void *p, ##__VA_ARGS__)                                \
 	{                                                                         \
 		on_free(p);                                                       \
-		__libc_free(p);                                                   \
+		a_free(p);                                                        \
 	}
 
 /* The nothrow forms take a second (reference) argument we ignore: passed

@@ -53,3 +53,11 @@ $(BUILD)/tests/libreload%.so: tests/progs/reload_lib.c
 test-progs: $(TEST_PROGS) $(TEST_CXX_LIBS) $(TEST_CXX_PROGS) $(UNWIND_CMP) $(RELOAD_LIBS)
 # Signature libraries (t_decode_signature): real-shaped declarations need C++20's std::span.
 $(BUILD)/tests/libbtmesh.so $(BUILD)/tests/libbtsig26.so $(BUILD)/tests/libbtsig25.so $(BUILD)/tests/libbtsigdrift.so: private PROG_CXXFLAGS += -std=c++20
+
+# The other allocators the malloc probes must leave the program
+# (t_probes_other_alloc): Debian's jemalloc and tcmalloc, test-only.
+ALLOC_PKGS := libjemalloc2 libtcmalloc-minimal4
+$(BUILD)/.alloc-deps: scripts/deps.sh tests/progs/progs.mk
+	@scripts/deps.sh $(ALLOC_PKGS)
+	@mkdir -p $(dir $@) && touch $@
+$(BUILD)/tests/otheralloc: | $(BUILD)/.alloc-deps
