@@ -240,12 +240,13 @@ static void *a_valloc(size_t n)
 
 static void *a_pvalloc(size_t n)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t page;
 	int k = kind();
 	if (LIKELY(k == NEXT_GLIBC))
 		return __libc_pvalloc(n);
 	if (k == NEXT_OTHER && nx.pvalloc)
 		return nx.pvalloc(n);
+	page = (size_t)sysconf(_SC_PAGESIZE);
 	return a_memalign(page, (n + page - 1) & ~(page - 1));
 }
 
@@ -254,7 +255,6 @@ static int free_stacks; /* BUFTRACE_PROBES names free-stacks */
 /* glibc's own aligned_alloc: it has no __libc_ name, and is not memalign
  * everywhere (2.38 refuses an alignment that is not a power of two) */
 static void *(*libc_aligned_alloc)(size_t, size_t);
-
 
 /* Runs after bt_init (session.c): this object is linked last, and plain
  * constructors of one object file run in link order. */
@@ -275,6 +275,14 @@ __attribute__((constructor)) static void probes_init(void)
 	}
 	free_stacks = p && strstr(p, "free-stacks") != NULL;
 	armed = bt_cfg.probe_malloc && !bt_cfg.disabled;
+	/* an allocator found before ours (LD_PRELOAD=libjemalloc.so.2:ours by
+	 * hand, or one in the executable): the program never calls ours */
+	void *first = dlsym(RTLD_DEFAULT, "malloc");
+	Dl_info in_first, in_us;
+	if (armed && first && dladdr(first, &in_first) && dladdr((void *)probes_init, &in_us) &&
+	    in_first.dli_fbase != in_us.dli_fbase)
+		bt_log("buftrace: malloc is %s's, found before the malloc probes: allocations are not recorded",
+		       in_first.dli_fname ? in_first.dli_fname : "another object");
 }
 
 /* The recorder runs system calls: the program's errno must not see them

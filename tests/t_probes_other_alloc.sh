@@ -36,4 +36,15 @@ for a in "" $libdir/libjemalloc.so.2 $libdir/libtcmalloc_minimal.so.4; do
 	[ $rc = 0 ] && cmp -s "$WORK/pyplain" "$WORK/pyrec" || fail "$name: python under the probes: exit $rc: $(tail -3 "$WORK/pyrec")"
 	n=$((n + 1))
 done
-echo "ok: $n allocators kept under the malloc probes (glibc, jemalloc, tcmalloc)"
+# jemalloc before the probes (by hand: LD_PRELOAD=jemalloc:ours): the
+# program never calls ours; one line says so, the program is unchanged
+malloclib=$(dirname "$LIB")/libbuftrace-malloc.so
+a=$libdir/libjemalloc.so.2
+LD_PRELOAD=$a "$prog" > "$WORK/plain" 2>&1
+mkdir -p "$WORK/first"
+LD_PRELOAD=$a:$malloclib BUFTRACE_OUTPUT=$WORK/first BUFTRACE_PROBES=malloc "$prog" > "$WORK/out" 2> "$WORK/err" ||
+	fail "jemalloc first: exit $?"
+cmp -s "$WORK/plain" "$WORK/out" || fail "jemalloc first: output changed: $(cat "$WORK/out")"
+[ "$(cat "$WORK/err")" = "buftrace: malloc is $a's, found before the malloc probes: allocations are not recorded" ] ||
+	fail "jemalloc first: stderr: $(cat "$WORK/err")"
+echo "ok: $n allocators kept under the malloc probes (glibc, jemalloc, tcmalloc); one found first is said"
