@@ -182,17 +182,8 @@ static int same_name(const struct frame *x, const struct frame *y)
  * first Python frame or at the mark of a walk cut at --depth (*cut). */
 static int native_end(const struct group *g, int *cut)
 {
-	char text[128];
 	*cut = 0;
-	for (int i = 1; i < g->nframes; i++) {
-		if (g->frames[i].python)
-			return i;
-		if (frame_cut_text(&g->frames[i], text, sizeof text)) {
-			*cut = 1;
-			return i;
-		}
-	}
-	return g->nframes;
+	return g->nframes > 1 ? 1 + frames_native_end(g->frames + 1, g->nframes - 1, cut) : g->nframes;
 }
 
 /* One path, seen at two depths: at least one of x and y was cut at the

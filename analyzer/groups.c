@@ -75,11 +75,8 @@ static int is_open_call(const char *fn)
 /* The index of the mark of a native stack cut at the depth limit, or -1 */
 static int native_cut(const struct group *g)
 {
-	char text[128];
-	for (int i = 1; i < g->nframes; i++)
-		if (!g->frames[i].python && frame_cut_text(&g->frames[i], text, sizeof text))
-			return i;
-	return -1;
+	int cut, end = g->nframes > 1 ? 1 + frames_native_end(g->frames + 1, g->nframes - 1, &cut) : 0;
+	return end && cut ? end : -1;
 }
 
 static void describe(struct group *g, struct buffer *first)

@@ -1660,6 +1660,21 @@ int frame_cut_text(const struct frame *f, char *buf, size_t n)
 	return 1;
 }
 
+int frames_native_end(const struct frame *f, int n, int *cut)
+{
+	char text[128];
+	*cut = 0;
+	for (int i = 0; i < n; i++) {
+		if (f[i].python)
+			return i;
+		if (frame_cut_text(&f[i], text, sizeof text)) {
+			*cut = 1;
+			return i;
+		}
+	}
+	return n;
+}
+
 int model_frames_py(struct model *m, uint32_t stack, uint32_t pystack, struct frame *out, int max)
 {
 	int n = model_frames(m, stack, out, max), k;

@@ -235,5 +235,8 @@ int model_frames_py(struct model *m, uint32_t stack, uint32_t pystack, struct fr
  * frame_cut_text writes what the reports say in its place and returns 1;
  * for any other frame it returns 0. */
 int frame_cut_text(const struct frame *f, char *buf, size_t n);
+/* Where the native frames of f[0..n) end: at the first Python frame or at
+ * the mark of a native cut (*cut = 1 then), else n. */
+int frames_native_end(const struct frame *f, int n, int *cut);
 
 #endif
