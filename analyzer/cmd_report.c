@@ -845,7 +845,9 @@ static void print_folded(struct group *sg, size_t nsg)
 		for (int f = g->nframes - 1; f >= 0; f--) {
 			const struct frame *fr = &g->frames[f];
 			char buf[512];
-			if (fr->function) {
+			if (frame_cut_text(fr, buf, sizeof buf)) {
+				/* the mark of a cut stack, in its words */
+			} else if (fr->function) {
 				char *short_name = func_name_only(fr->function);
 				snprintf(buf, sizeof buf, "%s", short_name ? short_name : fr->function);
 				free(short_name);

@@ -64,6 +64,8 @@ PY
 			grep -q '^    > (the outer native frames: the walk stopped at --depth 6)' "$WORK/r.txt" ||
 				fail "$label: the text report does not mark the cut on the init path"
 			grep -q 'the walk stopped at --depth 6' "$WORK/r.html" || fail "$label: the html report does not mark the cut"
+			"$BUFTRACE" report --format folded "$t" | grep -q ';(the outer native frames: the walk stopped at --depth 6);' ||
+				fail "$label: the folded stacks do not mark the cut"
 			[ "$cuts" -gt 0 ] || fail "$label: no STACK_CUT record in the trace"
 		else
 			! grep -q 'the walk stopped' "$WORK/r.txt" || fail "$label: a cut marked at the default depth"
