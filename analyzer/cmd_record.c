@@ -14,6 +14,7 @@
  * then kills itself with the same signal, as timeout does, so a shell
  * sees 128+N either way.  A signal ignored when record started stays
  * ignored, by record and by CMD. */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -302,6 +303,49 @@ static int make_manifest(char *path, size_t size, const char *absout)
 	return -1;
 }
 
+/* The file execvp would run for cmd (PATH searched as it does), in buf. */
+static int find_command(const char *cmd, char *buf, size_t n)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	if (strchr(cmd, '/'))
+		return snprintf(buf, n, "%s", cmd) < (int)n ? 0 : -1;
+	for (p = path && *path ? path : "/bin:/usr/bin"; ; p = end + 1) {
+		struct stat st;
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		if (snprintf(buf, n, "%.*s%s%s", (int)(end - p), p, end > p ? "/" : "", cmd) < (int)n &&
+		    !stat(buf, &st) && S_ISREG(st.st_mode) && !access(buf, X_OK))
+			return 0;
+		if (!*end)
+			return -1;
+	}
+}
+
+/* A 64-bit ELF program with no interpreter (static, or static-pie): the
+ * loader that would preload the recorder never runs in it. */
+static int statically_linked(const char *file)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	int fd = open(file, O_RDONLY | O_CLOEXEC), interp = 0, ok;
+	if (fd < 0)
+		return 0;
+	ok = pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+	     eh.e_ident[EI_CLASS] == ELFCLASS64 && (eh.e_type == ET_EXEC || eh.e_type == ET_DYN) &&
+	     eh.e_phentsize == sizeof ph && eh.e_phnum > 0 && eh.e_phnum < 4096;
+	for (int i = 0; ok && i < eh.e_phnum; i++) {
+		if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) != (ssize_t)sizeof ph)
+			ok = 0;
+		else if (ph.p_type == PT_INTERP)
+			interp = 1;
+	}
+	close(fd);
+	/* (a shared library, run by hand, has none either: it has a PT_DYNAMIC
+	 * but no entry a user runs; not worth telling apart) */
+	return ok && !interp;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	const char *outdir = ".", *libdir, *libname = "libbuftrace.so", *probes = NULL;
@@ -415,6 +459,12 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "buftrace record: pipe: %s\n", strerror(errno));
 		unlink(manifest);
 		return EXIT_BAD_INPUT;
+	}
+	{
+		char file[PATH_MAX];
+		if (!find_command(argv[i], file, sizeof file) && statically_linked(file))
+			fprintf(stderr, "buftrace record: %s is statically linked: the recorder cannot be loaded into "
+					"it, and nothing it does is recorded (programs it runs still are)\n", file);
 	}
 	catch_signals();
 	pid = fork();

@@ -155,6 +155,18 @@ for i in 1 2 3 4 5; do
 done
 echo "signals OK"
 
+# a statically linked program: no loader preloads the recorder; record
+# says so once, and the program runs as it would
+echo 'int main(void) { return 3; }' | ${CC:-cc} -static -x c - -o "$WORK/static3" 2> /dev/null ||
+	fail "cannot build a static program (libc6-dev's libc.a)"
+"$BUFTRACE" record -o "$WORK/st" -- "$WORK/static3" > "$WORK/st.out" 2> "$WORK/st.err"
+rc=$?
+[ $rc = 3 ] || fail "a static program: exit $rc, want its 3"
+grep -q "^buftrace record: $WORK/static3 is statically linked: the recorder cannot be loaded into it" "$WORK/st.err" ||
+	fail "a static program: record did not say: $(cat "$WORK/st.err")"
+"$BUFTRACE" record -o "$WORK/st" -- "$FIX/gnu/host_dlopen" > /dev/null 2> "$WORK/dyn.err" || fail "host_dlopen under record"
+! grep -q 'statically linked' "$WORK/dyn.err" || fail "a dynamic program called static"
+
 # 2. -o DIR: created with its parents
 "$BUFTRACE" record -o "$WORK/new/a/b" -- "$FIX/gnu/host_dlopen" > /dev/null 2> "$WORK/mk.err" ||
 	fail "-o a new directory: $(cat "$WORK/mk.err")"
