@@ -725,7 +725,9 @@ static void on_event(struct model *m, const struct ev *e)
 			b = &tmp; /* result unknown: bind to the next buffer this thread shows */
 		}
 		b->device = a[1];
-		b->dev = a[1] ? model_device(m, a[1]) : NULL;
+		/* a device not seen made (its constructor not hooked): its record
+		 * from here, filled in when it shows itself (timeline tracks too) */
+		b->dev = a[1] ? device_get(m, a[1]) : NULL;
 		/* an owning buffer's address comes from its allocate_buffer,
 		 * whose exit (nested in this call) came first */
 		if (at || !(b->registered && b->has_address)) {

@@ -172,6 +172,28 @@ if len(page) > 2000000:
     print("FAIL: page of %d bytes for %d events" % (len(page), p["events"])); sys.exit(1)
 print("churn page OK: %d bytes for %d events" % (len(page), p["events"]))
 PY
+# devices never seen made (neither Device::Device nor initialize hooked):
+# the buffers made on one before it shows itself are on its chip's track,
+# not on a track of their own ("device ?", until the close adopted them)
+BUFTRACE_HOOKS_OFF=Device::Device,Device::initialize record_demo "$WORK/nodev" || fail "record without the device hooks failed"
+"$BUFTRACE" report --format html -o "$WORK/nodev.html" "$WORK"/nodev/buftrace.*.zst || fail "html without the device hooks failed"
+python3 - "$WORK/nodev.html" <<'PY' || exit 1
+import json, re, sys
+page = open(sys.argv[1]).read()
+p = json.loads(re.search(r'id="bt-data">\n(.*?)\n</script>', page, re.S).group(1))["processes"][0]
+labels = [d["label"] for d in p["devices"]]
+if "device ?" in labels or sorted(l for l in labels if l.startswith("chip")) != ["chip %d" % i for i in range(8)]:
+    print("FAIL: device tracks without the device hooks: %s" % labels); sys.exit(1)
+d = [d for d in p["devices"] if d["label"] == "chip 0"][0]
+i = d["closed_ns"] // p["bucket_ns"]
+val = 0
+for pt in d["tracks"]["L1"]:
+    if pt[0] <= i:
+        val = pt[1]
+if val != 12288:
+    print("FAIL: without the device hooks, chip 0 L1 after the close: %d, not 12288" % val); sys.exit(1)
+print("devices not seen made: on their own tracks")
+PY
 # bad output path: one line naming it, exit 1
 "$BUFTRACE" report --format html -o "$WORK/no/such/dir/x.html" "$T" 2> "$WORK/err"
 rc=$?
