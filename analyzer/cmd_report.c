@@ -365,6 +365,9 @@ static void print_group_text_tt(const struct opts *o, struct group *g, int idx)
 			printf("%s%" PRIu64 " never seen to die", sep, g->fates[FATE_ALIVE_AT_END]);
 		printf("\n");
 	}
+	if (b0->create_nogil)
+		printf("    made from Python with the GIL released (ctypes.CDLL, a binding's gil_scoped_release): "
+		       "its Python callers cannot be read\n");
 	printf("    %s:\n", g->init_depth > 0 ? "creation stack, init path marked > (open call -> Buffer::create)"
 					    : "creation stack");
 	print_stack_text(o, g->frames, g->nframes, g->init_depth);
@@ -635,6 +638,7 @@ void json_group(FILE *out, const struct group *g)
 	json_u64_or_null(out, model_mesh_id(model_buffer_device(m, b0)));
 	fprintf(out, ",\"fates\":{\"destroyed_at_exit\":%" PRIu64 ",\"destroyed_later\":%" PRIu64 ",\"never_died\":%" PRIu64 "}",
 	       g->fates[FATE_DESTROYED_AT_EXIT], g->fates[FATE_DESTROYED], g->fates[FATE_ALIVE_AT_END]);
+	fprintf(out, ",\"python_gil_released\":%s", b0->create_nogil ? "true" : "false");
 	fputs(",\"stack\":", out);
 	json_frames(out, g->frames, g->nframes, g->init_depth);
 	fputs(",\"buffers\":[", out);

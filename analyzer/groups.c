@@ -315,7 +315,8 @@ struct group *groups_build(struct model *m, int dangling, size_t *out_n)
 					x = &g[i];
 		for (size_t i = 0; !x && i < n; i++)
 			if (g[i].stack == b->create_stack && g[i].bufs[0]->create_pystack == b->create_pystack &&
-			    g[i].bufs[0]->created_at == b->created_at && !g[i].bufs[0]->mesh_buffer == !b->mesh_buffer) {
+			    g[i].bufs[0]->created_at == b->created_at && !g[i].bufs[0]->mesh_buffer == !b->mesh_buffer &&
+			    g[i].bufs[0]->create_nogil == b->create_nogil) {
 				x = &g[i];
 				break;
 			}

@@ -375,6 +375,7 @@ static struct buffer *buffer_for(struct model *m, struct thread *t, const struct
 	b->created_seq = e->seq;
 	b->create_stack = e->stack;
 	b->create_pystack = e->pystack;
+	b->create_nogil = (e->flags & BT_EV_NO_GIL) != 0;
 	b->create_tid = e->tid;
 	b->made_after = t->last_made;
 	t->last_made = e->seq + 1;
@@ -400,6 +401,7 @@ static struct buffer *buffer_for(struct model *m, struct thread *t, const struct
 		b->mb_backing = pb->mb_backing;
 		b->create_stack = pb->create_stack;
 		b->create_pystack = pb->create_pystack;
+		b->create_nogil = pb->create_nogil;
 		b->created_ns = pb->created_ns;
 		b->create_seen = 1;
 		t->pending = 0;
@@ -745,6 +747,7 @@ static void on_event(struct model *m, const struct ev *e)
 		}
 		b->create_stack = e->stack;
 		b->create_pystack = e->pystack;
+		b->create_nogil = (e->flags & BT_EV_NO_GIL) != 0;
 		b->create_seen = 1;
 		if (!a[0]) {
 			tmp.created_ns = e->ts;

@@ -81,6 +81,7 @@ struct buffer {
 	uint64_t made_after;
 	uint32_t create_stack, destroy_stack, create_tid;
 	uint32_t create_pystack; /* Python stack of the creating call, 0 if none */
+	int create_nogil;        /* made by a Python thread that had released the GIL */
 	/* the MeshBuffer this buffer belongs to (made by a Buffer::create on
 	 * the same thread between MeshBuffer::create's entry and exit): an id
 	 * unique in the trace, 0 if none; mb_backing: the mesh-wide backing

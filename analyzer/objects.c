@@ -106,6 +106,7 @@ void objects_event(struct model *m, int hook, unsigned flags, uint64_t ts, uint6
 			model_finish(m, b, FATE_DESTROYED, ts, stack);
 		}
 		b = model_buffer_new(m, v[F_OBJ], hook, ts, seq, tid, stack, pystack);
+		b->create_nogil = (flags & BT_EV_NO_GIL) != 0;
 		b->refs = 1;
 		b->device = dev;
 		b->dev = parent ? parent->dev : dev ? model_device(m, dev) : NULL;

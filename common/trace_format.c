@@ -130,7 +130,7 @@ const struct bt_record_desc bt_records[BT_REC_KIND_MAX] = {
 
 const struct bt_field_desc bt_event_fields[] = {
 	{ "hook_id", BT_F_UVAR, "hook that fired (HOOK_INFO)" },
-	{ "flags", BT_F_UVAR, "1 = exit (after return), 2 = failed (exception), 4 = unknown argument layout, 8 = Python stack follows, 16 = entry-only (a hook matched by demangled name: no exit event follows)" },
+	{ "flags", BT_F_UVAR, "1 = exit (after return), 2 = failed (exception), 4 = unknown argument layout, 8 = Python stack follows, 16 = entry-only (a hook matched by demangled name: no exit event follows), 32 = made by a Python thread that had released the GIL (ctypes.CDLL, a binding's gil_scoped_release): its Python stack cannot be read" },
 	{ "dseq", BT_F_UVAR, "sequence number minus the previous event's in the chunk (first: minus first_seq)" },
 	{ "dts", BT_F_UVAR, "timestamp minus the previous event's in the chunk (first: minus first_ts)" },
 	{ "stack_id", BT_F_UVAR, "STACK id, 0 if none" },

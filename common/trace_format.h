@@ -67,6 +67,7 @@ enum {
 	BT_EV_UNKNOWN = 1 << 2,  /* name matched but argument layout unknown: no payload */
 	BT_EV_PYSTACK = 1 << 3,  /* a Python stack id follows the native one */
 	BT_EV_ENTRY_ONLY = 1 << 4, /* matched by name: no exit event will follow */
+	BT_EV_NO_GIL = 1 << 5,   /* a Python thread that had released the GIL: no Python stack */
 	/* reader side only, never on disk: args[0] is a block number (compact
 	 * probe events), not an address */
 	BT_EV_BLOCK = 1 << 6,

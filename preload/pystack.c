@@ -32,6 +32,7 @@ struct py_api {
 	int present;
 	PyObject *(*tstate_get)(void);
 	int (*gil_check)(void);
+	void *(*gilstate_this)(void); /* PyGILState_GetThisThreadState: safe without the GIL */
 	PyObject *(*get_frame)(void);
 	int (*line_number)(PyObject *);
 	PyObject *(*getattr)(PyObject *, const char *);
@@ -63,6 +64,7 @@ static void lookup(void)
 	if (!f.tstate_get)
 		f.tstate_get = bt_find_symbol("_PyThreadState_UncheckedGet"); /* 3.5..3.12 */
 	f.gil_check = bt_find_symbol("PyGILState_Check");
+	f.gilstate_this = bt_find_symbol("PyGILState_GetThisThreadState");
 	f.get_frame = bt_find_symbol("PyEval_GetFrame");
 	f.line_number = bt_find_symbol("PyFrame_GetLineNumber");
 	f.getattr = bt_find_symbol("PyObject_GetAttrString");
@@ -319,6 +321,15 @@ static int gil_held(void)
 	return atomic_load_explicit(&py_ready, memory_order_acquire) && py.tstate_get() && py.gil_check();
 }
 
+/* After gil_held said no: is this a Python thread all the same, one that
+ * released the GIL around the call (a thread state of its own, not
+ * current)?  A thread Python never ran on has none. */
+static int python_without_gil(void)
+{
+	return bt_cfg.python && atomic_load_explicit(&py_ready, memory_order_acquire) && py.gilstate_this &&
+	       py.gilstate_this();
+}
+
 /* --- scopes ----------------------------------------------------------------
  *
  * A runtime call made from Python makes more runtime calls inside it
@@ -351,7 +362,7 @@ uint32_t bt_pystack_capture_t(struct bt_thread *t, const void *sp, int *opened)
 	if (opened)
 		*opened = 0;
 	if (!gil_held())
-		return 0;
+		return python_without_gil() ? BT_PY_NOGIL : 0;
 	gen = atomic_load_explicit(&scope_gen, memory_order_relaxed);
 	frame = py.get_frame(); /* borrowed */
 	if (s->frame) {

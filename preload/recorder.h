@@ -330,6 +330,10 @@ void bt_resolve_reset(void);
  * from has its Python stack without a walk.  *opened says whether it
  * did. */
 uint32_t bt_pystack_capture_t(struct bt_thread *t, const void *sp, int *opened);
+/* what bt_pystack_capture_t returns for a Python thread that released the
+ * GIL (its stack cannot be read without it); bt_emit_event writes it as
+ * the event flag BT_EV_NO_GIL */
+#define BT_PY_NOGIL UINT32_MAX
 void bt_pystack_scope_close(struct bt_thread *t, const void *sp);
 void bt_pystack_reset(void);
 

@@ -414,6 +414,10 @@ void bt_emit_event(struct bt_thread *t, enum bt_hook_id hook, unsigned flags, ui
 	/* seq and ts only grow within one thread, so the deltas are unsigned. */
 	p = c->data + c->len;
 	p = bt_put_uvar(p, hook);
+	if (pystack == BT_PY_NOGIL) {
+		flags |= BT_EV_NO_GIL;
+		pystack = 0;
+	}
 	p = bt_put_uvar(p, flags | (pystack ? BT_EV_PYSTACK : 0));
 	p = bt_put_uvar(p, seq - c->last_seq);
 	p = bt_put_uvar(p, ts - c->last_ts);
