@@ -128,7 +128,7 @@ static void group_json(FILE *o, const struct group *g)
 		fputs(",\"heading\":", o);
 		json_cstr(o, head);
 	}
-	fprintf(o, ",\"held_by\":\"%s\",\"phase\":", g->held_by);
+	fprintf(o, ",\"gil_released\":%d,\"held_by\":\"%s\",\"phase\":", b0->create_nogil, g->held_by);
 	json_cstr(o, g->phase);
 	fputs(",\"open_call\":", o);
 	json_cstr(o, g->open_call);

@@ -35,6 +35,9 @@ for g in r["survivor_groups"]:  # the tensors, and the control buffers open_mesh
         if not g["python_gil_released"]: die("GIL released, not marked")
         if py: die("GIL released, yet Python frames")
 PY
+		"$BUFTRACE" report --format html -o "$WORK/r.html" "$WORK/t" || fail "$label: html report failed"
+		want=0; [ $mode = cdll ] && want=$(grep -c '^#[0-9]' "$WORK/r.txt")
+		[ "$(grep -o '"gil_released":1' "$WORK/r.html" | wc -l)" = "$want" ] || fail "$label: the html page marks the wrong items"
 		if [ $mode = cdll ]; then
 			[ "$(grep -c 'made from Python with the GIL released' "$WORK/r.txt")" = "$(grep -c '^#[0-9]' "$WORK/r.txt")" ] ||
 				fail "$label: the text report does not say it of every item"

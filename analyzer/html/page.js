@@ -286,6 +286,7 @@
     var fates = [];
     g.fates.forEach(function (n, i) { if (n) fates.push(n + " " + FATES[i]); });
     b.appendChild(el("div", { text: "fate: " + fates.join(", ") }));
+    if (g.gil_released) b.appendChild(el("div", { text: "made from Python with the GIL released (ctypes.CDLL, a binding's gil_scoped_release): its Python callers cannot be read" }));
     var marked = g.frames.some(function (f) { return f[2]; });
     b.appendChild(el("div", { cls: "mut", text: marked ? "creation stack, init path marked (open call -> Buffer::create):" : "creation stack:" }));
     b.appendChild(frameList(g.frames, true));
