@@ -16,7 +16,7 @@ T=$(ls "$WORK"/d/buftrace.*.zst)
 "$BUFTRACE" report --format json "$T" > "$WORK/r.json"
 "$BUFTRACE" report --format html "$T" > "$WORK/stdout.html" || fail "report --format html to stdout failed"
 cmp -s "$WORK/page.html" "$WORK/stdout.html" || fail "-o FILE and stdout differ"
-python3 - "$WORK/page.html" "$WORK/r.json" <<'PY' || exit 1
+python3 - "$WORK/page.html" "$WORK/r.json" "$TESTLIB" <<'PY' || exit 1
 import json, re, sys
 page = open(sys.argv[1]).read()
 rep = json.load(open(sys.argv[2]))
@@ -31,21 +31,18 @@ for bad in ("<script src", "<link", "@import", "url(", "<img", "<iframe"):
 for u in re.findall(r"https?://[^\s\"'<>]+", page):
     if u != "http://www.w3.org/2000/svg":
         die("page names a URL: " + u)
-m = re.search(r'<script type="application/json" id="bt-data">\n(.*?)\n</script>', page, re.S)
-if not m:
+sys.path.insert(0, sys.argv[3])
+import htmlpage
+data = htmlpage.data(sys.argv[1])
+if not data:
     die("no data in the page")
-data = json.loads(m.group(1))
 p = data["processes"][0]
 chip0 = [d for d in p["devices"] if d["label"] == "chip 0"]
 if not chip0 or chip0[0]["surv_by_type"].get("L1") != 12288:
     die("chip 0's survivors are not 12288 bytes of L1: %s" % chip0)
 d = chip0[0]
 # the timeline value at the end of the close's bucket, the page's reading
-i = d["closed_ns"] // p["bucket_ns"]
-val = 0
-for pt in d["tracks"]["L1"]:
-    if pt[0] <= i:
-        val = pt[1]
+val = htmlpage.at_close(p, d)
 if val != 12288:
     die("timeline of chip 0 L1 after the close: %d, not 12288" % val)
 # at the end everything is gone (destroyed at exit)
@@ -177,19 +174,16 @@ PY
 # not on a track of their own ("device ?", until the close adopted them)
 BUFTRACE_HOOKS_OFF=Device::Device,Device::initialize record_demo "$WORK/nodev" || fail "record without the device hooks failed"
 "$BUFTRACE" report --format html -o "$WORK/nodev.html" "$WORK"/nodev/buftrace.*.zst || fail "html without the device hooks failed"
-python3 - "$WORK/nodev.html" <<'PY' || exit 1
-import json, re, sys
-page = open(sys.argv[1]).read()
-p = json.loads(re.search(r'id="bt-data">\n(.*?)\n</script>', page, re.S).group(1))["processes"][0]
+python3 - "$WORK/nodev.html" "$TESTLIB" <<'PY' || exit 1
+import sys
+sys.path.insert(0, sys.argv[2])
+import htmlpage
+p = htmlpage.data(sys.argv[1])["processes"][0]
 labels = [d["label"] for d in p["devices"]]
 if "device ?" in labels or sorted(l for l in labels if l.startswith("chip")) != ["chip %d" % i for i in range(8)]:
     print("FAIL: device tracks without the device hooks: %s" % labels); sys.exit(1)
 d = [d for d in p["devices"] if d["label"] == "chip 0"][0]
-i = d["closed_ns"] // p["bucket_ns"]
-val = 0
-for pt in d["tracks"]["L1"]:
-    if pt[0] <= i:
-        val = pt[1]
+val = htmlpage.at_close(p, d)
 if val != 12288:
     print("FAIL: without the device hooks, chip 0 L1 after the close: %d, not 12288" % val); sys.exit(1)
 print("devices not seen made: on their own tracks")
