@@ -239,6 +239,8 @@ static void install_signal_handlers(void)
  * for a signal handler, where kill often is); before that, the system
  * call each of them makes. */
 static int (*real_kill)(pid_t, int), (*real_raise)(int), (*real_killpg)(pid_t, int);
+static int (*real_pthread_kill)(pthread_t, int), (*real_sigqueue)(pid_t, int, const union sigval);
+static int (*real_tgkill)(pid_t, pid_t, int);
 
 static int send_raise(int sig)
 {
@@ -317,6 +319,36 @@ BT_EXPORT int killpg(pid_t pgrp, int sig)
 		return -1;
 	}
 	return (int)syscall(SYS_kill, -pgrp, sig);
+}
+
+/* A thread of this process, always (Python's signal.pthread_kill). */
+BT_EXPORT int pthread_kill(pthread_t thread, int sig)
+{
+	if (atomic_load(&bt_state) == BT_ON)
+		before_self_signal(sig);
+	if (real_pthread_kill)
+		return real_pthread_kill(thread, sig);
+	return ESRCH; /* (before our constructor: no thread to signal but the caller's) */
+}
+
+BT_EXPORT int sigqueue(pid_t pid, int sig, const union sigval value)
+{
+	if (atomic_load(&bt_state) == BT_ON && pid == getpid())
+		before_self_signal(sig);
+	if (real_sigqueue)
+		return real_sigqueue(pid, sig, value);
+	errno = ENOSYS;
+	return -1;
+}
+
+/* glibc 2.30's wrapper; a raw syscall(SYS_tgkill) is not seen */
+BT_EXPORT int tgkill(pid_t tgid, pid_t tid, int sig)
+{
+	if (atomic_load(&bt_state) == BT_ON && tgid == getpid())
+		before_self_signal(sig);
+	if (real_tgkill)
+		return real_tgkill(tgid, tid, sig);
+	return (int)syscall(SYS_tgkill, tgid, tid, sig);
 }
 
 /* The program's libraries' constructors run before ours: a hooked call
@@ -488,6 +520,9 @@ __attribute__((constructor)) static void bt_init(void)
 	real_kill = (int (*)(pid_t, int))next_fn("kill");
 	real_raise = (int (*)(int))next_fn("raise");
 	real_killpg = (int (*)(pid_t, int))next_fn("killpg");
+	real_pthread_kill = (int (*)(pthread_t, int))next_fn("pthread_kill");
+	real_sigqueue = (int (*)(pid_t, int, const union sigval))next_fn("sigqueue");
+	real_tgkill = (int (*)(pid_t, pid_t, int))next_fn("tgkill");
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	/* A runtime linked at start: match and patch its names before the
 	 * program calls any of them (cheap elsewhere: a prefix test per

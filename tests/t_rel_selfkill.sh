@@ -3,7 +3,7 @@
 # its default action back: no handler of the recorder's sees it.  Python
 # does this on every Ctrl-C that ends a script (KeyboardInterrupt: SIG_DFL,
 # then kill(getpid(), SIGINT)); so does a handler that cleans up and
-# re-raises (kill, raise).  With a flush interval of a minute the trace
+# re-raises (kill, raise, pthread_kill, sigqueue).  With a flush interval of a minute the trace
 # was empty: the recorder flushes before the signal is sent, and the
 # program dies of the same signal, with the same output, as without it.
 # Every CPython 3.8+ on the machine.
@@ -13,7 +13,7 @@ prog=$TOP/tests/progs/py_selfkill.py
 pythons=$(pythons)
 [ -n "$pythons" ] || skip "no python3"
 for py in $pythons; do
-	for mode in interrupt handler raise; do
+	for mode in interrupt handler raise pthread_kill sigqueue; do
 		label="$py $mode"
 		"$py" "$prog" "$FIX/gnu" $mode > "$WORK/plain" 2>"$WORK/plain.err"
 		want=$?
