@@ -98,8 +98,13 @@ static void *next_fn(const char *name)
 
 static atomic_int resolver; /* the thread deciding */
 
+/* The first call can come before a sanitizer's runtime has mapped its
+ * shadow memory (a library's constructor that runs before it): the code
+ * that runs then must not touch it (an ASan build's stack redzones). */
+#define NO_SHADOW __attribute__((no_sanitize_address))
+
 /* Decide once, at the first call of any of ours: glibc's, or another's. */
-static void resolve_next(void)
+static NO_SHADOW void resolve_next(void)
 {
 	int k = NEXT_UNKNOWN;
 	Dl_info a, b;
@@ -126,7 +131,7 @@ static void resolve_next(void)
 	atomic_store(&next_kind, nx.free && nx.realloc && nx.calloc ? NEXT_OTHER : NEXT_GLIBC);
 }
 
-static __attribute__((noinline)) int kind_slow(void)
+static NO_SHADOW __attribute__((noinline)) int kind_slow(void)
 {
 	for (;;) {
 		int k = atomic_load(&next_kind);
