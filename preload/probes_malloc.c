@@ -76,7 +76,12 @@ static int in_boot(const void *p)
 	return (const char *)p >= boot && (const char *)p < boot + sizeof boot;
 }
 
-static void *boot_alloc(size_t align, size_t n)
+/* The first call can come before a sanitizer's runtime has mapped its
+ * shadow memory (a library's constructor that runs before it): the code
+ * that runs then must not touch it (an ASan build's stack redzones). */
+#define NO_SHADOW __attribute__((no_sanitize_address))
+
+static NO_SHADOW void *boot_alloc(size_t align, size_t n)
 {
 	size_t cur = atomic_load(&boot_used), at, end;
 	if (align < 16)
@@ -87,7 +92,7 @@ static void *boot_alloc(size_t align, size_t n)
 		if (end > sizeof boot || end < at)
 			return NULL;
 	} while (!atomic_compare_exchange_weak(&boot_used, &cur, end));
-	memcpy(boot + at - sizeof(size_t), &n, sizeof n); /* its size, for realloc */
+	*(size_t *)(void *)(boot + at - sizeof(size_t)) = n; /* its size, for realloc (no memcpy: no shadow) */
 	return boot + at;
 }
 
@@ -98,10 +103,13 @@ static void *next_fn(const char *name)
 
 static atomic_int resolver; /* the thread deciding */
 
-/* The first call can come before a sanitizer's runtime has mapped its
- * shadow memory (a library's constructor that runs before it): the code
- * that runs then must not touch it (an ASan build's stack redzones). */
-#define NO_SHADOW __attribute__((no_sanitize_address))
+/* The next definition of name, if it is in the object of `in` */
+static NO_SHADOW void *next_in(const char *name, const Dl_info *in)
+{
+	Dl_info i;
+	void *f = next_fn(name);
+	return f && dladdr(f, &i) && i.dli_fbase == in->dli_fbase ? f : NULL;
+}
 
 /* Decide once, at the first call of any of ours: glibc's, or another's. */
 static NO_SHADOW void resolve_next(void)
@@ -113,20 +121,23 @@ static NO_SHADOW void resolve_next(void)
 		return; /* another thread decides (kind waits) */
 	atomic_store(&resolver, (int)gettid());
 	m = next_fn("malloc");
-	if (!m || (dladdr(m, &a) && dladdr((void *)__libc_malloc, &b) && a.dli_fbase == b.dli_fbase)) {
+	if (!m || !dladdr(m, &a) || (dladdr((void *)__libc_malloc, &b) && a.dli_fbase == b.dli_fbase)) {
 		atomic_store(&next_kind, NEXT_GLIBC);
 		return;
 	}
+	/* each from the object that has that malloc: a name it lacks (jemalloc
+	 * has no pvalloc) would be found further on, in glibc, whose block
+	 * the allocator cannot take back */
 	nx.malloc = (void *(*)(size_t))m;
-	nx.free = (void (*)(void *))next_fn("free");
-	nx.calloc = (void *(*)(size_t, size_t))next_fn("calloc");
-	nx.realloc = (void *(*)(void *, size_t))next_fn("realloc");
-	nx.memalign = (void *(*)(size_t, size_t))next_fn("memalign");
-	nx.posix_memalign = (int (*)(void **, size_t, size_t))next_fn("posix_memalign");
-	nx.aligned_alloc = (void *(*)(size_t, size_t))next_fn("aligned_alloc");
-	nx.valloc = (void *(*)(size_t))next_fn("valloc");
-	nx.pvalloc = (void *(*)(size_t))next_fn("pvalloc");
-	nx.usable_size = (size_t(*)(void *))next_fn("malloc_usable_size");
+	nx.free = (void (*)(void *))next_in("free", &a);
+	nx.calloc = (void *(*)(size_t, size_t))next_in("calloc", &a);
+	nx.realloc = (void *(*)(void *, size_t))next_in("realloc", &a);
+	nx.memalign = (void *(*)(size_t, size_t))next_in("memalign", &a);
+	nx.posix_memalign = (int (*)(void **, size_t, size_t))next_in("posix_memalign", &a);
+	nx.aligned_alloc = (void *(*)(size_t, size_t))next_in("aligned_alloc", &a);
+	nx.valloc = (void *(*)(size_t))next_in("valloc", &a);
+	nx.pvalloc = (void *(*)(size_t))next_in("pvalloc", &a);
+	nx.usable_size = (size_t(*)(void *))next_in("malloc_usable_size", &a);
 	/* an allocator without free or realloc is no allocator: stay with glibc */
 	atomic_store(&next_kind, nx.free && nx.realloc && nx.calloc ? NEXT_OTHER : NEXT_GLIBC);
 }
