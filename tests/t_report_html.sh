@@ -171,7 +171,13 @@ print("churn page OK: %d bytes for %d events" % (len(page), p["events"]))
 PY
 # devices never seen made (neither Device::Device nor initialize hooked):
 # the buffers made on one before it shows itself are on its chip's track,
-# not on a track of their own ("device ?", until the close adopted them)
+# not on a track of their own ("device ?", until the close adopted them).
+# Not in a sanitized build: its IDevice::id() is instrumented, no plain
+# getter the recorder will call at Device::close, so no chip id is known
+# without those hooks.
+if sanitized; then
+	echo "devices not seen made: not checked in a sanitized build"
+else
 BUFTRACE_HOOKS_OFF=Device::Device,Device::initialize record_demo "$WORK/nodev" || fail "record without the device hooks failed"
 "$BUFTRACE" report --format html -o "$WORK/nodev.html" "$WORK"/nodev/buftrace.*.zst || fail "html without the device hooks failed"
 python3 - "$WORK/nodev.html" "$TESTLIB" <<'PY' || exit 1
@@ -188,6 +194,7 @@ if val != 12288:
     print("FAIL: without the device hooks, chip 0 L1 after the close: %d, not 12288" % val); sys.exit(1)
 print("devices not seen made: on their own tracks")
 PY
+fi
 # bad output path: one line naming it, exit 1
 "$BUFTRACE" report --format html -o "$WORK/no/such/dir/x.html" "$T" 2> "$WORK/err"
 rc=$?
