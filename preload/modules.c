@@ -211,6 +211,10 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	}
 	read_build_id(info, m);
 	m->self = m->bias == self_lo && self_hi;
+	{
+		size_t size;
+		m->recorder = m->self || (m->dynamic && bt_dyn_lookup_object(m, "buftrace_recorder", &size));
+	}
 	if (m->self) {
 		self_lo = lo;
 		self_hi = hi;

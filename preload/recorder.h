@@ -265,6 +265,7 @@ struct bt_module {
 	unsigned char build_id[64];
 	size_t build_id_len;
 	int alive, self, scanned, recorded;
+	int recorder; /* ours, or another copy of the recorder (exports buftrace_recorder) */
 	int patch_scanned, patched_upto; /* resolve.c: names matched, slots patched */
 };
 void bt_modules_scan(void);          /* record loads/unloads since last scan */

@@ -1,7 +1,9 @@
 /* resolve.c - from a hooked name to the runtime's real function.
  *
  * Exact names: libbuftrace.so exports them (hooks_ttmetal.c); the real
- * definition is the first one in the loader's order that is not ours,
+ * definition is the first one in the loader's order that is not a
+ * recorder's (ours, or another copy's: each would take the other's for
+ * the real one, and the two called each other until the stack ran out),
  * read from each object's own dynamic symbol table, which works the same
  * whether the runtime was linked, dlopen'ed RTLD_GLOBAL or RTLD_LOCAL.
  *
@@ -26,7 +28,7 @@ static void find_cb(struct bt_module *m, void *arg)
 {
 	struct find_ctx *c = arg;
 	size_t size;
-	if (!c->found && !m->self)
+	if (!c->found && !m->recorder)
 		c->found = c->object ? bt_dyn_lookup_object(m, c->name, &size) : bt_dyn_lookup(m, c->name);
 }
 
@@ -543,7 +545,7 @@ static void scan_cb(struct bt_module *m, void *arg)
 {
 	struct scan_arg sa;
 	(void)arg;
-	if (m->self || never_a_runtime(m->path))
+	if (m->recorder || never_a_runtime(m->path))
 		return;
 	sa.report = !m->scanned && bt_writer_is_open();
 	if (m->patch_scanned && !sa.report)
@@ -558,7 +560,7 @@ static void scan_cb(struct bt_module *m, void *arg)
 static void patch_cb(struct bt_module *m, void *arg)
 {
 	(void)arg;
-	if (m->self)
+	if (m->recorder)
 		return;
 	for (; m->patched_upto < npatched; m->patched_upto++) {
 		struct patched *p = &patched[m->patched_upto];

@@ -513,9 +513,29 @@ static void fork_child(void)
 	bt_threads_fork_done();
 }
 
+/* What makes an object a recorder, for another copy of it in the same
+ * process (resolve.c): a second libbuftrace.so from another path, one in
+ * the user's LD_PRELOAD beside record's, or the malloc probes' library. */
+BT_EXPORT const char buftrace_recorder[] = BUFTRACE_VERSION;
+
+/* Is another recorder before this copy in the loader's order?  Then the
+ * program's calls reach that one, and this one stays off. */
+static int another_recorder_first(void)
+{
+	Dl_info first, us;
+	void *m = dlsym(RTLD_DEFAULT, "buftrace_recorder");
+	return m && dladdr(m, &first) && dladdr((void *)another_recorder_first, &us) &&
+	       first.dli_fbase != us.dli_fbase;
+}
+
 __attribute__((constructor)) static void bt_init(void)
 {
 	load_config();
+	if (another_recorder_first()) {
+		bt_cfg.disabled = 1;
+		if (bt_cfg.debug)
+			bt_log("buftrace: another recorder is loaded first: this copy stays off");
+	}
 	bt_program_name(); /* before main can rewrite argv (setproctitle) */
 	real_kill = (int (*)(pid_t, int))next_fn("kill");
 	real_raise = (int (*)(int))next_fn("raise");

@@ -89,3 +89,35 @@ for lib in libzstd.so.1 libunwind.so.8; do
 	esac
 done
 echo "libzstd or libunwind missing: one line each, the program unchanged"
+
+# 6. two recorders in one process: a copy of the library from another
+# path in the user's LD_PRELOAD (an installed buftrace beside a build's
+# record, or the malloc probes' library): each took the other's hooked
+# function for the real one and they called each other until the stack
+# ran out (SIGSEGV).  The one first in the loader's order records, the
+# other stays off: one trace, the same events as with one copy, the
+# program unchanged.  Every fixture variant, both copies' kinds.
+# (Not with a sanitized build: two instrumented copies of one library
+# are an ODR violation to ASan, whatever the recorder does.)
+sanitized && { echo "two recorders: not checked in a sanitized build"; exit 0; }
+mkdir -p "$WORK/copy/lib/buftrace"
+cp "$LIB" "$(dirname "$LIB")/libbuftrace-malloc.so" "$WORK/copy/lib/buftrace/" || fail "cannot copy the recorder"
+for v in gnu libcxx next old y2025 bds; do
+	h=$FIX/$v/host_dlopen
+	[ -x "$h" ] || continue
+	for other in libbuftrace.so libbuftrace-malloc.so; do
+		label="$v, $other also preloaded"
+		rm -rf "$WORK/one" "$WORK/two"
+		"$BUFTRACE" record --quiet -o "$WORK/one" -- "$h" > "$WORK/one.out" 2>&1 || fail "$label: one copy: exit $?"
+		LD_PRELOAD=$WORK/copy/lib/buftrace/$other "$BUFTRACE" record --quiet -o "$WORK/two" -- "$h" > "$WORK/two.out" 2>&1
+		rc=$?
+		[ $rc = 0 ] || fail "$label: exit $rc: $(tail -2 "$WORK/two.out")"
+		cmp -s "$WORK/one.out" "$WORK/two.out" || fail "$label: output changed: $(tail -2 "$WORK/two.out")"
+		set -- "$WORK"/two/*.zst
+		[ $# = 1 ] || fail "$label: $# traces"
+		a=$("$BUFTRACE" dump "$WORK"/one/*.zst | grep -c '^EVENT')
+		b=$("$BUFTRACE" dump "$1" | grep -c '^EVENT')
+		[ "$a" = "$b" ] || fail "$label: $b events, $a with one copy"
+	done
+done
+echo "two recorders: the first records, the other stays off"
