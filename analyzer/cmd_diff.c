@@ -294,15 +294,16 @@ int cmd_diff(int argc, char **argv)
 		done[root] = 1;
 		for (size_t x = j; x < na + nb; x++) {
 			struct gsum *g = x < na ? &A[x] : &Bs[x - na], *sum = x < na ? &a : &b;
+			int *has = x < na ? &has_a : &has_b;
 			if (uf_find(up, (int)x) != root)
 				continue;
-			if (!(x < na ? has_a : has_b))
+			if (!*has) {
 				*sum = *g; /* the first describes the set */
-			else {
+				*has = 1;
+			} else {
 				sum->count += g->count;
 				sum->bytes += g->bytes;
 			}
-			*(x < na ? &has_a : &has_b) = 1;
 		}
 		const char *status = !has_b ? "gone" : !has_a ? "appeared"
 					 : a.count != b.count || a.bytes != b.bytes ? "changed" : "same";

@@ -136,13 +136,6 @@ static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGU
 static struct sigaction entry_action[N_FORWARDED];
 static volatile sig_atomic_t child; /* 0: none to forward to */
 
-/* A signal sent by a process (kill, sigqueue: si_code <= 0) was meant for
- * the run as a whole and CMD has not seen it: pass it on.  One the kernel
- * made for the terminal (^C, ^\, hangup: SI_KERNEL) went to the whole
- * foreground process group, CMD included: sending it again would deliver
- * it twice (a second ^C to a Python program interrupts its cleanup).  A
- * kill(1) of the whole process group also reaches CMD directly and again
- * through us: as with timeout --foreground. */
 /* The parent of pid, from /proc (open, read and close are
  * async-signal-safe); 0 when it cannot be read (gone already). */
 static pid_t parent_of(pid_t pid)
@@ -191,6 +184,13 @@ static int sent_by_the_program(pid_t sender)
 	return 0;
 }
 
+/* A signal sent by a process (kill, sigqueue: si_code <= 0) was meant for
+ * the run as a whole and CMD has not seen it: pass it on.  One the kernel
+ * made for the terminal (^C, ^\, hangup: SI_KERNEL) went to the whole
+ * foreground process group, CMD included: sending it again would deliver
+ * it twice (a second ^C to a Python program interrupts its cleanup).  A
+ * kill(1) of the whole process group also reaches CMD directly and again
+ * through us: as with timeout --foreground. */
 static void forward(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;

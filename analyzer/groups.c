@@ -83,7 +83,7 @@ static void describe(struct group *g, struct buffer *first)
 {
 	struct model *m = g->m;
 	int hook = first->created_at ? BT_HOOK_BUFFER_CREATE_AT : BT_HOOK_BUFFER_CREATE;
-	int n;
+	int n, cut;
 
 	struct frame *f = xcalloc(GROUP_STACK_LIMIT + 1, sizeof *f);
 
@@ -107,7 +107,9 @@ static void describe(struct group *g, struct buffer *first)
 			g->open_call = g->open_call_buf = func_name_only(g->frames[i].function);
 			break;
 		}
-	if (first->open_hook >= 0 && (g->init_depth < 0 || (native_cut(g) >= 0 && !strstr(g->open_call, bt_hooks[first->open_hook].name)))) {
+	cut = native_cut(g);
+	if (first->open_hook >= 0 &&
+	    (g->init_depth < 0 || (cut >= 0 && !strstr(g->open_call, bt_hooks[first->open_hook].name)))) {
 		/* The frames did not name it, or name an inner one than the
 		 * outermost open call in progress (a hook scope: exact) because
 		 * the walk stopped at the depth limit below it: every frame up
@@ -115,7 +117,7 @@ static void describe(struct group *g, struct buffer *first)
 		free(g->open_call_buf);
 		g->open_call_buf = NULL;
 		g->open_call = bt_hooks[first->open_hook].name;
-		g->init_depth = native_cut(g);
+		g->init_depth = cut;
 	}
 	g->phase = g->open_call ? "init" : "runtime";
 	for (int i = g->nframes - 1; i >= 1 && !g->open_call; i--)
@@ -422,7 +424,6 @@ void groups_free(struct group *g, size_t n)
 	free(g);
 }
 
-/* "0-7", "0,2,5": sorted ids, runs folded */
 /* id added to ids (n of at most max) if it is not there yet and there is
  * room: 1 if it was */
 static int id_add(int64_t *ids, int *n, int max, int64_t id)
@@ -446,6 +447,7 @@ static void type_add(int *seen, char *types, size_t cap, size_t *to, int t)
 	*to += (size_t)snprintf(types + *to, cap - *to, "%s%s", *to ? "+" : "", t < 5 ? bt_buffer_type_name((uint64_t)t) : "?");
 }
 
+/* "0-7", "0,2,5": sorted ids, runs folded */
 static void id_list(char *buf, size_t n, int64_t *ids, int nid)
 {
 	size_t o = 0;
