@@ -439,17 +439,12 @@ BT_EXPORT void *pvalloc(size_t n)
 typedef void *(*new_fn)(size_t);
 typedef void *(*new_al_fn)(size_t, size_t);
 
-static void *next_sym(const char *name)
-{
-	return dlsym(RTLD_NEXT, name);
-}
-
 #define NEW_PLAIN(sym, nothrow)                                                   \
 	BT_EXPORT void *sym(size_t n)                                             \
 	{                                                                         \
 		void *p = a_malloc(n ? n : 1);                                    \
 		if (UNLIKELY(!p)) {                                               \
-			new_fn real = (new_fn)next_sym(#sym);                     \
+			new_fn real = (new_fn)next_fn(#sym);                     \
 			(void)(nothrow);                                          \
 			return real ? real(n) : NULL;                             \
 		}                                                                 \
@@ -462,7 +457,7 @@ static void *next_sym(const char *name)
 	{                                                                         \
 		void *p = al && !(al & (al - 1)) ? a_memalign(al, n ? n : 1) : NULL;   \
 		if (UNLIKELY(!p)) {                                               \
-			new_al_fn real = (new_al_fn)next_sym(#sym);               \
+			new_al_fn real = (new_al_fn)next_fn(#sym);               \
 			(void)(nothrow);                                          \
 			return real ? real(n, al) : NULL;                         \
 		}                                                                 \
