@@ -170,12 +170,13 @@ static void json_item(int *first, const char *status, const struct gsum *a, cons
 	*first = 0;
 }
 
-/* The name a key gives a frame (groups.c, make_key: functions, not lines) */
+/* The two frames have the same name in diff's keys (functions, not lines) */
 static int same_name(const struct frame *x, const struct frame *y)
 {
-	if (x->function || y->function)
-		return x->function && y->function && !strcmp(x->function, y->function);
-	return x->ip == y->ip && x->module && y->module && !strcmp(short_file(x->module), short_file(y->module));
+	char a[1024], b[1024];
+	group_frame_key(x, 0, a, sizeof a);
+	group_frame_key(y, 0, b, sizeof b);
+	return !strcmp(a, b);
 }
 
 /* Where a group's native frames end (past [0], the hooked call): at its

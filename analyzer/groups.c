@@ -151,6 +151,17 @@ static int key_add(char **k, size_t *len, size_t *cap, const char *part, int n)
 	return 1;
 }
 
+int group_frame_key(const struct frame *f, int lines, char *buf, size_t n)
+{
+	/* for diff, functions and not lines: a fix that moves code keeps its
+	 * key; within one report, lines tell call sites apart */
+	if (f->function && lines)
+		return snprintf(buf, n, "%s:%d|", f->function, f->line);
+	if (f->function)
+		return snprintf(buf, n, "%s|", f->function);
+	return snprintf(buf, n, "%s+0x%llx|", f->module ? short_file(f->module) : "?", (unsigned long long)f->ip);
+}
+
 static char *make_key(struct group *g, int lines)
 {
 	size_t cap = 256, len = 0;
@@ -159,17 +170,7 @@ static char *make_key(struct group *g, int lines)
 		return NULL;
 	k[0] = 0;
 	for (int i = 0; i < g->nframes; i++) {
-		const struct frame *f = &g->frames[i];
-		int n;
-		/* for diff, functions and not lines: a fix that moves code keeps
-		 * its key; within one report, lines tell call sites apart */
-		if (f->function && lines)
-			n = snprintf(part, sizeof part, "%s:%d|", f->function, f->line);
-		else if (f->function)
-			n = snprintf(part, sizeof part, "%s|", f->function);
-		else
-			n = snprintf(part, sizeof part, "%s+0x%llx|", f->module ? short_file(f->module) : "?",
-				     (unsigned long long)f->ip);
+		int n = group_frame_key(&g->frames[i], lines, part, sizeof part);
 		if (!key_add(&k, &len, &cap, part, n))
 			return NULL;
 	}

@@ -66,6 +66,9 @@ int group_registered(const struct group *g);
 const char *group_kind(const struct buffer *b);
 void group_rt_heading(const struct group *g, char *buf, size_t n);
 void group_rt_held(const struct group *g, char *buf, size_t n);
+/* A frame's part of a group's key, "function|" ("function:line|" with
+ * lines; "module+0xip|" unsymbolized): snprintf's length */
+int group_frame_key(const struct frame *f, int lines, char *buf, size_t n);
 /* 1 when a destroy stack runs inside exit()/static destructors */
 int stack_is_exit(struct model *m, uint32_t stack);
 /* file name shown to people: its last two path components */
