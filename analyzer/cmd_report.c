@@ -319,10 +319,19 @@ static void print_group_text_tt(const struct opts *o, struct group *g, int idx)
 		group_tt_heading(g, head, sizeof head);
 		printf("%s#%d  %s%s\n", B, idx, head, R);
 	}
-	if (!strcmp(g->held_by, "program"))
-		printf("    held by the program: %s still referenced when %s closed it\n",
-		       g->mesh_buffers ? "a tensor (MeshBuffer)" : "a buffer it created", model_close_name(b0->close_hook));
-	else
+	if (!strcmp(g->held_by, "program")) {
+		/* from Python, the line that made it where one looks first: the
+		 * innermost Python frame (the stack below has them all) */
+		const struct frame *py = NULL;
+		for (int i = 0; i < g->nframes && !py; i++)
+			if (g->frames[i].python && g->frames[i].file && g->frames[i].file[0])
+				py = &g->frames[i];
+		printf("    held by the program: %s", g->mesh_buffers ? "a tensor (MeshBuffer)" : "a buffer it created");
+		if (py)
+			printf(" made at %s:%d (%s),", short_file(py->file), py->line,
+			       py->function ? py->function : "?");
+		printf(" still referenced when %s closed it\n", model_close_name(b0->close_hook));
+	} else
 		printf("    held by the runtime: %s\n", g->dangling ? "an object the runtime keeps (program cache) past the close"
 							   : "a control buffer it made while opening the device");
 	printf("    %s %s at +%.3f s\n", g->dangling ? "memory released in bulk by allocator teardown, object alive after"

@@ -62,6 +62,16 @@ for d in r["devices"]:
     if d["kind"] == "device" and d["device_id"] not in range(8): die(f"device id {d['device_id']}")
 PY
 	grep -q '^#[0-9]*  1 mesh buffer, 4 KiB of L1 on each of chips 0-7' "$WORK/r.txt" || fail "$label: no mesh-buffer line: $(grep '^#' "$WORK/r.txt")"
+	# from Python, the verdict names the line that made the tensor (the
+	# stack's innermost Python frame); a C host's has no Python line
+	held=$(grep '^    held by the program: a tensor' "$WORK/r.txt")
+	tline=$(grep -n 'return lib.ttnn_tensor_create' "$TOP/tests/fixtures/host.py" | head -1 | cut -d: -f1)
+	if [ "$h" = python ]; then
+		echo "$held" | grep -q "made at fixtures/host.py:$tline (make_tensor), still referenced when" ||
+			fail "$label: the held tensor's line is not host.py:$tline (make_tensor): $held"
+	else
+		echo "$held" | grep -vq ' made at ' || fail "$label: a C host's tensor names a Python line: $held"
+	fi
 	# its buffers named by where they are, the backing buffer first
 	grep -Eq '^    buffers: mesh [0-9]+ backing: (0x[0-9a-f]+)\(4096\), chip 0: \1\(4096\), chip 1: \1\(4096\)' "$WORK/r.txt" ||
 		fail "$label: mesh buffer's buffers line: $(grep '^    buffers: mesh' "$WORK/r.txt")"
