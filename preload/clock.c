@@ -12,8 +12,10 @@
  * not invariant or the program disabled RDTSC (PR_SET_TSC), or with
  * BUFTRACE_CLOCK=system, events read clock_gettime itself.  A program
  * that turns RDTSC off through prctl(PR_SET_TSC) turns it off for the
- * recorder first (our prctl below); one that makes the raw system call
- * after its first recorded event is not seen, and would fault.
+ * recorder first (our prctl below), and the recorder's clock_gettime then
+ * is the system call (the vDSO's reads the TSC too); one that makes the
+ * raw system call after its first recorded event is not seen, and would
+ * fault.
  *
  * What a stamp promises: CLOCK_MONOTONIC to within a few microseconds (a
  * fit that strays by more than 1 ms, say after a VM migration, is thrown
@@ -43,10 +45,32 @@ static uint64_t last_fit_ns;             /* the flusher's */
 #define FIT_EVERY_NS 100000000ull
 #define FIT_STRAY_NS 1000000ll  /* a fit off by more than this is dropped */
 
+/* RDTSC is off in a thread of the program (prctl PR_SET_TSC): the vDSO's
+ * clock_gettime reads the TSC itself under the tsc and kvm-clock
+ * clocksources, and would fault there.  The system call then, in every
+ * thread (which threads have it off is not known).  (A process cannot
+ * start with it off: glibc's loader reads the TSC before main.) */
+static atomic_int clock_by_syscall;
+
+static void clock_read(clockid_t id, struct timespec *ts)
+{
+	if (atomic_load_explicit(&clock_by_syscall, memory_order_relaxed))
+		syscall(SYS_clock_gettime, id, ts);
+	else
+		clock_gettime(id, ts);
+}
+
 uint64_t bt_now_ns(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_read(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t bt_realtime_ns(void)
+{
+	struct timespec ts;
+	clock_read(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -160,8 +184,9 @@ void bt_clock_calibrate(void)
 }
 
 /* prctl(2), passed through unchanged; PR_SET_TSC other than "enable"
- * stops every thread's event stamps from reading the TSC before the call
- * can make RDTSC fault in the calling thread. */
+ * stops every thread's event stamps from reading the TSC, and the
+ * recorder's clock from going through the vDSO, before the call can make
+ * RDTSC fault in the calling thread. */
 __attribute__((visibility("default"))) int prctl(int option, ...)
 {
 	va_list ap;
@@ -170,7 +195,9 @@ __attribute__((visibility("default"))) int prctl(int option, ...)
 	for (int i = 0; i < 4; i++)
 		a[i] = va_arg(ap, unsigned long);
 	va_end(ap);
-	if (option == PR_SET_TSC && a[0] != PR_TSC_ENABLE)
+	if (option == PR_SET_TSC && a[0] != PR_TSC_ENABLE) {
 		atomic_store_explicit(&tsc_usable, 0, memory_order_relaxed);
+		atomic_store_explicit(&clock_by_syscall, 1, memory_order_relaxed);
+	}
 	return (int)syscall(SYS_prctl, option, a[0], a[1], a[2], a[3]);
 }

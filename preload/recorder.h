@@ -107,6 +107,7 @@ int bt_start(void);          /* 0 when recording; idempotent */
 void bt_finish(int clean);   /* final flush; clean adds HOOK_STATS + END */
 void bt_give_up(const char *what, int err); /* one line on stderr, stop */
 uint64_t bt_now_ns(void); /* clock.c: CLOCK_MONOTONIC, from the system */
+uint64_t bt_realtime_ns(void); /* clock.c: CLOCK_REALTIME, likewise */
 /* clock.c: the same clock for event stamps, from the TSC where it can be
  * (to within microseconds); the flusher fits it at each wake */
 uint64_t bt_event_ns(void);

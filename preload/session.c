@@ -83,7 +83,6 @@ static void write_header(void)
 {
 	static uint8_t buf[16384];
 	struct bt_rec r;
-	struct timespec rt;
 	static char exe[PATH_MAX]; /* under start_lock, as the rest of bt_start's buffers */
 	char host[256];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -92,11 +91,11 @@ static void write_header(void)
 	if (gethostname(host, sizeof host) != 0)
 		host[0] = 0;
 	host[sizeof host - 1] = 0;
-	clock_gettime(CLOCK_REALTIME, &rt);
+	uint64_t realtime = bt_realtime_ns();
 	bt_rec_begin(&r, buf, sizeof buf);
 	bt_rec_uvar(&r, (uint64_t)getpid());
 	bt_rec_uvar(&r, (uint64_t)getppid());
-	bt_rec_uvar(&r, (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec);
+	bt_rec_uvar(&r, realtime);
 	bt_rec_uvar(&r, bt_now_ns());
 	bt_rec_bytes(&r, "CLOCK_MONOTONIC", 15);
 	bt_rec_bytes(&r, exe, strlen(exe));

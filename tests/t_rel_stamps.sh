@@ -5,7 +5,9 @@
 # the stamp came from the TSC (the fit the flusher makes, which the
 # debug line dates: events after it must exist) or from clock_gettime
 # (BUFTRACE_CLOCK=system; a program that turns RDTSC off with prctl
-# halfway, which must run to its end unharmed).
+# halfway, which must run to its end unharmed: from then on the
+# recorder's clock_gettime is the system call, as the vDSO's reads the
+# TSC).
 . "$TESTLIB/common.sh"
 prog=$BUILD/tests/stamps
 [ -x "$prog" ] || fail "tests/progs not built"
@@ -68,6 +70,13 @@ else:
 fitted, _, _ = run("system", {"BUFTRACE_CLOCK": "system"})
 if fitted is not None:
     die("BUFTRACE_CLOCK=system: the TSC was used")
+# the program alone first: it must be a valid one (its own clock after
+# the prctl is the system call; the vDSO's reads the TSC and faults)
+p = subprocess.run([prog, os.path.join(work, "plain.log"), "300", "notsc"], capture_output=True, text=True, timeout=60)
+if p.returncode != 0:
+    die(f"notsc: the program fails without the recorder ({p.returncode})")
+# with it: the recorder's clock after the prctl is the system call too
+# (it faulted here, under the tsc clocksource, through the vDSO)
 run("notsc", {}, ["notsc"])
 PY
 echo "event stamps OK"

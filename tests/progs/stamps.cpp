@@ -6,12 +6,15 @@
 // read the clock, append "T I BEFORE AFTER" to LOG; 200 us apart.
 // notsc: halfway through, the main thread turns RDTSC off for itself
 // (prctl PR_SET_TSC, PR_TSC_SIGSEGV: RDTSC then faults in it) and goes on;
-// the program must run to its end as without the recorder.
+// the program must run to its end as without the recorder.  Its clock
+// is then the system call: the vDSO's clock_gettime reads the TSC itself
+// (tsc and kvm-clock clocksources) and would fault.
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
@@ -21,9 +24,14 @@ static int logfd;
 static long run_ms;
 static bool notsc;
 
+static thread_local bool tsc_off;
+
 static unsigned long long now_ns() {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (tsc_off)
+        syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+    else
+        clock_gettime(CLOCK_MONOTONIC, &ts);
     return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
@@ -38,7 +46,7 @@ static void calls(unsigned who) {
                 perror("stamps: prctl");
                 exit(2);
             }
-            off = true;
+            off = tsc_off = true;
         }
         btfake_deallocate((void*)(uintptr_t)((uintptr_t)who << 28 | i));
         unsigned long long after = now_ns();
