@@ -4,7 +4,8 @@
 # its timeline shows the 12288 bytes of L1 left on chip 0 after the
 # close, clicking a survivor opens its stack and hovering a chart shows
 # a tooltip (the page's #selftest does both and records the result in
-# the DOM), and a screenshot is written to $BUILD/html/demo.png.
+# the DOM), the held tensor's item names the Python line that made it,
+# and a screenshot is written to $BUILD/html/demo.png.
 . "$TESTLIB/common.sh"
 . "$TESTLIB/demo_record.sh"
 need_fixture gnu
@@ -28,6 +29,16 @@ case $body in *'data-selftest="open stack-visible frames='*' hover-ok"'*) ;; *) 
 chip0=$(grep -o '<div class="chart" data-device="chip 0"[^>]*>' "$WORK/dom.html")
 case $chip0 in *'data-after-close-l1="12288"'*'data-survivors-l1="12288"'*) ;;
 	*) fail "chip 0 after the close: $chip0" ;; esac
+# the demo as make demo runs it, with the tensor it holds at the close:
+# the opened item (the tensor, largest first) names the Python line that
+# made it, as the text report does
+TT_FIXTURE_HELD_TENSOR=1 record_demo "$WORK/t" || fail "record of the demo with the held tensor failed"
+"$BUFTRACE" report --format html -o "$WORK/tensor.html" "$WORK"/t/buftrace.*.zst || fail "report --format html failed"
+chrome --window-size=1280,1600 --dump-dom "file://$WORK/tensor.html#selftest" > "$WORK/tdom.html" 2> "$WORK/log" ||
+	{ tail -5 "$WORK/log"; fail "chromium failed"; }
+line=$(grep -n 'return lib.ttnn_tensor_create' "$TOP/tests/fixtures/host.py" | head -1 | cut -d: -f1)
+grep -q "held by the program: a tensor (MeshBuffer) made at fixtures/host.py:$line (make_tensor), still referenced" "$WORK/tdom.html" ||
+	fail "the held tensor's item does not name host.py:$line: $(grep -o 'held by the program[^<]*' "$WORK/tdom.html")"
 mkdir -p "$BUILD/html"
 rm -f "$BUILD/html/demo.png"
 chrome --window-size=1280,1100 --screenshot="$BUILD/html/demo.png" "file://$WORK/page.html" 2> "$WORK/log2" > /dev/null
