@@ -235,8 +235,26 @@ def rss_of(pairs):
     return ev, min(x[0] for x in got), max(x[1] for x in got)
 rss_runs = [rss_of(N // 4), rss_of(BIG or N)]
 
+def machine():
+    """The CPU and the clock source: the hook path's ratio to A moves with
+    both (docs/performance.md, the ninth pass: RDTSC's cost, the vDSO's)."""
+    def first(path, key=None):
+        try:
+            for line in open(path):
+                if key is None:
+                    return line.strip()
+                if line.startswith(key):
+                    return line.split(":", 1)[1].strip()
+        except OSError:
+            pass
+        return "?"
+    return (f"{first('/proc/cpuinfo', 'model name')}, clocksource "
+            f"{first('/sys/devices/system/clocksource/clocksource0/current_clocksource')}")
+
+
 print(f"buftrace bench: BENCH_N={N} BENCH_RUNS={RUNS} BENCH_B_PAIRS={B_PAIRS}, "
       f"{os.cpu_count()} CPUs, medians; xht = ratio to heaptrack in the same run")
+print(f"machine: {machine()}")
 print()
 print(f"{'workload':<13} {'events':>9} {'plain s':>7} | {'ns/event overhead (end to end)':^52} | {'trace bytes/event':^22}")
 print(f"{'':<13} {'':>9} {'':>7} | {'floor':>6} {'buftrace':>9} {'(libunw)':>8} {'heaptrack':>9} {'xht':>6} {'xfloor':>7} | {'buftrace':>8} {'heaptrack':>9} {'xht':>6}")
