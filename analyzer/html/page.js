@@ -305,7 +305,7 @@
     var sum = el("summary", {}, [
       el("b", { text: "#" + idx + "  " + (g.heading || (g.count + " buffer" + (g.count === 1 ? "" : "s") + ", " + human(g.bytes) + " of " + g.types + " on device" + (g.devices.indexOf(",") >= 0 ? "s " : " ") + g.devices + (g.mesh >= 0 ? " (mesh " + g.mesh + ")" : ""))) }),
       el("span", { cls: "verdict " + (dangling ? "dangling" : "survivor"), text: dangling ? "dangling" : "survivor" }),
-      el("span", { cls: "mut", text: "  " + (g.phase === "init" ? "init path" : "runtime") + " \u00b7 " + short(g.frames.length > 1 ? g.frames[1][0] : g.frames.length ? g.frames[0][0] : "?") })]);
+      el("span", { cls: "mut", text: "  " + (g.held_text ? "" /* OpenCL, Vulkan: no init phase */ : (g.phase === "init" ? "init path" : "after init") + " \u00b7 ") + short(g.frames.length > 1 ? g.frames[1][0] : g.frames.length ? g.frames[0][0] : "?") })]);
     d.appendChild(sum);
     d.addEventListener("toggle", function () {
       if (d.open && !d.built) { d.built = true; d.appendChild(groupBody(g, dangling)); }
