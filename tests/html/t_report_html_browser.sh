@@ -39,6 +39,10 @@ chrome --window-size=1280,1600 --dump-dom "file://$WORK/tensor.html#selftest" > 
 line=$(grep -n 'return lib.ttnn_tensor_create' "$TOP/tests/fixtures/host.py" | head -1 | cut -d: -f1)
 grep -q "held by the program: a tensor (MeshBuffer) made at fixtures/host.py:$line (make_tensor), still referenced" "$WORK/tdom.html" ||
 	fail "the held tensor's item does not name host.py:$line: $(grep -o 'held by the program[^<]*' "$WORK/tdom.html")"
+# its summary line says when it was made as the text report does ("after
+# init"), never "runtime" beside a tensor the program holds
+grep -q 'after init · ' "$WORK/tdom.html" || fail "the tensor's summary does not say 'after init'"
+grep -q 'runtime · ' "$WORK/tdom.html" && fail "an item's summary says 'runtime'"
 mkdir -p "$BUILD/html"
 rm -f "$BUILD/html/demo.png"
 chrome --window-size=1280,1100 --screenshot="$BUILD/html/demo.png" "file://$WORK/page.html" 2> "$WORK/log2" > /dev/null
