@@ -320,12 +320,10 @@ static void print_group_text_tt(const struct opts *o, struct group *g, int idx)
 		printf("%s#%d  %s%s\n", B, idx, head, R);
 	}
 	if (!strcmp(g->held_by, "program")) {
-		/* from Python, the line that made it where one looks first: the
-		 * innermost Python frame (the stack below has them all) */
-		const struct frame *py = NULL;
-		for (int i = 0; i < g->nframes && !py; i++)
-			if (g->frames[i].python && g->frames[i].file && g->frames[i].file[0])
-				py = &g->frames[i];
+		/* from Python, the line that made it where one looks first (the
+		 * stack below has every frame) */
+		int o = group_python_origin(g);
+		const struct frame *py = o >= 0 ? &g->frames[o] : NULL;
 		printf("    held by the program: %s", g->mesh_buffers ? "a tensor (MeshBuffer)" : "a buffer it created");
 		if (py)
 			printf(" made at %s:%d (%s),", short_file(py->file), py->line,
@@ -648,6 +646,19 @@ void json_group(FILE *out, const struct group *g)
 	fprintf(out, ",\"fates\":{\"destroyed_at_exit\":%" PRIu64 ",\"destroyed_later\":%" PRIu64 ",\"never_died\":%" PRIu64 "}",
 	       g->fates[FATE_DESTROYED_AT_EXIT], g->fates[FATE_DESTROYED], g->fates[FATE_ALIVE_AT_END]);
 	fprintf(out, ",\"python_gil_released\":%s", b0->create_nogil ? "true" : "false");
+	{
+		int o = group_python_origin(g);
+		fputs(",\"python_origin\":", out);
+		if (o < 0) {
+			fputs("null", out);
+		} else {
+			fputs("{\"function\":", out);
+			json_cstr(out, g->frames[o].function);
+			fputs(",\"file\":", out);
+			json_cstr(out, g->frames[o].file);
+			fprintf(out, ",\"line\":%d}", g->frames[o].line);
+		}
+	}
 	fputs(",\"stack\":", out);
 	json_frames(out, g->frames, g->nframes, g->init_depth);
 	fputs(",\"buffers\":[", out);

@@ -162,6 +162,33 @@ int group_frame_key(const struct frame *f, int lines, char *buf, size_t n)
 	return snprintf(buf, n, "%s+0x%llx|", f->module ? short_file(f->module) : "?", (unsigned long long)f->ip);
 }
 
+/* Code the program's author did not write, between a model and the
+ * runtime: installed packages, the standard library, frozen modules, and
+ * ttnn's own Python package in a tt-metal source tree (its wrappers:
+ * ttnn.from_torch in ttnn/ttnn/operations/core.py, the operation
+ * decorators in ttnn/ttnn/decorators.py) */
+static int python_library_file(const char *f)
+{
+	return f[0] == '<' || strstr(f, "/site-packages/") || strstr(f, "/dist-packages/") ||
+	       strstr(f, "/lib/python3.") || strstr(f, "/lib64/python3.") || strstr(f, "/ttnn/ttnn/") ||
+	       !strncmp(f, "ttnn/ttnn/", 10);
+}
+
+int group_python_origin(const struct group *g)
+{
+	int first = -1;
+	for (int i = 0; i < g->nframes; i++) {
+		const struct frame *f = &g->frames[i];
+		if (!f->python || !f->file || !f->file[0])
+			continue;
+		if (!python_library_file(f->file))
+			return i;
+		if (first < 0)
+			first = i;
+	}
+	return first;
+}
+
 static char *make_key(struct group *g, int lines)
 {
 	size_t cap = 256, len = 0;

@@ -69,6 +69,13 @@ void group_rt_held(const struct group *g, char *buf, size_t n);
 /* A frame's part of a group's key, "function|" ("function:line|" with
  * lines; "module+0xip|" unsymbolized): snprintf's length */
 int group_frame_key(const struct frame *f, int lines, char *buf, size_t n);
+/* The Python line that made the group's buffers as the program's author
+ * knows it: the index in g->frames of the innermost Python frame outside
+ * installed packages, the standard library and ttnn's own Python package
+ * (ttnn.from_torch and its decorators stand between a model and the
+ * runtime); the innermost Python frame when all are such; -1 when the
+ * stack has no Python frame with a file */
+int group_python_origin(const struct group *g);
 /* 1 when a destroy stack runs inside exit()/static destructors */
 int stack_is_exit(struct model *m, uint32_t stack);
 /* file name shown to people: its last two path components */

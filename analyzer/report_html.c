@@ -128,7 +128,19 @@ static void group_json(FILE *o, const struct group *g)
 		fputs(",\"heading\":", o);
 		json_cstr(o, head);
 	}
-	fprintf(o, ",\"gil_released\":%d,\"held_by\":\"%s\",\"phase\":", b0->create_nogil, g->held_by);
+	fprintf(o, ",\"mesh_buffers\":%" PRIu64 ",\"gil_released\":%d,\"held_by\":\"%s\",\"made_at\":", g->mesh_buffers,
+		b0->create_nogil, g->held_by);
+	{
+		/* the Python line that made it, as the text report words it */
+		int k = group_python_origin(g);
+		char at[600];
+		if (k >= 0) {
+			const struct frame *f = &g->frames[k];
+			snprintf(at, sizeof at, "%s:%d (%s)", short_file(f->file), f->line, f->function ? f->function : "?");
+		}
+		json_cstr(o, k >= 0 ? at : NULL);
+	}
+	fputs(",\"phase\":", o);
 	json_cstr(o, g->phase);
 	fputs(",\"open_call\":", o);
 	json_cstr(o, g->open_call);

@@ -277,9 +277,8 @@
   }
   function groupBody(g, dangling) {
     var b = el("div", { cls: "body" });
-    /* from Python, the line that made it: the innermost Python frame (as the text report) */
-    var py = g.frames.filter(function (f) { return f[3] && /:\d+$/.test(f[1] || ""); })[0];
-    b.appendChild(el("div", { text: g.held_text ? g.held_text : g.held_by === "program" ? "held by the program: " + (g.heading ? "a tensor (MeshBuffer)" : "a buffer it created") + (py ? " made at " + py[1] + " (" + py[0] + ")," : "") + " still referenced when " + g.closed_by + " closed it"
+    /* made_at: from Python, the line that made it (as the text report) */
+    b.appendChild(el("div", { text: g.held_text ? g.held_text : g.held_by === "program" ? "held by the program: " + (g.mesh_buffers ? "a tensor (MeshBuffer)" : "a buffer it created") + (g.made_at ? " made at " + g.made_at + "," : "") + " still referenced when " + g.closed_by + " closed it"
       : "held by the runtime: " + (dangling ? "an object the runtime keeps (program cache) past the close" : "a control buffer it made while opening the device") }));
     b.appendChild(el("div", { text: (dangling ? "memory released in bulk by allocator teardown, object alive after " : g.held_text ? "referenced after " : "alive after ") + g.closed_by + " at " + secs(g.close_ns) }));
     if (!g.held_text) /* tt-metal's: OpenCL and Vulkan objects have no such thing */

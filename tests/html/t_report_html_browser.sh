@@ -4,8 +4,8 @@
 # its timeline shows the 12288 bytes of L1 left on chip 0 after the
 # close, clicking a survivor opens its stack and hovering a chart shows
 # a tooltip (the page's #selftest does both and records the result in
-# the DOM), the held tensor's item names the Python line that made it,
-# and a screenshot is written to $BUILD/html/demo.png.
+# the DOM), the held tensor's item names the Python line that made it, a
+# plain buffer the program holds is called one, and a screenshot is written to $BUILD/html/demo.png.
 . "$TESTLIB/common.sh"
 . "$TESTLIB/demo_record.sh"
 need_fixture gnu
@@ -39,6 +39,16 @@ chrome --window-size=1280,1600 --dump-dom "file://$WORK/tensor.html#selftest" > 
 line=$(grep -n 'return lib.ttnn_tensor_create' "$TOP/tests/fixtures/host.py" | head -1 | cut -d: -f1)
 grep -q "held by the program: a tensor (MeshBuffer) made at fixtures/host.py:$line (make_tensor), still referenced" "$WORK/tdom.html" ||
 	fail "the held tensor's item does not name host.py:$line: $(grep -o 'held by the program[^<]*' "$WORK/tdom.html")"
+# a plain Buffer the program holds is no tensor (the page said "a tensor
+# (MeshBuffer)" of every tt-metal item it held)
+mkdir -p "$WORK/p"
+BTMESH_HELD_PLAIN=1 "$BUFTRACE" record -o "$WORK/p" --quiet -- "$BUILD/tests/sigdrive" "$BUILD/tests/libbtmesh.so" > /dev/null 2>&1 ||
+	fail "record of libbtmesh's plain held buffer failed"
+"$BUFTRACE" report --format html -o "$WORK/plain.html" "$WORK"/p/buftrace.*.zst || fail "report --format html failed"
+chrome --window-size=1280,1600 --dump-dom "file://$WORK/plain.html#selftest" > "$WORK/pdom.html" 2> "$WORK/log" ||
+	{ tail -5 "$WORK/log"; fail "chromium failed"; }
+grep -q "held by the program: a buffer it created still referenced" "$WORK/pdom.html" ||
+	fail "the plain buffer's item: $(grep -o 'held by the program[^<]*' "$WORK/pdom.html")"
 # its summary line says when it was made as the text report does ("after
 # init"), never "runtime" beside a tensor the program holds
 grep -q 'after init · ' "$WORK/tdom.html" || fail "the tensor's summary does not say 'after init'"

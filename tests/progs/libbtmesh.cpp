@@ -246,15 +246,22 @@ void close_mesh_device(const std::shared_ptr<tt::tt_metal::distributed::MeshDevi
 using namespace tt::tt_metal;
 
 // a small ttnn-like program: one tensor made and freed, one still held when
-// the mesh is closed (BTMESH_HELD=1), freed after.  Driven by sigdrive.
+// the mesh is closed (BTMESH_HELD=1), freed after; or a plain Buffer on
+// chip 0 held the same way (BTMESH_HELD_PLAIN=1).  Driven by sigdrive.
 __attribute__((noinline)) static std::shared_ptr<distributed::MeshBuffer> make_tensor(distributed::MeshDevice* mesh) {
     return distributed::MeshBuffer::create(distributed::ReplicatedBufferConfig{4096}, {4096, BufferType::L1}, mesh,
                                            DeviceAddr{0x40000});
 }
 
+__attribute__((noinline)) static std::shared_ptr<Buffer> make_plain(void) {
+    return Buffer::create(distributed::g_chips[0], DeviceAddr{0x60000}, 2048, 2048, BufferType::L1);
+}
+
 extern "C" void btsig_run(void) {
     auto mesh = distributed::MeshDevice::create({}, 65536, 0, 1, {}, {}, 0);
     std::shared_ptr<distributed::MeshBuffer> held;
+    std::shared_ptr<Buffer> held_plain;
+    if (getenv("BTMESH_HELD_PLAIN")) held_plain = make_plain();
     {
         auto t = make_tensor(mesh.get());
         t->deallocate();
@@ -263,4 +270,5 @@ extern "C" void btsig_run(void) {
     ttnn::distributed::close_mesh_device(mesh);
     mesh->close();
     held.reset();
+    held_plain.reset();
 }
