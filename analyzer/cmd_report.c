@@ -322,12 +322,10 @@ static void print_group_text_tt(const struct opts *o, struct group *g, int idx)
 	if (!strcmp(g->held_by, "program")) {
 		/* from Python, the line that made it where one looks first (the
 		 * stack below has every frame) */
-		int o = group_python_origin(g);
-		const struct frame *py = o >= 0 ? &g->frames[o] : NULL;
+		char at[600];
 		printf("    held by the program: %s", g->mesh_buffers ? "a tensor (MeshBuffer)" : "a buffer it created");
-		if (py)
-			printf(" made at %s:%d (%s),", short_file(py->file), py->line,
-			       py->function ? py->function : "?");
+		if (group_python_origin_text(g, at, sizeof at))
+			printf(" made at %s,", at);
 		printf(" still referenced when %s closed it\n", model_close_name(b0->close_hook));
 	} else
 		printf("    held by the runtime: %s\n", g->dangling ? "an object the runtime keeps (program cache) past the close"

@@ -189,6 +189,16 @@ int group_python_origin(const struct group *g)
 	return first;
 }
 
+int group_python_origin_text(const struct group *g, char *buf, size_t n)
+{
+	int k = group_python_origin(g);
+	const struct frame *f = k >= 0 ? &g->frames[k] : NULL;
+	if (!f)
+		return 0;
+	snprintf(buf, n, "%s:%d (%s)", short_file(f->file), f->line, f->function ? f->function : "?");
+	return 1;
+}
+
 static char *make_key(struct group *g, int lines)
 {
 	size_t cap = 256, len = 0;

@@ -76,6 +76,8 @@ int group_frame_key(const struct frame *f, int lines, char *buf, size_t n);
  * runtime); the innermost Python frame when all are such; -1 when the
  * stack has no Python frame with a file */
 int group_python_origin(const struct group *g);
+/* that line as both printers word it, "model.py:41 (main)": 0 if none */
+int group_python_origin_text(const struct group *g, char *buf, size_t n);
 /* 1 when a destroy stack runs inside exit()/static destructors */
 int stack_is_exit(struct model *m, uint32_t stack);
 /* file name shown to people: its last two path components */

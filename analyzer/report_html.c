@@ -131,14 +131,8 @@ static void group_json(FILE *o, const struct group *g)
 	fprintf(o, ",\"mesh_buffers\":%" PRIu64 ",\"gil_released\":%d,\"held_by\":\"%s\",\"made_at\":", g->mesh_buffers,
 		b0->create_nogil, g->held_by);
 	{
-		/* the Python line that made it, as the text report words it */
-		int k = group_python_origin(g);
-		char at[600];
-		if (k >= 0) {
-			const struct frame *f = &g->frames[k];
-			snprintf(at, sizeof at, "%s:%d (%s)", short_file(f->file), f->line, f->function ? f->function : "?");
-		}
-		json_cstr(o, k >= 0 ? at : NULL);
+		char at[600]; /* the Python line that made it, as the text report words it */
+		json_cstr(o, group_python_origin_text(g, at, sizeof at) ? at : NULL);
 	}
 	fputs(",\"phase\":", o);
 	json_cstr(o, g->phase);

@@ -52,26 +52,24 @@ static uint64_t last_fit_ns;             /* the flusher's */
  * start with it off: glibc's loader reads the TSC before main.) */
 static atomic_int clock_by_syscall;
 
-static void clock_read(clockid_t id, struct timespec *ts)
+static uint64_t clock_ns(clockid_t id)
 {
+	struct timespec ts;
 	if (atomic_load_explicit(&clock_by_syscall, memory_order_relaxed))
-		syscall(SYS_clock_gettime, id, ts);
+		syscall(SYS_clock_gettime, id, &ts);
 	else
-		clock_gettime(id, ts);
+		clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 uint64_t bt_now_ns(void)
 {
-	struct timespec ts;
-	clock_read(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 uint64_t bt_realtime_ns(void)
 {
-	struct timespec ts;
-	clock_read(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return clock_ns(CLOCK_REALTIME);
 }
 
 void bt_clock_init(void)
